@@ -1,0 +1,286 @@
+"""The entities the platform stores, declared once.
+
+Every store (PostGIS, the embedded GeoPackage), every loader and every layer reads
+its tables and columns from here.  Geometries are always WGS-84 longitude/latitude
+(EPSG:4326); CGCS2000 (EPSG:4490) is treated as identical (they differ by < 0.1 m).
+
+Each entity has a natural ``key`` (text, unique) built from the columns in
+``Entity.key_columns`` and the columns every entity carries (``COMMON_COLUMNS``):
+the load batch that last wrote the row, whether the row is synthetic demo data,
+the jurisdiction codes and a content hash used to tell "unchanged" from "updated".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["text", "int", "float", "bool", "date"]
+GeometryType = Literal["Point", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "Geometry"]
+
+STORAGE_CRS = "EPSG:4326"
+STORAGE_SRID = 4326
+
+#: Risk levels, highest first: (code, Chinese, English, colour).
+RISK_LEVELS: tuple[tuple[str, str, str, str], ...] = (
+    ("red", "重大", "major", "#d7191c"),
+    ("orange", "较大", "significant", "#fdae61"),
+    ("yellow", "一般", "general", "#ffd700"),
+    ("blue", "低", "low", "#2c7bb6"),
+)
+LEVEL_CODES: tuple[str, ...] = tuple(code for code, *_ in RISK_LEVELS)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One attribute column: name, type, Chinese label, and whether a row needs it."""
+
+    name: str
+    type: ColumnType = "text"
+    zh: str = ""
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One kind of stored feature (one table / GeoPackage layer)."""
+
+    kind: str
+    zh: str
+    geometry_type: GeometryType
+    key_columns: tuple[str, ...]
+    columns: tuple[Column, ...]
+    description: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def table(self) -> str:
+        return self.kind
+
+    @property
+    def all_columns(self) -> tuple[Column, ...]:
+        """Own columns followed by the common ones, ``key`` first."""
+        return (KEY_COLUMN, *self.columns, *COMMON_COLUMNS)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.all_columns)
+
+    def column(self, name: str) -> Column:
+        for c in self.all_columns:
+            if c.name == name:
+                return c
+        raise UnknownColumnError(self.kind, name)
+
+
+class UnknownEntityError(KeyError):
+    """Raised when a kind name is not one of ``ENTITIES``."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+    def __str__(self) -> str:
+        return f"unknown entity kind {self.kind!r}; known: {', '.join(ENTITIES)}"
+
+
+class UnknownColumnError(KeyError):
+    """Raised when a filter or query names a column the entity does not have."""
+
+    def __init__(self, kind: str, column: str) -> None:
+        super().__init__(column)
+        self.kind = kind
+        self.column = column
+
+    def __str__(self) -> str:
+        return f"entity {self.kind!r} has no column {self.column!r}"
+
+
+KEY_COLUMN = Column("key", "text", "唯一键", required=True)
+
+COMMON_COLUMNS: tuple[Column, ...] = (
+    Column("province_code", "text", "省级区划代码"),
+    Column("city_code", "text", "市级区划代码"),
+    Column("county_code", "text", "区县区划代码"),
+    Column("synthetic", "bool", "合成演示数据"),
+    Column("batch_id", "int", "导入批次"),
+    Column("row_hash", "text", "内容摘要"),
+)
+
+_UNIT_COLUMNS = (
+    Column("credit_code", "text", "统一社会信用代码", required=True),
+    Column("name", "text", "单位名称", required=True),
+    Column("industry", "text", "行业"),
+    Column("address", "text", "地址"),
+    Column("district", "text", "所属区"),
+    Column("township", "text", "街道/乡镇"),
+    Column("standard_grade", "text", "标准化等级"),
+    Column("insured", "bool", "安责险"),
+    Column("geocode_precision", "text", "定位精度"),
+)
+
+ENTITIES: dict[str, Entity] = {
+    e.kind: e
+    for e in (
+        Entity(
+            "units",
+            "生产经营单位",
+            "Point",
+            ("credit_code",),
+            _UNIT_COLUMNS,
+            "Enterprises and other units that report risk sources.",
+        ),
+        Entity(
+            "risk_sources",
+            "安全风险源",
+            "Point",
+            ("credit_code", "source_code"),
+            (
+                Column("credit_code", "text", "统一社会信用代码", required=True),
+                Column("source_code", "text", "风险源编码", required=True),
+                Column("unit_name", "text", "单位名称"),
+                Column("name", "text", "风险源名称", required=True),
+                Column("source_type", "text", "风险类型"),
+                Column("level", "text", "风险等级", required=True),
+                Column("likelihood", "int", "可能性"),
+                Column("severity", "int", "严重性"),
+                Column("industry", "text", "行业"),
+                Column("address", "text", "地址"),
+                Column("district", "text", "所属区"),
+                Column("township", "text", "街道/乡镇"),
+                Column("geocode_precision", "text", "定位精度"),
+            ),
+            "Risk sources (安全风险源); level is one of red/orange/yellow/blue.",
+        ),
+        Entity(
+            "hazchem_sites",
+            "危险化学品单位",
+            "Point",
+            ("credit_code", "site_code"),
+            (
+                Column("credit_code", "text", "统一社会信用代码", required=True),
+                Column("site_code", "text", "场所编码", required=True),
+                Column("name", "text", "单位名称", required=True),
+                Column("site_type", "text", "类型"),  # production/storage/business/use/gas_station/fireworks
+                Column("chemicals", "text", "危化品及数量"),  # JSON list of {name, tonnes}
+                Column("major_hazard_grade", "int", "重大危险源等级"),
+                Column("gas_station_grade", "int", "加油站等级"),
+                Column("operating", "bool", "在营"),
+                Column("external_distance_m", "float", "外部安全防护距离(米)"),
+                Column("address", "text", "地址"),
+                Column("district", "text", "所属区"),
+                Column("geocode_precision", "text", "定位精度"),
+            ),
+            "Hazardous-chemical units, gas stations and fireworks retail points.",
+        ),
+        Entity(
+            "hidden_hazards",
+            "事故隐患",
+            "Point",
+            ("hazard_code",),
+            (
+                Column("hazard_code", "text", "隐患编号", required=True),
+                Column("credit_code", "text", "统一社会信用代码"),
+                Column("unit_name", "text", "单位名称"),
+                Column("severity", "text", "隐患级别"),  # major/general
+                Column("description", "text", "隐患描述"),
+                Column("found_date", "date", "发现日期"),
+                Column("deadline", "date", "整改期限"),
+                Column("rectified_date", "date", "整改完成日期"),
+                Column("status", "text", "状态"),  # open/closed
+                Column("district", "text", "所属区"),
+                Column("geocode_precision", "text", "定位精度"),
+            ),
+        ),
+        Entity(
+            "resources",
+            "应急资源",
+            "Point",
+            ("resource_code",),
+            (
+                Column("resource_code", "text", "资源编码", required=True),
+                Column("name", "text", "名称", required=True),
+                # team/expert/equipment_depot/supply_depot/shelter/fire_station
+                Column("resource_type", "text", "资源类型", required=True),
+                Column("speciality", "text", "专业"),
+                Column("capacity", "int", "人数/容量"),
+                Column("item_count", "int", "物资装备数量"),
+                Column("contact", "text", "联系方式"),
+                Column("address", "text", "地址"),
+                Column("district", "text", "所属区"),
+                Column("geocode_precision", "text", "定位精度"),
+            ),
+        ),
+        Entity(
+            "protection_targets",
+            "防护目标",
+            "Point",
+            ("target_code",),
+            (
+                Column("target_code", "text", "目标编码", required=True),
+                Column("name", "text", "名称"),
+                # school/kindergarten/hospital/university/care_home/residential/crowded_place/...
+                Column("target_type", "text", "类型", required=True),
+                Column("sensitivity", "text", "敏感等级"),  # high/important/general1/general2/general3
+                Column("district", "text", "所属区"),
+                Column("source", "text", "来源"),
+            ),
+        ),
+        Entity(
+            "areas",
+            "区域",
+            "MultiPolygon",
+            ("area_code",),
+            (
+                Column("area_code", "text", "区划/区域代码", required=True),
+                Column("name", "text", "名称", required=True),
+                # province/city/district/township/community/zone
+                Column("area_type", "text", "区域类型", required=True),
+                Column("parent_code", "text", "上级代码"),
+                Column("approximate", "bool", "近似"),
+                Column("population", "float", "人口"),
+                Column("source", "text", "来源"),
+            ),
+        ),
+        Entity(
+            "lines",
+            "线状设施",
+            "MultiLineString",
+            ("line_code",),
+            (
+                Column("line_code", "text", "编码", required=True),
+                Column("name", "text", "名称"),
+                # oil_pipeline/gas_pipeline/water_pipeline/hazmat_route/ring_road/border
+                Column("line_type", "text", "类型", required=True),
+                Column("operator", "text", "运营单位"),
+                Column("approximate", "bool", "近似"),
+                Column("source", "text", "来源"),
+            ),
+        ),
+        Entity(
+            "parcels",
+            "规划地块",
+            "Geometry",
+            ("parcel_code",),
+            (
+                Column("parcel_code", "text", "地块编号", required=True),
+                Column("name", "text", "名称"),
+                Column("land_use", "text", "用地性质"),
+                Column("district", "text", "所属区"),
+            ),
+        ),
+    )
+}
+
+
+def get_entity(kind: str) -> Entity:
+    """Return the entity called ``kind``; raise :class:`UnknownEntityError` otherwise."""
+    try:
+        return ENTITIES[kind]
+    except KeyError:
+        raise UnknownEntityError(kind) from None
+
+
+def make_key(values: tuple[object, ...]) -> str:
+    """Join natural-key parts into the stored ``key`` text ("a|b")."""
+    return "|".join("" if v is None else str(v).strip() for v in values)

@@ -1,0 +1,166 @@
+"""The one store interface, implemented by PostGIS and by the embedded GeoPackage.
+
+Both implementations give the same answers: same rows, same order, distances in
+metres that agree to 0.01 m, and tiles that decode to the same features.
+
+Conventions shared by every method:
+
+* ``kind`` names an entity of :mod:`geo.entities`; an unknown one raises
+  :class:`geo.entities.UnknownEntityError`.
+* ``where`` maps a column name to a value or to a list of values (SQL ``IN``);
+  ``None`` as a value means ``IS NULL``.  An unknown column raises
+  :class:`geo.entities.UnknownColumnError`.
+* Geometries in and out are WGS-84 (EPSG:4326) shapely geometries; returned frames
+  are GeoDataFrames with ``crs="EPSG:4326"``, ordered by ``key`` unless stated.
+* Distances are true (ellipsoidal) distances in metres, computed the same way in
+  both stores: in an azimuthal-equidistant projection centred on the query
+  geometry's centroid (exact for distances from a query point), see
+  :func:`geo.distance.aeqd_proj`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry.base import BaseGeometry
+
+Where = Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class LoadBatch:
+    """Where a batch of rows came from: recorded with every row it writes."""
+
+    kind: str
+    file_name: str
+    sha256: str
+    loaded_at: datetime
+    rows: int = 0
+    note: str = ""
+
+
+@dataclass
+class UpsertResult:
+    """Counts of one upsert, by outcome."""
+
+    batch_id: int
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+
+@dataclass
+class StoreInfo:
+    """What ``/api/v1/health`` reports about a store."""
+
+    kind: str  # "postgis" | "geopackage"
+    location: str  # URL without password, or file path
+    schema_version: str | None
+    versions: dict[str, str] = field(default_factory=dict)
+
+
+class StoreError(RuntimeError):
+    """A store cannot be reached or used; the message names the setting at fault."""
+
+
+class DuplicateKeyError(ValueError):
+    """A batch handed to ``upsert`` contains the same natural key twice."""
+
+    def __init__(self, kind: str, keys: Sequence[str]) -> None:
+        self.kind = kind
+        self.keys = list(keys)
+        shown = ", ".join(self.keys[:5])
+        super().__init__(f"{kind}: duplicate keys in one batch: {shown}")
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Operations every capability of the platform is built on."""
+
+    kind: str
+
+    def init_schema(self) -> None:
+        """Create the schema, or upgrade it to the current version (idempotent)."""
+
+    def info(self) -> StoreInfo:
+        """Store kind, location and component versions."""
+
+    def data_version(self, kind: str) -> int:
+        """A number that changes whenever ``kind``'s rows change (for caches and ETags)."""
+
+    def upsert(self, kind: str, features: gpd.GeoDataFrame, *, batch: LoadBatch) -> UpsertResult:
+        """Insert or update rows by natural ``key`` in one transaction.
+
+        ``features`` needs a ``key`` column, the entity's columns (missing ones are
+        NULL) and WGS-84 geometries.  Rows whose content hash is unchanged are left
+        alone (and keep their earlier batch).  Raises :class:`DuplicateKeyError` if a
+        key repeats; on any error nothing is written.
+        """
+
+    def read(
+        self,
+        kind: str,
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+        where: Where = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> gpd.GeoDataFrame:
+        """Rows intersecting ``bbox`` (lon/lat) and matching ``where``, ordered by key."""
+
+    def count(self, kind: str, *, where: Where = None) -> int:
+        """Number of rows matching ``where``."""
+
+    def nearest(
+        self, kind: str, lon: float, lat: float, *, k: int, where: Where = None
+    ) -> gpd.GeoDataFrame:
+        """The ``k`` rows nearest to (lon, lat), with ``distance_m``, nearest first (ties by key)."""
+
+    def within_distance(
+        self, kind: str, geometry: BaseGeometry, distance_m: float, *, where: Where = None
+    ) -> gpd.GeoDataFrame:
+        """Rows within ``distance_m`` metres of ``geometry``, with ``distance_m``, nearest first."""
+
+    def count_per_polygon(
+        self,
+        kind: str,
+        polygon_kind: str,
+        *,
+        sum_column: str | None = None,
+        group_column: str | None = None,
+        where: Where = None,
+        polygon_where: Where = None,
+    ) -> pd.DataFrame:
+        """For each polygon of ``polygon_kind``: count (and sum of ``sum_column``) of
+        ``kind``'s rows that intersect it, optionally split by ``group_column``.
+
+        Columns: ``polygon_key``, [``group``], ``count``, [``sum``]; every polygon
+        appears (count 0 when empty); ordered by polygon key then group.
+        """
+
+    def tile(
+        self,
+        kind: str,
+        z: int,
+        x: int,
+        y: int,
+        *,
+        columns: Sequence[str] = ("key",),
+        where: Where = None,
+        layer_name: str | None = None,
+        extent: int = 4096,
+        buffer: int = 64,
+    ) -> bytes:
+        """A Mapbox Vector Tile of ``kind``'s rows in tile z/x/y (Web Mercator)."""
+
+    def close(self) -> None:
+        """Release connections / file handles."""
