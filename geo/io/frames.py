@@ -1,0 +1,178 @@
+"""Row preparation and result normalisation shared by both stores.
+
+Both stores write the same prepared values and return frames normalised the same
+way, which is what makes their answers comparable row for row:
+
+* text -> ``object`` (str or None); int -> ``Int64``; float -> ``float64``;
+  bool -> ``boolean``; date -> ``object`` ISO ``YYYY-MM-DD`` strings or None.
+* geometry -> shapely, CRS EPSG:4326; ``row_hash`` is a SHA-1 over every column
+  but ``batch_id`` and ``row_hash`` plus the geometry's WKB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.entities import STORAGE_CRS, Column, Entity
+
+#: Columns the stores fill in themselves; callers need not supply them.
+STORE_MANAGED = ("batch_id", "row_hash")
+
+
+def _to_date_text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, datetime | pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value).strip()
+    return date.fromisoformat(text[:10]).isoformat() if text else None
+
+
+def normalise_column(series: pd.Series, column: Column) -> pd.Series:
+    """Coerce one column to the canonical dtype of its declared type."""
+    if column.type == "int":
+        return pd.to_numeric(series, errors="raise").astype("Int64")
+    if column.type == "float":
+        return pd.to_numeric(series, errors="raise").astype("float64")
+    if column.type == "bool":
+        return series.astype("boolean")
+    if column.type == "date":
+        return pd.Series([_to_date_text(v) for v in series], index=series.index, dtype=object)
+    values = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
+              for v in series]
+    return pd.Series(values, index=series.index, dtype=object)
+
+
+def normalise_frame(entity: Entity, frame: pd.DataFrame, *, extra: Sequence[str] = ()) -> gpd.GeoDataFrame:
+    """Select the entity's columns (plus ``extra``) in canonical order and dtypes."""
+    data: dict[str, pd.Series] = {}
+    for column in entity.all_columns:
+        series = frame[column.name] if column.name in frame else pd.Series([None] * len(frame), index=frame.index)
+        data[column.name] = normalise_column(series, column)
+    for name in extra:
+        data[name] = frame[name]
+    geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame["geometry"]
+    out = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(np.asarray(geometry), index=frame.index),
+                           crs=STORAGE_CRS)
+    return out.reset_index(drop=True)
+
+
+def prepare_rows(entity: Entity, features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Validate and normalise a batch for writing; fills ``row_hash``.
+
+    Raises ValueError when a key is missing, the CRS is not WGS-84 or a geometry is
+    missing or empty.
+    """
+    if features.crs is None or not features.crs.equals(STORAGE_CRS):
+        raise ValueError(f"{entity.kind}: features must be in {STORAGE_CRS}, got {features.crs}")
+    if "key" not in features or features["key"].isna().any():
+        raise ValueError(f"{entity.kind}: every row needs a 'key'")
+    geoms = features.geometry.values
+    bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if bad.any():
+        raise ValueError(f"{entity.kind}: {int(bad.sum())} rows without geometry")
+    rows = normalise_frame(entity, features)
+    rows = rows.set_geometry(conform_geometries(entity, rows.geometry.values))
+    rows["row_hash"] = hash_rows(entity, rows)
+    return rows
+
+
+_SINGLE_TO_MULTI = {"Polygon": shapely.MultiPolygon, "LineString": shapely.MultiLineString}
+
+
+def conform_geometries(entity: Entity, geoms: np.ndarray) -> np.ndarray:
+    """Promote single parts to the entity's Multi* type; reject other geometry types."""
+    if entity.geometry_type == "Geometry":
+        return geoms
+    out = np.empty(len(geoms), dtype=object)
+    for i, g in enumerate(geoms):
+        kind = g.geom_type
+        if kind != entity.geometry_type and _SINGLE_TO_MULTI.get(kind, type(None)).__name__ == entity.geometry_type:
+            g = _SINGLE_TO_MULTI[kind]([g])
+        elif kind != entity.geometry_type:
+            raise ValueError(f"{entity.kind}: expected {entity.geometry_type} geometries, got {kind}")
+        out[i] = g
+    return out
+
+
+def hash_rows(entity: Entity, rows: gpd.GeoDataFrame) -> list[str]:
+    """Content hash per row: every column but the store-managed ones, and the WKB."""
+    names = [c.name for c in entity.all_columns if c.name not in STORE_MANAGED]
+    wkb = shapely.to_wkb(rows.geometry.values, byte_order=1, output_dimension=2)
+    columns = [rows[n].tolist() for n in names]
+    hashes = []
+    for i, geom in enumerate(wkb):
+        h = hashlib.sha1(geom)
+        for col in columns:
+            v = col[i]
+            h.update(b"\x00" if v is None or v is pd.NA else repr(v).encode())
+            h.update(b"\x1f")
+        hashes.append(h.hexdigest())
+    return hashes
+
+
+def python_value(value: Any) -> Any:
+    """A plain Python value (None for every kind of missing) for DB drivers."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def records(entity: Entity, rows: gpd.GeoDataFrame) -> list[tuple[Any, ...]]:
+    """Rows as tuples of Python values in ``entity.column_names`` order (geometry excluded)."""
+    cols = [rows[name].tolist() for name in entity.column_names]
+    return [tuple(python_value(v) for v in values) for values in zip(*cols, strict=True)]
+
+
+def check_where(entity: Entity, where: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Validate a ``where`` filter against the entity's columns (raises UnknownColumnError)."""
+    if not where:
+        return {}
+    for name in where:
+        entity.column(name)
+    return dict(where)
+
+
+def filter_frame(frame: pd.DataFrame, where: Mapping[str, Any]) -> np.ndarray:
+    """Boolean mask of rows matching ``where`` (value, list of values, or None)."""
+    mask = np.ones(len(frame), dtype=bool)
+    for name, value in where.items():
+        col = frame[name]
+        if value is None:
+            mask &= col.isna().to_numpy()
+        elif isinstance(value, list | tuple | set | frozenset):
+            mask &= col.isin(list(value)).fillna(False).to_numpy(dtype=bool)
+        else:
+            mask &= (col == value).fillna(False).to_numpy(dtype=bool)
+    return mask
+
+
+def order_counts(out: pd.DataFrame, *, grouped: bool, summed: bool) -> pd.DataFrame:
+    """Canonical column order, dtypes and row order of ``count_per_polygon``."""
+    cols = ["polygon_key", *(["group"] if grouped else []), "count", *(["sum"] if summed else [])]
+    out = out[cols].copy()
+    out["count"] = out["count"].astype("int64")
+    if summed:
+        out["sum"] = out["sum"].astype("float64")
+    sort_cols = ["polygon_key", *(["group"] if grouped else [])]
+    if grouped:
+        out["group"] = out["group"].astype(object).where(out["group"].notna(), None)
+        out["_g"] = out["group"].map(lambda v: (v is None, "" if v is None else str(v)))
+        out = out.sort_values(["polygon_key", "_g"], kind="stable").drop(columns="_g")
+    else:
+        out = out.sort_values(sort_cols, kind="stable")
+    return out.reset_index(drop=True)

@@ -1,0 +1,386 @@
+"""The embedded store: one GeoPackage file, queries answered in-process.
+
+Layers are created with pyogrio (so the file is an ordinary GeoPackage that QGIS
+opens, with GDAL's R-tree spatial index), rows are written with SQLite in one
+transaction per upsert (geometry blobs from :mod:`geo.io.gpkg_blob`), and reads
+load each layer once with pyogrio into a GeoDataFrame plus a Shapely STRtree,
+reloaded when the layer's data version changes.  No server, no root.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geo import tiles
+from geo.distance import degree_box, distances_m
+from geo.entities import ENTITIES, STORAGE_CRS, Entity, get_entity
+from geo.io import gpkg_blob
+from geo.io.frames import (
+    check_where,
+    filter_frame,
+    normalise_frame,
+    order_counts,
+    prepare_rows,
+    python_value,
+    records,
+)
+from geo.io.store import (
+    DuplicateKeyError,
+    LoadBatch,
+    StoreError,
+    StoreInfo,
+    UpsertResult,
+    Where,
+)
+
+SCHEMA_VERSION = "0001"
+_EARTH_M = 2.1e7  # more than half the equator: a search radius that covers everything
+
+_PYOGRIO_DTYPES = {"text": object, "int": "int64", "float": "float64", "bool": "bool", "date": object}
+_OGR_GEOMETRY = {"Geometry": "Unknown"}
+
+_META_DDL = (
+    "CREATE TABLE IF NOT EXISTS riskmap_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS riskmap_layer_version (kind TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS riskmap_load_batches (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,"
+    " file_name TEXT NOT NULL, sha256 TEXT NOT NULL, loaded_at TEXT NOT NULL, rows INTEGER NOT NULL,"
+    " note TEXT)",
+)
+
+
+@dataclass
+class _Snapshot:
+    version: int
+    frame: gpd.GeoDataFrame
+    tree: shapely.STRtree
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class GeoPackageStore:
+    """The :class:`geo.io.store.Store` over a single GeoPackage file."""
+
+    kind = "geopackage"
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._snapshots: dict[str, _Snapshot] = {}
+        self._lock = threading.Lock()
+
+    # -- connection and schema -------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        gpkg_blob.register_functions(con)
+        return con
+
+    def init_schema(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"RISKMAP_GPKG_PATH: cannot create {self.path.parent}: {exc}") from exc
+        existing = set(pyogrio.list_layers(self.path)[:, 0]) if self.path.exists() else set()
+        for entity in ENTITIES.values():
+            if entity.table not in existing:
+                self._create_layer(entity)
+        con = self._connect()
+        try:
+            for ddl in _META_DDL:
+                con.execute(ddl)
+            for entity in ENTITIES.values():
+                con.execute(
+                    f"CREATE UNIQUE INDEX IF NOT EXISTS {_quote(entity.table + '_key')}"
+                    f" ON {_quote(entity.table)} (key)"
+                )
+                con.execute("INSERT OR IGNORE INTO riskmap_layer_version VALUES (?, 0)", (entity.kind,))
+            con.execute("INSERT OR REPLACE INTO riskmap_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+        finally:
+            con.close()
+
+    def _create_layer(self, entity: Entity) -> None:
+        empty = gpd.GeoDataFrame(
+            {c.name: pd.Series([], dtype=_PYOGRIO_DTYPES[c.type]) for c in entity.all_columns},
+            geometry=gpd.GeoSeries([], crs=STORAGE_CRS),
+        )
+        pyogrio.write_dataframe(
+            empty,
+            self.path,
+            layer=entity.table,
+            driver="GPKG",
+            geometry_type=_OGR_GEOMETRY.get(entity.geometry_type, entity.geometry_type),
+            layer_options={"FID": "fid", "GEOMETRY_NAME": "geom", "DESCRIPTION": entity.zh},
+        )
+
+    def info(self) -> StoreInfo:
+        version = None
+        if self.path.exists():
+            con = self._connect()
+            try:
+                row = con.execute("SELECT value FROM riskmap_meta WHERE name = 'schema_version'").fetchone()
+                version = row[0] if row else None
+            except sqlite3.OperationalError:
+                version = None
+            finally:
+                con.close()
+        return StoreInfo(
+            kind=self.kind,
+            location=str(self.path),
+            schema_version=version,
+            versions={
+                "gdal": pyogrio.__gdal_version_string__,
+                "geos": shapely.geos_version_string,
+                "sqlite": sqlite3.sqlite_version,
+                "proj": _proj_version(),
+            },
+        )
+
+    def data_version(self, kind: str) -> int:
+        get_entity(kind)
+        con = self._connect()
+        try:
+            row = con.execute("SELECT version FROM riskmap_layer_version WHERE kind = ?", (kind,)).fetchone()
+        finally:
+            con.close()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        self._snapshots.clear()
+
+    # -- writing -----------------------------------------------------------------
+
+    def upsert(self, kind: str, features: gpd.GeoDataFrame, *, batch: LoadBatch) -> UpsertResult:
+        entity = get_entity(kind)
+        rows = prepare_rows(entity, features)
+        dupes = rows["key"][rows["key"].duplicated()].unique().tolist()
+        if dupes:
+            raise DuplicateKeyError(kind, dupes)
+        con = self._connect()
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            cur = con.execute(
+                "INSERT INTO riskmap_load_batches (kind, file_name, sha256, loaded_at, rows, note)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (kind, batch.file_name, batch.sha256, batch.loaded_at.isoformat(), len(rows), batch.note),
+            )
+            batch_id = int(cur.lastrowid or 0)
+            result = UpsertResult(batch_id=batch_id)
+            existing = dict(con.execute(f"SELECT key, row_hash FROM {_quote(entity.table)}").fetchall())
+            rows["batch_id"] = batch_id
+            is_new = ~rows["key"].isin(existing.keys()).to_numpy()
+            old_hash = rows["key"].map(existing)
+            is_changed = ~is_new & (old_hash != rows["row_hash"]).to_numpy()
+            result.inserted = self._write(con, entity, rows[is_new], insert=True)
+            result.updated = self._write(con, entity, rows[is_changed], insert=False)
+            result.unchanged = len(rows) - result.inserted - result.updated
+            if result.inserted or result.updated:
+                self._touch(con, entity, rows)
+            con.execute("COMMIT")
+        except BaseException:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
+        return result
+
+    def _write(self, con: sqlite3.Connection, entity: Entity, rows: gpd.GeoDataFrame, *, insert: bool) -> int:
+        if rows.empty:
+            return 0
+        names = list(entity.column_names)
+        blobs = gpkg_blob.encode(rows.geometry.values)
+        values = records(entity, rows)
+        if insert:
+            sql = (
+                f"INSERT INTO {_quote(entity.table)} (geom, {', '.join(map(_quote, names))})"
+                f" VALUES (?{', ?' * len(names)})"
+            )
+            con.executemany(sql, ([b, *v] for b, v in zip(blobs, values, strict=True)))
+        else:
+            sets = ", ".join(f"{_quote(n)} = ?" for n in names)
+            sql = f"UPDATE {_quote(entity.table)} SET geom = ?, {sets} WHERE key = ?"
+            con.executemany(sql, ([b, *v, v[0]] for b, v in zip(blobs, values, strict=True)))
+        return len(rows)
+
+    def _touch(self, con: sqlite3.Connection, entity: Entity, rows: gpd.GeoDataFrame) -> None:
+        con.execute("UPDATE riskmap_layer_version SET version = version + 1 WHERE kind = ?", (entity.kind,))
+        minx, miny, maxx, maxy = rows.total_bounds
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+        con.execute(
+            "UPDATE gpkg_contents SET last_change = ?, min_x = min(coalesce(min_x, ?), ?),"
+            " min_y = min(coalesce(min_y, ?), ?), max_x = max(coalesce(max_x, ?), ?),"
+            " max_y = max(coalesce(max_y, ?), ?) WHERE table_name = ?",
+            (now, minx, minx, miny, miny, maxx, maxx, maxy, maxy, entity.table),
+        )
+
+    # -- reading -------------------------------------------------------------------
+
+    def _snapshot(self, kind: str) -> _Snapshot:
+        entity = get_entity(kind)
+        version = self.data_version(kind)
+        with self._lock:
+            snap = self._snapshots.get(kind)
+            if snap is None or snap.version != version:
+                frame = pyogrio.read_dataframe(self.path, layer=entity.table, use_arrow=True)
+                frame = normalise_frame(entity, frame).sort_values("key", kind="stable").reset_index(drop=True)
+                snap = _Snapshot(version, frame, shapely.STRtree(frame.geometry.values))
+                self._snapshots[kind] = snap
+        return snap
+
+    def _candidates(self, kind: str, where: Where, box: tuple[float, float, float, float] | None) -> tuple[
+        _Snapshot, np.ndarray
+    ]:
+        """Indices (sorted, i.e. in key order) of rows in ``box`` matching ``where``."""
+        entity = get_entity(kind)
+        filters = check_where(entity, where)
+        snap = self._snapshot(kind)
+        if box is None:
+            idx = np.arange(len(snap.frame))
+        else:
+            idx = np.sort(snap.tree.query(shapely.box(*box), predicate="intersects"))
+        if filters:
+            idx = idx[filter_frame(snap.frame.iloc[idx], filters)]
+        return snap, idx
+
+    def read(
+        self,
+        kind: str,
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+        where: Where = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> gpd.GeoDataFrame:
+        snap, idx = self._candidates(kind, where, bbox)
+        stop = None if limit is None else offset + limit
+        return snap.frame.iloc[idx[offset:stop]].reset_index(drop=True)
+
+    def count(self, kind: str, *, where: Where = None) -> int:
+        return len(self._candidates(kind, where, None)[1])
+
+    def nearest(self, kind: str, lon: float, lat: float, *, k: int, where: Where = None) -> gpd.GeoDataFrame:
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        point = shapely.Point(lon, lat)
+        radius = 1000.0
+        while True:
+            box = None if radius >= _EARTH_M else degree_box(lon, lat, radius)
+            snap, idx = self._candidates(kind, where, box)
+            if len(idx) >= k or box is None:
+                hits = self._with_distance(snap, idx, point)
+                if len(hits) < k and box is not None:
+                    radius *= 4
+                    continue
+                kth = hits["distance_m"].iloc[k - 1] if len(hits) >= k else np.inf
+                if box is None or kth <= radius:
+                    return hits.head(k).reset_index(drop=True)
+                radius = float(kth)
+            else:
+                radius *= 4
+
+    def within_distance(
+        self, kind: str, geometry: BaseGeometry, distance_m: float, *, where: Where = None
+    ) -> gpd.GeoDataFrame:
+        if distance_m < 0:
+            raise ValueError(f"distance must be >= 0 m, got {distance_m}")
+        minx, miny, maxx, maxy = geometry.bounds
+        lo = degree_box(minx, miny, distance_m)
+        hi = degree_box(maxx, maxy, distance_m)
+        box = (min(lo[0], hi[0]), min(lo[1], hi[1]), max(lo[2], hi[2]), max(lo[3], hi[3]))
+        snap, idx = self._candidates(kind, where, box)
+        hits = self._with_distance(snap, idx, geometry)
+        return hits[hits["distance_m"] <= distance_m].reset_index(drop=True)
+
+    @staticmethod
+    def _with_distance(snap: _Snapshot, idx: np.ndarray, query: BaseGeometry) -> gpd.GeoDataFrame:
+        hits = snap.frame.iloc[idx].copy()
+        hits["distance_m"] = distances_m(query, hits.geometry.values) if len(hits) else np.array([], float)
+        order = np.lexsort((hits["key"].to_numpy(), np.round(hits["distance_m"].to_numpy(), 3)))
+        return hits.iloc[order].reset_index(drop=True)
+
+    def count_per_polygon(
+        self,
+        kind: str,
+        polygon_kind: str,
+        *,
+        sum_column: str | None = None,
+        group_column: str | None = None,
+        where: Where = None,
+        polygon_where: Where = None,
+    ) -> pd.DataFrame:
+        entity = get_entity(kind)
+        for name in (sum_column, group_column):
+            if name is not None:
+                entity.column(name)
+        psnap, pidx = self._candidates(polygon_kind, polygon_where, None)
+        snap, idx = self._candidates(kind, where, None)
+        polygons = psnap.frame.iloc[pidx]
+        allowed = np.zeros(len(snap.frame), dtype=bool)
+        allowed[idx] = True
+        pi, si = snap.tree.query(polygons.geometry.values, predicate="intersects")
+        keep = allowed[si]
+        pairs = pd.DataFrame({"polygon_key": polygons["key"].to_numpy()[pi[keep]]})
+        points = snap.frame.iloc[si[keep]].reset_index(drop=True)
+        keys = ["polygon_key"]
+        if group_column:
+            pairs["group"] = points[group_column].astype(object).to_numpy()
+            keys.append("group")
+        pairs["value"] = points[sum_column].astype("float64").to_numpy() if sum_column else 1.0
+        grouped = pairs.groupby(keys, dropna=False, sort=False)
+        out = grouped.size().rename("count").reset_index()
+        if sum_column:
+            out["sum"] = grouped["value"].sum(min_count=1).to_numpy()
+        empty = sorted(set(polygons["key"]) - set(out["polygon_key"]))
+        if empty:
+            filler = pd.DataFrame({"polygon_key": empty, "count": 0})
+            if group_column:
+                filler["group"] = None
+            if sum_column:
+                filler["sum"] = np.nan
+            out = pd.concat([out, filler], ignore_index=True)
+        return order_counts(out, grouped=group_column is not None, summed=sum_column is not None)
+
+    def tile(
+        self,
+        kind: str,
+        z: int,
+        x: int,
+        y: int,
+        *,
+        columns: Sequence[str] = ("key",),
+        where: Where = None,
+        layer_name: str | None = None,
+        extent: int = 4096,
+        buffer: int = 64,
+    ) -> bytes:
+        entity = get_entity(kind)
+        for name in columns:
+            entity.column(name)
+        box = tiles.tile_bbox_lonlat(z, x, y, buffer_fraction=buffer / extent)
+        snap, idx = self._candidates(kind, where, box)
+        rows = snap.frame.iloc[idx]
+        geoms = tiles.clip_to_tile(
+            tiles.to_tile_coords(rows.geometry.values, z, x, y, extent=extent), extent=extent, buffer=buffer
+        )
+        props = [{c: python_value(v) for c, v in zip(columns, vals, strict=True)}
+                 for vals in zip(*(rows[c].tolist() for c in columns), strict=True)] if len(rows) else []
+        return tiles.encode_tile(layer_name or kind, list(geoms), props, extent=extent)
+
+
+def _proj_version() -> str:
+    import pyproj
+
+    return str(pyproj.proj_version_str)

@@ -1,0 +1,73 @@
+"""SQLAlchemy tables of the PostGIS store, derived from :mod:`geo.entities`.
+
+Each entity becomes a table with a serial ``fid``, a unique ``key``, its columns and
+``geom geometry(<type>, 4326)`` with a GiST index, plus a GiST index on
+``geom::geography`` for metric KNN and distance filters.
+"""
+
+from __future__ import annotations
+
+from geoalchemy2 import Geography, Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    cast,
+)
+from sqlalchemy.types import TypeEngine
+
+from geo.entities import ENTITIES, STORAGE_SRID, Entity
+
+_SQL_TYPES: dict[str, type[TypeEngine]] = {
+    "text": Text,
+    "int": BigInteger,
+    "float": Float,
+    "bool": Boolean,
+    "date": Date,
+}
+
+metadata = MetaData()
+
+load_batches = Table(
+    "riskmap_load_batches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", Text, nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("note", Text),
+)
+
+layer_versions = Table(
+    "riskmap_layer_version",
+    metadata,
+    Column("kind", Text, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
+
+def _entity_table(entity: Entity) -> Table:
+    columns = [Column("fid", BigInteger, primary_key=True, autoincrement=True)]
+    for col in entity.all_columns:
+        sql_type = Float(precision=53) if col.type == "float" else _SQL_TYPES[col.type]()
+        columns.append(Column(col.name, sql_type, nullable=col.name != "key", unique=col.name == "key"))
+    geom_type = entity.geometry_type.upper()
+    columns.append(
+        Column("geom", Geometry(geom_type, srid=STORAGE_SRID, spatial_index=True), nullable=False)
+    )
+    table = Table(entity.table, metadata, *columns)
+    Index(f"{entity.table}_geog_idx", cast(table.c.geom, Geography), postgresql_using="gist")
+    return table
+
+
+TABLES: dict[str, Table] = {kind: _entity_table(e) for kind, e in ENTITIES.items()}
