@@ -24,6 +24,10 @@ from shapely.geometry.base import BaseGeometry
 
 WGS84_GEOD = Geod(ellps="WGS84")
 
+#: Segments are taken as straight in lon/lat (as drawn on a map) and densified to this
+#: many degrees (~110 m) before projection, so the AEQD distance matches that reading.
+SEGMENT_DEGREES = 0.001
+
 #: Metres per degree of latitude, a lower bound over the globe (for search boxes).
 MIN_METRES_PER_DEGREE = 110_574.0
 
@@ -54,8 +58,9 @@ def query_centre(geometry: BaseGeometry) -> tuple[float, float]:
 
 
 def to_aeqd(geoms: np.ndarray | BaseGeometry, lon: float, lat: float) -> np.ndarray | BaseGeometry:
-    """Project WGS-84 shapely geometries into the AEQD centred on (lon, lat)."""
+    """Project WGS-84 shapely geometries into the AEQD centred on (lon, lat), densified first."""
     tr = _transformer(aeqd_proj(lon, lat))
+    geoms = shapely.segmentize(geoms, SEGMENT_DEGREES)
     return shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 

@@ -54,13 +54,13 @@ def normalise_column(series: pd.Series, column: Column) -> pd.Series:
 
 
 def normalise_frame(entity: Entity, frame: pd.DataFrame, *, extra: Sequence[str] = ()) -> gpd.GeoDataFrame:
-    """Select the entity's columns (plus ``extra``) in canonical order and dtypes."""
+    """Select the entity's columns (plus float ``extra`` columns) in canonical order and dtypes."""
     data: dict[str, pd.Series] = {}
     for column in entity.all_columns:
         series = frame[column.name] if column.name in frame else pd.Series([None] * len(frame), index=frame.index)
         data[column.name] = normalise_column(series, column)
-    for name in extra:
-        data[name] = frame[name]
+    for name in extra:  # extras are computed measures (e.g. distance_m): always float64
+        data[name] = pd.to_numeric(frame[name]).astype("float64")
     geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame["geometry"]
     out = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(np.asarray(geometry), index=frame.index),
                            crs=STORAGE_CRS)

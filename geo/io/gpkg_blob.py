@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import struct
+from collections.abc import Callable
 
 import numpy as np
 import shapely
@@ -70,7 +71,7 @@ def register_functions(con: sqlite3.Connection) -> None:
     def is_empty(blob: bytes | None) -> int | None:
         return None if blob is None else int(_bounds(blob) is None)
 
-    def component(i: int):  # noqa: ANN202 - sqlite callback
+    def component(i: int) -> Callable[[bytes | None], float | None]:
         def fn(blob: bytes | None) -> float | None:
             b = _bounds(blob)
             return None if b is None else b[i]

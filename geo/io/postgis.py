@@ -42,9 +42,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.expression import FromClause
 
-from geo.distance import aeqd_proj, query_centre
+from geo.distance import SEGMENT_DEGREES, aeqd_proj, query_centre
 from geo.entities import STORAGE_SRID, Entity, get_entity
 from geo.io.frames import (
     check_where,
@@ -199,8 +200,8 @@ class PostGISStore:
     # -- reading -------------------------------------------------------------------
 
     @staticmethod
-    def _filters(entity: Entity, table: Table, where: Where) -> list[ColumnElement[bool]]:
-        clauses = []
+    def _filters(entity: Entity, table: FromClause, where: Where) -> list[ColumnElement[bool]]:
+        clauses: list[ColumnElement[bool]] = []
         for name, value in check_where(entity, where).items():
             col = table.c[name]
             if value is None:
@@ -254,8 +255,10 @@ class PostGISStore:
         """AEQD distance in metres from ``query`` (same method as geo.distance)."""
         lon, lat = query_centre(query)
         proj = cast(bindparam(f"{name}_proj", aeqd_proj(lon, lat), unique=True), Text)
+        step: BindParameter[float] = bindparam(f"{name}_step", SEGMENT_DEGREES, unique=True)
         return func.ST_Distance(
-            func.ST_Transform(table.c.geom, proj), func.ST_Transform(_wkb_param(name, query), proj)
+            func.ST_Transform(func.ST_Segmentize(table.c.geom, step), proj),
+            func.ST_Transform(func.ST_Segmentize(_wkb_param(name, query), step), proj),
         )
 
     def nearest(self, kind: str, lon: float, lat: float, *, k: int, where: Where = None) -> gpd.GeoDataFrame:

@@ -7,6 +7,8 @@ Each entity becomes a table with a serial ``fid``, a unique ``key``, its columns
 
 from __future__ import annotations
 
+from typing import Any
+
 from geoalchemy2 import Geography, Geometry
 from sqlalchemy import (
     BigInteger,
@@ -59,7 +61,7 @@ layer_versions = Table(
 def _entity_table(entity: Entity) -> Table:
     columns = [Column("fid", BigInteger, primary_key=True, autoincrement=True)]
     for col in entity.all_columns:
-        sql_type = Float(precision=53) if col.type == "float" else _SQL_TYPES[col.type]()
+        sql_type: TypeEngine[Any] = Float(precision=53) if col.type == "float" else _SQL_TYPES[col.type]()
         columns.append(Column(col.name, sql_type, nullable=col.name != "key", unique=col.name == "key"))
     geom_type = entity.geometry_type.upper()
     columns.append(

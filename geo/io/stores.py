@@ -1,0 +1,20 @@
+"""Open the configured store: PostGIS when a database URL is given, else the GeoPackage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from geo.io.geopackage import GeoPackageStore
+from geo.io.postgis import PostGISStore
+from geo.io.store import Store
+
+
+def open_store(*, database_url: str | None, gpkg_path: Path) -> Store:
+    """The PostGIS store for ``database_url``, or the embedded store at ``gpkg_path``.
+
+    Does not touch the database; call ``init_schema()`` (or ``check()`` on PostGIS).
+    Raises :class:`geo.io.store.StoreError` for a malformed URL.
+    """
+    if database_url:
+        return PostGISStore(database_url)
+    return GeoPackageStore(gpkg_path)

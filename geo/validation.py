@@ -1,0 +1,716 @@
+"""Validation of the cell values and headers a bureau's files really contain.
+
+Pure functions, no I/O: the loader (``geo/io``) reads a file, asks
+:func:`match_headers` which column is which, then passes every cell through the
+parser for its column.  A parser either returns the normalised value (``None``
+for an empty cell) or raises :class:`ValidationError`, which names the value,
+the reason in English and Chinese, and — once the loader attaches it with
+:meth:`ValidationError.with_column` — the column.  The rejected-rows report is
+built from those fields.
+
+What is normalised here:
+
+* unified social credit codes (统一社会信用代码, GB 32100-2015), with the check character;
+* risk levels (重大/较大/一般/低, 红/橙/黄/蓝, red/…, 1–4, Ⅰ级–Ⅳ级) and the LS matrix;
+* dates (ISO, 2018/3/5, 2018.3.5, 20180305, 2018年3月5日, Excel serial numbers);
+* booleans (是/否, 有/无, Y/N, 1/0, 已投保/未投保, …);
+* coordinate datums (wgs84 / cgcs2000 / gcj02 / bd09) and coordinate text (decimal or DMS);
+* file headers, Chinese or English, to the canonical columns of :mod:`geo.entities`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TypeGuard
+
+import numpy as np
+import pandas as pd
+
+from geo.entities import COMMON_COLUMNS, ENTITIES, get_entity
+
+
+class ValidationError(ValueError):
+    """A cell value that cannot be accepted.
+
+    ``value`` is the raw value as read, ``reason`` an English sentence and
+    ``reason_zh`` its short Chinese counterpart (both shown in the rejected-rows
+    report); ``column`` is the canonical column, or ``None`` until the caller
+    attaches it with :meth:`with_column`.
+    """
+
+    def __init__(self, value: object, reason: str, reason_zh: str, *, column: str | None = None) -> None:
+        super().__init__(reason)
+        self.value = value
+        self.reason = reason
+        self.reason_zh = reason_zh
+        self.column = column
+
+    def __reduce__(self) -> tuple[type[ValidationError], tuple[object, str, str], dict[str, object]]:
+        # Keeps errors picklable (multiprocessing), which ValueError's default reduce is not here.
+        return type(self), (self.value, self.reason, self.reason_zh), {"column": self.column}
+
+    def with_column(self, column: str) -> ValidationError:
+        """A copy of this error that names ``column``."""
+        return ValidationError(self.value, self.reason, self.reason_zh, column=column)
+
+    def __str__(self) -> str:
+        where = f"{self.column}: " if self.column else ""
+        return f"{where}{self.value!r}: {self.reason} ({self.reason_zh})"
+
+
+# --------------------------------------------------------------------------- text
+
+
+def fold_text(text: str) -> str:
+    """Text folded for comparison: NFKC (full-width → half-width), lower case, no whitespace."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+# Placeholders that spreadsheet exports and pandas write for "no value".
+_MISSING_TEXT = frozenset({"", "nan", "nat", "none", "null", "<na>", "-", "--", "—", "——", "/"})
+
+
+def is_missing(value: object) -> bool:
+    """True for an empty cell: None, NaN, NaT, pandas NA, blank text or a placeholder ("-", "/", "nan")."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return fold_text(value) in _MISSING_TEXT
+    missing = pd.isna(value)
+    return bool(missing) if isinstance(missing, (bool, np.bool_)) else False
+
+
+def _is_number(value: object) -> TypeGuard[numbers.Real]:
+    """True for int/float/numpy numbers, but not for booleans (which are ints in Python)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _integer_or_none(value: object) -> int | None:
+    """The integer a number or numeric text stands for ("3", "3.0", 3.0), else None."""
+    if _is_number(value):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(unicodedata.normalize("NFKC", value).strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    if not math.isfinite(number) or number != int(number):
+        return None
+    return int(number)
+
+
+# ------------------------------------------------------------- unified social credit code
+
+#: GB 32100-2015 code alphabet: digits and upper-case letters without I, O, Z, S, V.
+CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+#: GB 32100-2015 weights of positions 1–17 (3**i mod 31).
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+CREDIT_CODE_LENGTH = 18
+
+
+def _credit_code_problem(code: str, length: int) -> tuple[str, str] | None:
+    """Why ``code`` (without any check) is not a well-formed ``length``-character body, or None."""
+    if len(code) != length:
+        return f"must be {length} characters, got {len(code)}", f"应为{length}位，实际{len(code)}位"
+    for position, char in enumerate(code, start=1):
+        if char not in CREDIT_CODE_ALPHABET:
+            return (
+                f"character {char!r} at position {position} is not allowed (I, O, Z, S, V are never used)",
+                f"第{position}位字符{char!r}不合法（不使用I、O、Z、S、V）",
+            )
+    if not code[2:8].isdigit():
+        return (
+            "characters 3–8 must be the 6-digit administrative division code",
+            "第3–8位应为6位数字行政区划码",
+        )
+    return None
+
+
+def credit_code_check_digit(code17: str) -> str:
+    """The check character (position 18) for the first 17 characters of a credit code.
+
+    GB 32100-2015: C18 = 31 − (Σ value(Cᵢ)·Wᵢ mod 31), where 31 becomes 0, mapped
+    back through :data:`CREDIT_CODE_ALPHABET`.  Raises :class:`ValidationError` when
+    ``code17`` is not 17 characters of that alphabet with a 6-digit division code.
+    """
+    problem = _credit_code_problem(code17, CREDIT_CODE_LENGTH - 1)
+    if problem:
+        raise ValidationError(code17, *problem)
+    total = sum(CREDIT_CODE_ALPHABET.index(c) * w for c, w in zip(code17, CREDIT_CODE_WEIGHTS, strict=True))
+    return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def make_credit_code(prefix17: str) -> str:
+    """A valid 18-character credit code: ``prefix17`` followed by its check character."""
+    return prefix17 + credit_code_check_digit(prefix17)
+
+
+def normalise_credit_code(value: object) -> str:
+    """The credit code in ``value``, stripped, half-width and upper-cased, checked.
+
+    The registration-department and organisation-type characters (positions 1
+    and 2) are only checked against the alphabet: the list of departments has
+    grown since 2015.  Raises :class:`ValidationError` for an empty value, a
+    wrong length, a character outside the alphabet, a non-numeric division code
+    or a wrong check character (the reason gives the expected one).
+    """
+    if is_missing(value):
+        raise ValidationError(value, "credit code is empty", "统一社会信用代码为空")
+    code = fold_text(str(value)).upper()
+    problem = _credit_code_problem(code, CREDIT_CODE_LENGTH)
+    if problem:
+        raise ValidationError(value, *problem)
+    expected = credit_code_check_digit(code[:17])
+    if code[17] != expected:
+        raise ValidationError(
+            value,
+            f"check character should be {expected!r}, got {code[17]!r} (GB 32100-2015)",
+            f"校验码应为{expected}，实际为{code[17]}",
+        )
+    return code
+
+
+def is_valid_credit_code(code: str) -> bool:
+    """True if ``code`` is, exactly as given, a valid 18-character credit code (upper case)."""
+    try:
+        return normalise_credit_code(code) == code
+    except ValidationError:
+        return False
+
+
+# ------------------------------------------------------------------------ risk levels
+
+_LEVEL_WORDS: dict[str, tuple[str, ...]] = {
+    "red": ("重大", "重大风险", "红", "红色", "红色风险", "red", "major", "1", "1级", "一级", "i级"),
+    "orange": (
+        "较大",
+        "较大风险",
+        "橙",
+        "橙色",
+        "橙色风险",
+        "orange",
+        "significant",
+        "2",
+        "2级",
+        "二级",
+        "ii级",
+    ),
+    "yellow": (
+        "一般",
+        "一般风险",
+        "黄",
+        "黄色",
+        "黄色风险",
+        "yellow",
+        "general",
+        "3",
+        "3级",
+        "三级",
+        "iii级",
+    ),
+    "blue": ("低", "低风险", "蓝", "蓝色", "蓝色风险", "blue", "low", "4", "4级", "四级", "iv级"),
+}
+_LEVEL_BY_WORD: dict[str, str] = {word: code for code, words in _LEVEL_WORDS.items() for word in words}
+
+_LEVELS_ACCEPTED = "重大/较大/一般/低, 红/橙/黄/蓝, red/orange/yellow/blue, 1–4 or Ⅰ级–Ⅳ级 (1 = red)"
+
+
+def _level_error(value: object) -> ValidationError:
+    return ValidationError(
+        value,
+        f"unknown risk level; accepted: {_LEVELS_ACCEPTED}",
+        "无法识别的风险等级，可用：重大/较大/一般/低、红/橙/黄/蓝、1–4",
+    )
+
+
+def _level_of_word(word: str) -> str | None:
+    number = _integer_or_none(word)
+    if number is not None:
+        word = str(number)
+    return _LEVEL_BY_WORD.get(word)
+
+
+def normalise_level(value: object) -> str:
+    """The risk level code ("red", "orange", "yellow" or "blue") that ``value`` names.
+
+    Accepts the Chinese names with or without 风险, colours in Chinese or English
+    (any case), the English names from :data:`geo.entities.RISK_LEVELS`, the
+    numbers 1–4 (int, float or text; 1 is red, the highest) and 一级–四级 /
+    Ⅰ级–Ⅳ级, where Ⅰ is the highest as in Chinese emergency practice.  A name
+    with its colour in brackets ("重大风险（红色）") is accepted when both agree.
+    Raises :class:`ValidationError` (listing the accepted values) otherwise.
+    """
+    if isinstance(value, (bool, np.bool_)) or is_missing(value):
+        raise _level_error(value)
+    text = fold_text(str(value))
+    bracketed = re.fullmatch(r"(.+?)[(\[【](.+?)[)\]】]", text)
+    parts = bracketed.groups() if bracketed else (text,)
+    level = _level_of_word(parts[0])
+    if level is None or any(_level_of_word(part) != level for part in parts[1:]):
+        raise _level_error(value)
+    return level
+
+
+#: Default LS-matrix thresholds, highest first: R = L × S at or above → level; below all → blue.
+#: DOMAIN.md "Risk levels": R ≥ 20 red, 15–16 orange, 9–12 yellow, ≤ 8 blue (common provincial
+#: practice; GB/T 42768-2023 describes a 5×5 matrix producing four colours).  R is a product of
+#: two values in 1–5, so no R falls between the listed bands.
+LS_LEVEL_THRESHOLDS: tuple[tuple[int, str], ...] = ((20, "red"), (15, "orange"), (9, "yellow"))
+LS_SCALE = range(1, 6)
+
+
+def _ls_factor(value: object, name: str, name_zh: str) -> int:
+    number = None if isinstance(value, (bool, np.bool_)) else _integer_or_none(value)
+    if number is None or number not in LS_SCALE:
+        raise ValidationError(value, f"{name} must be an integer from 1 to 5", f"{name_zh}应为1–5的整数")
+    return number
+
+
+def level_from_ls(
+    likelihood: object,
+    severity: object,
+    *,
+    thresholds: Sequence[tuple[int, str]] = LS_LEVEL_THRESHOLDS,
+) -> str:
+    """The risk level for likelihood L and severity S (each 1–5) by R = L × S.
+
+    ``thresholds`` are (minimum R, level) pairs, highest first; an R below all of
+    them is "blue".  A rules file may pass its own.  Raises
+    :class:`ValidationError` when L or S is not an integer in 1–5.
+    """
+    risk = _ls_factor(likelihood, "likelihood L", "可能性L") * _ls_factor(severity, "severity S", "严重性S")
+    for minimum, level in thresholds:
+        if risk >= minimum:
+            return level
+    return "blue"
+
+
+# ------------------------------------------------------------------------------ dates
+
+_EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01 once the 1900 leap-year bug is allowed for
+#: Excel serial numbers accepted as dates: 1950-01-01 … 2100-12-31 (1900 date system).
+EXCEL_SERIAL_RANGE = ((date(1950, 1, 1) - _EXCEL_EPOCH).days, (date(2100, 12, 31) - _EXCEL_EPOCH).days)
+_YEAR_RANGE = range(1900, 2101)
+_TIME_SUFFIX = r"(?:(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_DATE_PATTERNS = (
+    re.compile(r"(\d{4})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{1,2})" + _TIME_SUFFIX),
+    re.compile(r"(\d{4})\s*(年)\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?" + _TIME_SUFFIX),
+    re.compile(r"(\d{4})()(\d{2})(\d{2})"),
+)
+_DATE_FORMATS = "YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYYMMDD, YYYY年M月D日 or an Excel date"
+
+
+def _date_error(value: object) -> ValidationError:
+    return ValidationError(
+        value, f"unrecognised date; use {_DATE_FORMATS}", "无法识别的日期格式，请用YYYY-MM-DD"
+    )
+
+
+def _make_date(value: object, year: int, month: int, day: int) -> date:
+    if year not in _YEAR_RANGE:
+        raise ValidationError(value, f"year {year} is outside 1900–2100", f"年份{year}不在1900–2100之间")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValidationError(value, f"no such date: {year}-{month:02d}-{day:02d}", "日期不存在") from None
+
+
+def _date_from_number(value: object, number: float) -> date:
+    low, high = EXCEL_SERIAL_RANGE
+    if not math.isfinite(number):
+        raise _date_error(value)
+    if number == int(number) and 19000101 <= number <= 21001231:
+        whole = int(number)
+        return _make_date(value, whole // 10000, whole // 100 % 100, whole % 100)
+    if low <= number < high + 1:
+        return _EXCEL_EPOCH + timedelta(days=int(number))  # a fraction is the time of day
+    raise ValidationError(
+        value,
+        f"number is neither an Excel date serial ({low}–{high}, i.e. 1950–2100) nor YYYYMMDD",
+        "数字既不是Excel日期序列号也不是YYYYMMDD格式",
+    )
+
+
+def _date_from_text(value: object, text: str) -> date:
+    for pattern in _DATE_PATTERNS:
+        match = pattern.fullmatch(text)
+        if match:
+            year, _, month, day = match.groups()
+            return _make_date(value, int(year), int(month), int(day))
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return _date_from_number(value, float(text))
+    raise _date_error(value)
+
+
+def parse_date(value: object) -> date | None:
+    """The calendar date in ``value``; ``None`` for an empty cell (or 无).
+
+    Accepts ``date``/``datetime``/``pandas.Timestamp``/``numpy.datetime64`` (the
+    time of day is dropped), text as in ``_DATE_FORMATS`` (full-width digits too,
+    optionally followed by a time), integers YYYYMMDD and Excel serial numbers of
+    the 1900 date system between 1950 and 2100.  Raises :class:`ValidationError`
+    for anything else, an impossible date (2018-02-30) or a year outside 1900–2100.
+    """
+    if is_missing(value):
+        return None
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if _is_number(value):
+        return _date_from_number(value, float(value))
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip()
+        return None if text == "无" else _date_from_text(value, text)
+    raise _date_error(value)
+
+
+# --------------------------------------------------------------------------- booleans
+
+_TRUE_WORDS = frozenset({"是", "有", "y", "yes", "true", "t", "1", "已投保", "投保", "√", "✓", "在营"})
+_FALSE_WORDS = frozenset({"否", "无", "没有", "n", "no", "false", "f", "0", "未投保", "×", "✗", "停业"})
+
+
+def parse_bool(value: object) -> bool | None:
+    """True / False for a yes-no cell; ``None`` for an empty one.
+
+    Accepts booleans, 1/0 (numbers or text), 是/否, 有/无, Y/N, yes/no, true/false,
+    已投保/未投保, √/× and 在营/停业, in any case and width.  Raises
+    :class:`ValidationError` for anything else.
+    """
+    if is_missing(value):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    number = _integer_or_none(value)
+    text = str(number) if number is not None else fold_text(str(value))
+    if text in _TRUE_WORDS:
+        return True
+    if text in _FALSE_WORDS:
+        return False
+    raise ValidationError(
+        value,
+        "not a yes/no value; accepted: 是/否, 有/无, Y/N, yes/no, true/false, 1/0, 已投保/未投保",
+        "无法识别的是/否值",
+    )
+
+
+# ----------------------------------------------------------------------------- datums
+
+DATUMS = ("wgs84", "cgcs2000", "gcj02", "bd09")
+_DATUM_WORDS: dict[str, tuple[str, ...]] = {
+    "wgs84": ("wgs84", "wgs1984", "gps", "epsg4326", "4326"),
+    "cgcs2000": ("cgcs2000", "cgcs", "2000国家大地", "国家2000", "国家大地2000", "2000", "epsg4490", "4490"),
+    "gcj02": ("gcj02", "gcj", "火星", "高德", "腾讯", "国测局", "amap", "gaode", "tencent"),
+    "bd09": ("bd09", "bd09ll", "百度", "baidu"),
+}
+_DATUM_BY_WORD = {word: datum for datum, words in _DATUM_WORDS.items() for word in words}
+_DATUM_SUFFIX = re.compile(r"(坐标系统|坐标系|坐标|地图)$")
+
+
+def normalise_datum(value: object) -> str:
+    """The datum code ("wgs84", "cgcs2000", "gcj02" or "bd09") that ``value`` names.
+
+    Case, width, spaces, hyphens, underscores, colons and a trailing 坐标/坐标系 are
+    ignored, so "WGS-84", "GPS", "EPSG:4326", "2000国家大地坐标系", "GCJ-02", "高德坐标"
+    and "百度坐标系" are all understood.  Raises :class:`ValidationError` otherwise,
+    including for Beijing 1954 and Xi'an 1980, which need a proper transformation.
+    """
+    word = "" if is_missing(value) else _DATUM_SUFFIX.sub("", re.sub(r"[-_:]", "", fold_text(str(value))))
+    if word in _DATUM_BY_WORD:
+        return _DATUM_BY_WORD[word]
+    raise ValidationError(
+        value,
+        "unknown coordinate datum; accepted: WGS84 (GPS), CGCS2000, GCJ-02 (高德/腾讯), BD-09 (百度)",
+        "无法识别的坐标系，可用：WGS84、CGCS2000、GCJ-02、BD-09",
+    )
+
+
+# ------------------------------------------------------------------------ coordinates
+
+_HEMISPHERES = {"e": 1, "n": 1, "w": -1, "s": -1, "东经": 1, "北纬": 1, "西经": -1, "南纬": -1}
+_COORDINATE = re.compile(
+    r"""(?P<sign>[+-])?
+        (?P<deg>\d+(?:\.\d+)?)
+        (?:°(?:(?P<min>\d+(?:\.\d+)?)'(?:(?P<sec>\d+(?:\.\d+)?)")?)?)?""",
+    re.VERBOSE,
+)
+_SYMBOLS = str.maketrans(
+    {"度": "°", "º": "°", "˚": "°", "分": "'", "′": "'", "’": "'", "秒": '"', "″": '"', "”": '"'}
+)
+
+
+def _coordinate_error(value: object, reason: str = "") -> ValidationError:
+    return ValidationError(
+        value,
+        reason or "not a coordinate; use decimal degrees (116.40) or degrees-minutes-seconds (116°24'36\"E)",
+        "无法识别的坐标，请用十进制度（116.40）或度分秒（116°24′36″E）",
+    )
+
+
+def _split_hemisphere(text: str) -> tuple[int | None, str]:
+    """(+1 / −1 / None when absent, the rest) for a text with a hemisphere marker at either end."""
+    for word, sign in _HEMISPHERES.items():
+        if text.startswith(word):
+            return sign, text[len(word) :]
+        if text.endswith(word):
+            return sign, text[: -len(word)]
+    return None, text
+
+
+def _coordinate_text(value: str) -> str:
+    """Coordinate text with 度分秒 and primes as °'", half-width, lower case, no spaces."""
+    text = unicodedata.normalize("NFKC", value.translate(_SYMBOLS)).replace("''", '"')
+    if re.search(r"[\d.]\s+[\d.]", text):
+        raise _coordinate_error(value, "digits separated by spaces; mark degrees, minutes and seconds")
+    return fold_text(text)
+
+
+def parse_coordinate(value: object) -> float | None:
+    """Decimal degrees from a longitude or latitude cell; ``None`` for an empty one.
+
+    Accepts numbers, decimal text ("116.40", full-width digits too) and
+    degrees[-minutes[-seconds]] with °'" or 度分秒 and either a sign or a
+    hemisphere (E/N/W/S or 东经/北纬/西经/南纬; W and S give negative values).
+    Minutes and seconds must be below 60.  Range and region checks are the
+    caller's.  Raises :class:`ValidationError` for anything else.
+    """
+    if is_missing(value):
+        return None
+    if _is_number(value):
+        number = float(value)
+        if not math.isfinite(number):
+            raise _coordinate_error(value)
+        return number
+    if not isinstance(value, str):
+        raise _coordinate_error(value)
+    hemisphere, text = _split_hemisphere(_coordinate_text(value))
+    match = _COORDINATE.fullmatch(text)
+    if not match or (hemisphere is not None and match["sign"]):
+        raise _coordinate_error(value)
+    minutes, seconds = (float(match[part] or 0) for part in ("min", "sec"))
+    if minutes >= 60 or seconds >= 60:
+        raise _coordinate_error(value, "minutes and seconds must be below 60")
+    sign = -1 if match["sign"] == "-" else (hemisphere or 1)
+    return sign * (float(match["deg"]) + minutes / 60 + seconds / 3600)
+
+
+# ---------------------------------------------------------------------------- headers
+
+#: Input-only columns: they are turned into the geometry and never stored as such.
+POINT_INPUT_COLUMNS = ("lon", "lat")
+GEOMETRY_INPUT_COLUMNS = ("datum", "wkt")
+
+# Header aliases, canonical column → headers seen in bureau files (Chinese, English).  An
+# alias applies to every kind that has the column.  Each column's own name and its ``zh``
+# label in geo.entities are aliases too, without being listed here.
+_SHARED_ALIASES: dict[str, tuple[str, ...]] = {
+    "credit_code": ("统一社会信用代码", "信用代码", "社会信用代码", "统一代码", "uscc"),
+    "name": ("名称", "name"),
+    "unit_name": ("单位名称", "企业名称", "所属单位", "所属企业"),
+    "industry": ("行业", "所属行业", "行业类别", "行业分类", "industry"),
+    "address": ("地址", "详细地址", "注册地址", "经营地址", "单位地址", "生产经营地址", "address", "addr"),
+    "district": ("所属区", "区县", "所属区县", "区", "行政区", "所属行政区", "district", "county"),
+    "township": (
+        "街道",
+        "乡镇",
+        "街道乡镇",
+        "乡镇街道",
+        "所属街道",
+        "所属乡镇",
+        "街乡",
+        "township",
+        "street",
+    ),
+    "standard_grade": ("标准化等级", "安全生产标准化等级", "标准化级别"),
+    "insured": ("是否投保", "安责险", "安全生产责任险", "是否投保安责险", "insured"),
+    "level": ("风险等级", "风险级别", "等级", "级别", "level"),
+    "likelihood": ("可能性", "l", "可能性l", "事故发生可能性", "likelihood"),
+    "severity": ("严重性", "s", "严重性s", "严重程度", "后果严重性", "severity"),
+    "source_code": ("风险源编码", "风险点编码", "风险源编号", "风险点编号", "编号", "编码"),
+    "source_type": ("风险类型", "风险源类型", "风险点类型", "类型"),
+    "site_code": ("场所编码", "场所编号", "编号", "编码"),
+    "site_type": ("场所类型", "单位类型", "经营类型", "类型"),
+    "chemicals": ("危化品", "危险化学品", "危化品及数量", "危险化学品名称及数量", "chemicals"),
+    "major_hazard_grade": ("重大危险源等级", "重大危险源级别"),
+    "gas_station_grade": ("加油站等级", "加油站级别"),
+    "operating": ("在营", "是否在营", "营业状态", "operating"),
+    "external_distance_m": ("外部安全防护距离", "外部安全距离", "防护距离", "externaldistance"),
+    "hazard_code": ("隐患编号", "隐患编码", "编号", "编码"),
+    "description": ("隐患描述", "隐患内容", "隐患情况", "描述", "description"),
+    "found_date": ("发现日期", "排查日期", "发现时间", "排查时间"),
+    "deadline": ("整改期限", "整改时限", "整改截止日期", "deadline"),
+    "rectified_date": ("整改完成日期", "完成日期", "整改完成时间", "销号日期"),
+    "status": ("状态", "整改状态", "整改情况", "status"),
+    "resource_code": ("资源编码", "资源编号", "编号", "编码"),
+    "resource_type": ("资源类型", "类型", "类别"),
+    "speciality": ("专业", "专长", "专业类别", "speciality", "specialty"),
+    "capacity": ("人数", "容量", "人数/容量", "队伍人数", "可容纳人数", "capacity"),
+    "item_count": ("数量", "物资数量", "装备数量", "物资装备数量", "库存数量", "quantity"),
+    "contact": ("联系电话", "联系方式", "电话", "contact", "phone", "tel"),
+    "target_code": ("目标编码", "目标编号", "编号", "编码"),
+    "target_type": ("目标类型", "防护目标类型", "类型"),
+    "sensitivity": ("敏感等级", "敏感程度", "敏感性", "sensitivity"),
+    "area_code": ("区划代码", "行政区划代码", "区域代码", "代码", "编码"),
+    "area_type": ("区域类型", "类型"),
+    "parent_code": ("上级代码", "上级区划代码", "父级代码"),
+    "population": ("人口", "常住人口", "population"),
+    "line_code": ("线路编码", "管线编码", "编号", "编码"),
+    "line_type": ("线路类型", "管线类型", "类型"),
+    "operator": ("运营单位", "管理单位", "权属单位", "运营商", "operator"),
+    "approximate": ("近似", "是否近似", "approximate"),
+    "source": ("来源", "数据来源", "source"),
+    "parcel_code": ("地块编号", "地块编码", "地块代码", "编号", "编码"),
+    "land_use": ("用地性质", "用地类型", "土地用途"),
+    "synthetic": ("合成数据", "演示数据", "是否合成", "synthetic"),
+    "lon": ("经度", "东经", "lng", "lon", "long", "longitude", "x"),
+    "lat": ("纬度", "北纬", "lat", "latitude", "y"),
+    "datum": ("坐标系", "坐标系统", "坐标类型", "datum", "crs"),
+    "wkt": ("wkt", "geometry", "geom", "几何", "空间信息", "坐标串"),
+}
+
+# Where a header means a different column in one kind, the kind's entry wins.
+_KIND_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "units": {"name": ("单位名称", "企业名称", "单位", "企业", "名称", "name")},
+    "hazchem_sites": {"name": ("单位名称", "企业名称", "场所名称", "加油站名称", "名称", "name")},
+    "risk_sources": {"name": ("风险源名称", "风险点名称", "名称", "name")},
+    "hidden_hazards": {"severity": ("隐患级别", "隐患等级", "等级", "级别", "severity")},
+    "resources": {"name": ("资源名称", "队伍名称", "专家姓名", "姓名", "名称", "name")},
+}
+
+
+def normalise_header(header: object) -> str:
+    """A header folded for matching: half-width, lower case, no spaces, "_" or "-", no BOM,
+    no bracketed units ("经度（°）" → "经度") and no required-field marker ("*名称" → "名称")."""
+    text = fold_text(str(header).replace("\ufeff", ""))
+    text = re.sub(r"\(.*?\)|\[.*?\]|【.*?】", "", text)
+    return re.sub(r"[_\-]", "", text).strip("*:")
+
+
+def input_columns(kind: str) -> tuple[str, ...]:
+    """The canonical columns a file of ``kind`` may carry: the entity's own columns,
+    ``synthetic``, and the geometry inputs (``lon``/``lat`` for point kinds, ``datum``, ``wkt``)."""
+    entity = get_entity(kind)
+    point_inputs = POINT_INPUT_COLUMNS if entity.geometry_type in ("Point", "Geometry") else ()
+    return (*(c.name for c in entity.columns), "synthetic", *point_inputs, *GEOMETRY_INPUT_COLUMNS)
+
+
+def header_aliases(kind: str) -> dict[str, str]:
+    """Normalised header → canonical column, for files of ``kind``.
+
+    Raises ``ValueError`` if the alias tables map one header to two columns of
+    the kind (a mistake in this module, caught by the tests).
+    """
+    entity = get_entity(kind)
+    zh_labels = {c.name: (c.zh,) for c in (*entity.columns, *COMMON_COLUMNS)}
+    overrides = _KIND_ALIASES.get(kind, {})
+    lookup: dict[str, str] = {}
+    for column in input_columns(kind):
+        aliases = overrides.get(column, _SHARED_ALIASES.get(column, ()))
+        for alias in (column, *zh_labels.get(column, ()), *aliases):
+            key = normalise_header(alias)
+            if lookup.setdefault(key, column) != column:
+                raise ValueError(f"{kind}: header {alias!r} maps to both {lookup[key]!r} and {column!r}")
+    return lookup
+
+
+#: Every kind's header table, built once from the alias data above.
+HEADER_ALIASES: dict[str, dict[str, str]] = {kind: header_aliases(kind) for kind in ENTITIES}
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    """Which header of a file is which canonical column.
+
+    ``columns`` maps file header → canonical column in file order; ``unknown``
+    lists headers that match nothing, ``ignored`` those a mapping set to "";
+    ``missing`` the required columns no header provides; ``ambiguous`` the
+    columns two or more headers claim (none of them is used: a mapping decides).
+    """
+
+    kind: str
+    columns: dict[str, str]
+    unknown: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when every required column is present exactly once."""
+        return not self.missing and not self.ambiguous
+
+    @property
+    def has_coordinates(self) -> bool:
+        """True when the file carries a geometry (lon and lat, or WKT) rather than only addresses."""
+        found = set(self.columns.values())
+        return {"lon", "lat"} <= found or "wkt" in found
+
+    def header_for(self, column: str) -> str | None:
+        """The file header that provides canonical ``column``, or None."""
+        return next((h for h, c in self.columns.items() if c == column), None)
+
+
+def _explicit_mapping(kind: str, mapping: Mapping[str, str]) -> dict[str, str]:
+    """A user mapping (file header → canonical, "" to ignore) keyed by normalised header."""
+    allowed = set(input_columns(kind))
+    for header, column in mapping.items():
+        if column and column not in allowed:
+            raise ValueError(
+                f"mapping sends {header!r} to {column!r}, which is not a {kind} column; "
+                f"known: {', '.join(sorted(allowed))}"
+            )
+    return {normalise_header(header): column for header, column in mapping.items()}
+
+
+def match_headers(
+    headers: Sequence[object],
+    kind: str,
+    mapping: Mapping[str, str] | None = None,
+) -> HeaderMatch:
+    """Match a file's ``headers`` to the canonical columns of ``kind``.
+
+    ``mapping`` (file header → canonical column, or "" to ignore a header) comes
+    first; a column it assigns is not matched again by alias.  Other headers are
+    matched through :data:`HEADER_ALIASES` after :func:`normalise_header`.
+    Raises :class:`geo.entities.UnknownEntityError` for an unknown kind and
+    ``ValueError`` for a mapping onto a column the kind does not have.
+    """
+    required = [c.name for c in get_entity(kind).columns if c.required]
+    aliases = HEADER_ALIASES[kind]
+    explicit = _explicit_mapping(kind, mapping or {})
+    claimed = {column for column in explicit.values() if column}
+    found: list[tuple[str, str]] = []
+    unknown: list[str] = []
+    ignored: list[str] = []
+    for raw in headers:
+        header, key = str(raw), normalise_header(raw)
+        if key in explicit and not explicit[key]:
+            ignored.append(header)
+        elif key in explicit:
+            found.append((header, explicit[key]))
+        elif key in aliases and aliases[key] not in claimed:
+            found.append((header, aliases[key]))
+        else:
+            unknown.append(header)
+    claims = Counter(column for _, column in found)
+    columns = {header: column for header, column in found if claims[column] == 1}
+    return HeaderMatch(
+        kind=kind,
+        columns=columns,
+        unknown=tuple(unknown),
+        ignored=tuple(ignored),
+        missing=tuple(c for c in required if claims[c] == 0),
+        ambiguous={c: tuple(h for h, col in found if col == c) for c, n in claims.items() if n > 1},
+    )

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The README's test command: set up, start a throwaway PostGIS, run the whole suite.
+#   bash scripts/test.sh [pytest args...]
+# Installs PostGIS and Chromium with apt when missing (needs root for that), runs
+# ruff and mypy, then pytest (unit, db on PostGIS + GeoPackage, web, browser), and
+# stops the cluster even when something fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=${RISKMAP_VENV:-.venv}
+start=$(date +%s)
+
+echo "[test] installing Python packages ..." >&2
+bash scripts/setup_venv.sh requirements-dev.txt
+
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "[test] installing Chromium with apt ..." >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2
+  else
+    echo "[test] chromium missing and not root: the browser tests will fail" >&2
+  fi
+fi
+
+pgdir=$(mktemp -d /tmp/riskmap-pg.XXXXXX)
+cleanup() { bash scripts/postgis_cluster.sh stop "$pgdir" || true; }
+trap cleanup EXIT
+url=$(bash scripts/postgis_cluster.sh start "$pgdir")
+export RISKMAP_TEST_DATABASE_URL=${url#RISKMAP_DATABASE_URL=}
+echo "[test] PostGIS at $RISKMAP_TEST_DATABASE_URL (setup took $(( $(date +%s) - start )) s)" >&2
+
+echo "[test] ruff + mypy ..." >&2
+"$venv/bin/ruff" check .
+"$venv/bin/mypy" geo
+
+mkdir -p test-artifacts
+"$venv/bin/python" -m pytest -n 2 --dist loadfile "$@"
+echo "[test] total $(( $(date +%s) - start )) s" >&2

@@ -1,0 +1,55 @@
+"""The map page in real headless Chromium."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Browser
+
+
+def test_map_loads_draws_tiles_and_opens_a_popup(browser: Browser, live_server: str, artifacts: Path) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    tile_status: list[int] = []
+    page.on("response", lambda r: tile_status.append(r.status) if "/tiles/" in r.url else None)
+
+    page.goto(live_server + "/")
+    page.wait_for_function("window.riskmap && window.riskmap.ready")
+    page.evaluate("window.riskmap.map.setView([39.9, 116.4], 12)")
+    page.wait_for_load_state("networkidle")
+
+    assert page.locator("#synthetic-badge").is_visible()
+    assert page.locator("#legend").inner_text().count("重大") == 1
+    assert page.locator(".leaflet-control-scale").is_visible()
+    assert tile_status and all(s in (200, 304) for s in tile_status)
+    # Some tile canvas has non-transparent pixels.
+    drawn = page.evaluate("""() => Array.from(document.querySelectorAll('canvas.leaflet-tile')).some(c => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) return true; }
+        return false; })""")
+    assert drawn
+
+    # Click a risk source: project its lon/lat to a container point and click there.
+    feature = page.evaluate("""async () => {
+        const r = await fetch('/api/v1/layers/risk_sources/features?bbox=116.35,39.85,116.45,39.95&limit=1');
+        return (await r.json()).features[0]; }""")
+    lon, lat = feature["geometry"]["coordinates"]
+    point = page.evaluate(f"window.riskmap.map.latLngToContainerPoint([{lat}, {lon}])")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+    assert feature["properties"]["name"] in page.locator(".leaflet-popup-content").inner_text()
+    page.mouse.move(box["x"] + 200, box["y"] + 200)
+    assert "116." in page.locator("#coords").inner_text()
+    page.screenshot(path=str(artifacts / "map_page.png"))
+    assert errors == []
+
+
+def test_english_switch(browser: Browser, live_server: str) -> None:
+    page = browser.new_page()
+    page.goto(live_server + "/?lang=en")
+    page.wait_for_function("window.riskmap && window.riskmap.ready")
+    assert "Risk level" in page.locator("#legend").inner_text()
+    assert "Layers" in page.locator("#layer-switcher").inner_text()

@@ -1,0 +1,75 @@
+"""Start-up validation: bad settings give one line naming the setting, exit != 0, no traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import create_engine, make_url, text
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("RISKMAP_")} | env
+    return subprocess.run([sys.executable, "-m", "webmap.cli", *args], env=full_env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_bad_url_is_named(tmp_path: Path) -> None:
+    result = run_cli("info", env={"RISKMAP_DATABASE_URL": "mysql://user@host/db"})
+    assert_one_line_error(result, "RISKMAP_DATABASE_URL", "postgresql://")
+
+
+def test_unreachable_server_is_named(tmp_path: Path) -> None:
+    result = run_cli("info", env={"RISKMAP_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/riskmap"})
+    assert_one_line_error(result, "RISKMAP_DATABASE_URL", "cannot connect")
+
+
+def test_database_without_postgis_is_named(pg_admin_url: str) -> None:
+    admin = create_engine(make_url(pg_admin_url).set(drivername="postgresql+psycopg"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS rm_no_postgis"))
+        conn.execute(text("CREATE DATABASE rm_no_postgis"))
+    try:
+        url = make_url(pg_admin_url).set(database="rm_no_postgis").render_as_string(hide_password=False)
+        result = run_cli("info", env={"RISKMAP_DATABASE_URL": url})
+        assert_one_line_error(result, "RISKMAP_DATABASE_URL", "postgis")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("DROP DATABASE rm_no_postgis WITH (FORCE)"))
+        admin.dispose()
+
+
+def test_bad_port_is_named(tmp_path: Path) -> None:
+    result = run_cli("info", env={"RISKMAP_PORT": "seventy", "RISKMAP_GPKG_PATH": str(tmp_path / "x.gpkg")})
+    assert_one_line_error(result, "RISKMAP_PORT")
+
+
+def test_info_on_both_stores(make_pg_database: Callable[[], str], tmp_path: Path) -> None:
+    pg = run_cli("info", env={"RISKMAP_DATABASE_URL": make_pg_database()})
+    assert pg.returncode == 0, pg.stderr
+    assert json.loads(pg.stdout)["versions"]["postgis"].startswith("3.")
+    gp = run_cli("info", env={"RISKMAP_GPKG_PATH": str(tmp_path / "store.gpkg")})
+    assert gp.returncode == 0, gp.stderr
+    assert json.loads(gp.stdout)["kind"] == "geopackage"
+    assert (tmp_path / "store.gpkg").exists()
+
+
+def test_help_lists_the_commands() -> None:
+    result = run_cli("--help", env={})
+    assert result.returncode == 0
+    for command in ("serve", "init", "info", "reference", "demo"):
+        assert command in result.stdout

@@ -1,0 +1,97 @@
+"""The Flask app through its test client, on the embedded store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import mapbox_vector_tile
+import pytest
+from flask.testing import FlaskClient
+from shapely.geometry import Point, box
+
+from geo.io.geopackage import GeoPackageStore
+from geo.io.store import LoadBatch
+from webmap.app import create_app
+from webmap.settings import Settings
+
+
+def _batch(kind: str) -> LoadBatch:
+    return LoadBatch(kind=kind, file_name="web.csv", sha256="1" * 64, loaded_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> FlaskClient:
+    store = GeoPackageStore(tmp_path / "web.gpkg")
+    store.init_schema()
+    store.upsert("risk_sources", gpd.GeoDataFrame(
+        {"key": ["C1|R1", "C1|R2"], "credit_code": ["C1", "C1"], "source_code": ["R1", "R2"],
+         "name": ["液氨储罐", "配电室"], "level": ["red", "blue"], "synthetic": True},
+        geometry=[Point(116.40, 39.90), Point(116.41, 39.91)], crs="EPSG:4326"), batch=_batch("risk_sources"))
+    store.upsert("areas", gpd.GeoDataFrame(
+        {"key": ["110101"], "area_code": ["110101"], "name": ["东城区"], "area_type": ["district"]},
+        geometry=[box(116.38, 39.85, 116.45, 39.97)], crs="EPSG:4326"), batch=_batch("areas"))
+    app = create_app(Settings(gpkg_path=tmp_path / "web.gpkg"), store=store)
+    return app.test_client()
+
+
+def test_health_reports_store_and_versions(client: FlaskClient) -> None:
+    body = client.get("/api/v1/health").get_json()
+    assert body["status"] == "ok"
+    assert body["store"]["kind"] == "geopackage"
+    assert {"gdal", "geos", "proj", "python"} <= set(body["versions"])
+
+
+def test_layers_are_listed_with_tile_urls(client: FlaskClient) -> None:
+    layers = client.get("/api/v1/layers").get_json()["layers"]
+    ids = [layer["id"] for layer in layers]
+    assert "risk_sources" in ids and "districts" in ids
+    risk = layers[ids.index("risk_sources")]
+    assert risk["tile_url"] == "/tiles/risk_sources/{z}/{x}/{y}.pbf"
+    assert risk["style"]["colors"]["red"] == "#d7191c"
+
+
+def test_features_as_geojson(client: FlaskClient) -> None:
+    body = client.get("/api/v1/layers/risk_sources/features?bbox=116.39,39.89,116.405,39.905").get_json()
+    assert [f["properties"]["key"] for f in body["features"]] == ["C1|R1"]
+    assert body["features"][0]["properties"]["name"] == "液氨储罐"
+
+
+def test_tiles_have_etag_and_revalidate(client: FlaskClient) -> None:
+    r = client.get("/tiles/risk_sources/12/3372/1552.pbf")
+    assert r.status_code == 200
+    assert r.mimetype == "application/vnd.mapbox-vector-tile"
+    assert "max-age" in r.headers["Cache-Control"]
+    features = mapbox_vector_tile.decode(r.data)["risk_sources"]["features"]
+    assert {f["properties"]["level"] for f in features} == {"red", "blue"}
+    again = client.get("/tiles/risk_sources/12/3372/1552.pbf", headers={"If-None-Match": r.headers["ETag"]})
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "fragment"),
+    [
+        ("/tiles/risk_sources/25/0/0.pbf", 400, "zoom 25"),
+        ("/tiles/risk_sources/3/8/0.pbf", 400, "0..7"),
+        ("/tiles/risk_sources/3/-1/0.pbf", 400, "0..7"),
+        ("/tiles/nope/3/1/1.pbf", 404, "nope"),
+        ("/api/v1/layers/nope/features", 404, "nope"),
+        ("/api/v1/layers/risk_sources/features?bbox=1,2,3", 400, "bbox"),
+        ("/api/v1/layers/risk_sources/features?limit=abc", 400, "abc"),
+        ("/api/v1/nothing", 404, ""),
+    ],
+)
+def test_bad_input_is_a_named_4xx(client: FlaskClient, url: str, status: int, fragment: str) -> None:
+    r = client.get(url)
+    assert r.status_code == status
+    assert fragment in r.get_json()["error"]
+
+
+def test_map_page_is_chinese_by_default_with_synthetic_badge(client: FlaskClient) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert "北京安全风险一张图" in html
+    assert 'id="synthetic-badge"' in html
+    assert "cdn" not in html.lower() and "unpkg" not in html
+    english = client.get("/?lang=en").get_data(as_text=True)
+    assert "Beijing work-safety risk map" in english

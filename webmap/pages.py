@@ -1,0 +1,31 @@
+"""HTML pages: the map."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+
+from geo.entities import RISK_LEVELS
+from layers.catalog import CATALOG
+from webmap import context
+from webmap.i18n import pick_language, strings
+
+pages = Blueprint("pages", __name__, static_folder="static", static_url_path="/static",
+                  template_folder="templates")
+
+
+@pages.get("/")
+def map_page() -> ResponseReturnValue:
+    settings = context.settings()
+    lang = pick_language(request.args.get("lang"), settings.language)
+    store = context.store()
+    synthetic = any(store.count(layer.entity, where={**layer.where, "synthetic": True}) for layer in CATALOG)
+    return render_template(
+        "map.html",
+        lang=lang,
+        t=strings(lang),
+        layers=[layer.as_json() for layer in CATALOG],
+        levels=[{"code": c, "zh": zh, "en": en, "color": col} for c, zh, en, col in RISK_LEVELS],
+        synthetic=synthetic,
+        basemap={"url": settings.basemap_url, "datum": settings.basemap_datum},
+    )

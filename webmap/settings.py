@@ -1,0 +1,64 @@
+"""Typed settings, read once from the environment (prefix ``RISKMAP_``).
+
+``RISKMAP_DATABASE_URL=postgresql://user@host:port/db`` selects PostGIS; unset, the
+embedded store is a single GeoPackage at ``RISKMAP_GPKG_PATH`` (default
+``$XDG_DATA_HOME/riskmap/riskmap.gpkg``, i.e. ``~/.local/share/riskmap/riskmap.gpkg``).
+Secrets come only from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_gpkg_path() -> Path:
+    """Per-user data file: ``$XDG_DATA_HOME/riskmap/riskmap.gpkg``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "riskmap" / "riskmap.gpkg"
+
+
+class Settings(BaseSettings):
+    """Everything the app and the CLI can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="RISKMAP_", extra="ignore")
+
+    database_url: str | None = Field(None, description="postgresql://… selects PostGIS; unset: GeoPackage")
+    gpkg_path: Path = Field(default_factory=default_gpkg_path, description="embedded store file")
+    host: str = Field("127.0.0.1", description="address the map server listens on")
+    port: int = Field(5000, ge=1, le=65535, description="port the map server listens on")
+    language: Literal["zh", "en"] = Field("zh", description="default UI language")
+    basemap_url: str | None = Field(None, description="optional XYZ basemap template ({z}/{x}/{y})")
+    basemap_datum: Literal["wgs84", "gcj02"] = Field("wgs84", description="datum of the basemap tiles")
+    data_dir: Path = Field(Path(__file__).resolve().parent.parent / "data", description="vendored data")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+            raise ValueError(f"must start with postgresql://, got {value.split(':', 1)[0]!r}")
+        return value.strip()
+
+    @property
+    def store_kind(self) -> str:
+        return "postgis" if self.database_url else "geopackage"
+
+
+class SettingsError(ValueError):
+    """Settings that do not validate; the message is one line naming the variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; raise :class:`SettingsError` with one line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "RISKMAP_" + str(err["loc"][0]).upper() if err["loc"] else "RISKMAP_*"
+        raise SettingsError(f"{name}: {err['msg']}") from None

@@ -1,0 +1,159 @@
+/* The commander's map: layers from /api/v1/layers drawn as vector tiles. */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("map-config").textContent);
+  var lang = cfg.lang, t = cfg.t;
+
+  var map = L.map("map", { preferCanvas: true, minZoom: 5, maxZoom: 18 }).setView([40.1, 116.4], 8);
+  window.riskmap = { map: map, layers: {} };
+  map.attributionControl.addAttribution(t.attribution);
+
+  if (cfg.basemap.url) {
+    L.tileLayer(cfg.basemap.url, { maxZoom: 18 }).addTo(map);
+  }
+
+  function title(layer) { return lang === "zh" ? layer.zh : layer.en; }
+
+  function styleFor(layer) {
+    var s = layer.style;
+    return function (props) {
+      var colour = (s.by && s.colors[props[s.by]]) || s.color;
+      if (layer.geometry === "point") {
+        return { radius: s.radius, color: "#333", weight: 0.6, fill: true, fillColor: colour,
+                 fillOpacity: 0.9 };
+      }
+      if (layer.geometry === "line") {
+        return { color: colour, weight: s.weight, opacity: 0.9 };
+      }
+      return { color: colour, weight: s.weight, fill: true, fillColor: s.fill_color || colour,
+               fillOpacity: s.fill_opacity };
+    };
+  }
+
+  function escapeHtml(v) {
+    return String(v).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function popupHtml(layer, props) {
+    var rows = layer.popup.map(function (field) {
+      var value = props[field];
+      if (value === undefined || value === null) { value = "—"; }
+      return "<tr><td>" + escapeHtml(lang === "zh" ? layer.popup_labels[field] || field : field) +
+             "</td><td>" + escapeHtml(value) + "</td></tr>";
+    });
+    var note = props.synthetic ? "<div class='badge'>" + escapeHtml(t.synthetic) + "</div>" : "";
+    return "<b>" + escapeHtml(title(layer)) + "</b>" + note + "<table class='popup-table'>" + rows.join("") +
+           "</table>";
+  }
+
+  function makeLayer(layer) {
+    var styles = {};
+    styles[layer.id] = styleFor(layer);
+    var vg = L.vectorGrid.protobuf(layer.tile_url, {
+      rendererFactory: L.canvas.tile,
+      vectorTileLayerStyles: styles,
+      interactive: false,  // clicks are answered by the feature API (see identify below)
+      minZoom: layer.min_zoom,
+      maxZoom: 18,
+      maxNativeZoom: 16,
+      getFeatureId: function (f) { return f.properties.key; }
+    });
+    return vg;
+  }
+
+  // Identify: VectorGrid 1.3's own click events break on Leaflet 1.9, so a click asks the
+  // feature API for what lies within a few pixels, points first, and opens a popup.
+  var ORDER = { point: 0, line: 1, polygon: 2 };
+  function identify(e) {
+    var tol = 6;
+    var p = map.latLngToContainerPoint(e.latlng);
+    var sw = map.containerPointToLatLng([p.x - tol, p.y + tol]);
+    var ne = map.containerPointToLatLng([p.x + tol, p.y - tol]);
+    var bbox = [sw.lng, sw.lat, ne.lng, ne.lat].map(function (v) { return v.toFixed(6); }).join(",");
+    var visible = cfg.layers.filter(function (l) {
+      return map.hasLayer(window.riskmap.layers[l.id]) && map.getZoom() >= l.min_zoom;
+    }).sort(function (a, b) { return ORDER[a.geometry] - ORDER[b.geometry]; });
+    (function next(i) {
+      if (i >= visible.length) { return; }
+      var layer = visible[i];
+      fetch("/api/v1/layers/" + layer.id + "/features?limit=20&bbox=" + bbox)
+        .then(function (r) { return r.json(); })
+        .then(function (fc) {
+          if (!fc.features || !fc.features.length) { next(i + 1); return; }
+          var best = fc.features[0];
+          if (layer.geometry === "point") {
+            best = fc.features.reduce(function (a, b) {
+              var da = e.latlng.distanceTo(L.latLng(a.geometry.coordinates[1], a.geometry.coordinates[0]));
+              var db = e.latlng.distanceTo(L.latLng(b.geometry.coordinates[1], b.geometry.coordinates[0]));
+              return db < da ? b : a;
+            });
+          }
+          L.popup().setLatLng(e.latlng).setContent(popupHtml(layer, best.properties)).openOn(map);
+        });
+    })(0);
+  }
+  map.on("click", identify);
+
+  // Grouped layer switcher.
+  var switcher = L.control({ position: "topright" });
+  switcher.onAdd = function () {
+    var div = L.DomUtil.create("div", "panel");
+    div.id = "layer-switcher";
+    div.innerHTML = "<h3>" + escapeHtml(t.layers) + "</h3>";
+    var groups = {};
+    cfg.layers.forEach(function (layer) {
+      var vg = makeLayer(layer);
+      window.riskmap.layers[layer.id] = vg;
+      if (layer.default_on) { vg.addTo(map); }
+      var group = lang === "zh" ? layer.group_zh : layer.group_en;
+      if (!groups[group]) {
+        groups[group] = L.DomUtil.create("fieldset", "", div);
+        groups[group].innerHTML = "<legend>" + escapeHtml(group) + "</legend>";
+      }
+      var label = L.DomUtil.create("label", "", groups[group]);
+      var box = L.DomUtil.create("input", "", label);
+      box.type = "checkbox";
+      box.checked = layer.default_on;
+      box.dataset.layer = layer.id;
+      label.appendChild(document.createTextNode(" " + title(layer)));
+      L.DomEvent.on(box, "change", function () {
+        if (box.checked) { vg.addTo(map); } else { map.removeLayer(vg); }
+      });
+    });
+    L.DomEvent.disableClickPropagation(div);
+    L.DomEvent.disableScrollPropagation(div);
+    return div;
+  };
+  switcher.addTo(map);
+
+  // Legend: the four risk colours.
+  var legend = L.control({ position: "bottomright" });
+  legend.onAdd = function () {
+    var div = L.DomUtil.create("div", "panel");
+    div.id = "legend";
+    div.innerHTML = "<h3>" + escapeHtml(t.levels) + "</h3>" + cfg.levels.map(function (l) {
+      return "<div><span class='legend-swatch' style='background:" + l.color + "'></span>" +
+             escapeHtml(lang === "zh" ? l.zh : l.en) + "</div>";
+    }).join("");
+    return div;
+  };
+  legend.addTo(map);
+
+  L.control.scale({ metric: true, imperial: false }).addTo(map);
+
+  // Coordinate readout.
+  var readout = L.control({ position: "bottomleft" });
+  readout.onAdd = function () {
+    var div = L.DomUtil.create("div", "panel");
+    div.innerHTML = escapeHtml(t.coords) + ": <span id='coords'>—</span>";
+    return div;
+  };
+  readout.addTo(map);
+  map.on("mousemove", function (e) {
+    document.getElementById("coords").textContent =
+      e.latlng.lng.toFixed(5) + ", " + e.latlng.lat.toFixed(5);
+  });
+  window.riskmap.ready = true;
+})();

@@ -1,0 +1,43 @@
+"""Vector tiles ``/tiles/<layer>/<z>/<x>/<y>.pbf`` with ETag and Cache-Control.
+
+The ETag is the layer's data version, so a load invalidates every cached tile.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, request
+from flask.typing import ResponseReturnValue
+
+from geo.tiles import check_tile
+from layers.catalog import get_layer
+from webmap import context
+from webmap.errors import NotFound
+
+tiles = Blueprint("tiles", __name__)
+
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
+
+
+@tiles.get("/<layer_id>/<int(signed=True):z>/<int(signed=True):x>/<int(signed=True):y>.pbf")
+def tile(layer_id: str, z: int, x: int, y: int) -> ResponseReturnValue:
+    try:
+        layer = get_layer(layer_id)
+    except KeyError as exc:
+        raise NotFound(exc.args[0]) from None
+    check_tile(z, x, y)
+    store = context.store()
+    version = store.data_version(layer.entity)
+    etag = hashlib.sha1(f"{layer.id}/{version}/{z}/{x}/{y}".encode()).hexdigest()
+    if etag in request.if_none_match:
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    if z < layer.min_zoom or z > layer.max_zoom:
+        body = b""
+    else:
+        body = store.tile(layer.entity, z, x, y, columns=layer.tile_columns, where=layer.where,
+                          layer_name=layer.id)
+    response = Response(body, mimetype=MVT_TYPE)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "public, max-age=60, must-revalidate"
+    return response
