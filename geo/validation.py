@@ -408,7 +408,6 @@ def parse_bool(value: object) -> bool | None:
 
 # ----------------------------------------------------------------------------- datums
 
-DATUMS = ("wgs84", "cgcs2000", "gcj02", "bd09")
 _DATUM_WORDS: dict[str, tuple[str, ...]] = {
     "wgs84": ("wgs84", "wgs1984", "gps", "epsg4326", "4326"),
     "cgcs2000": ("cgcs2000", "cgcs", "2000国家大地", "国家2000", "国家大地2000", "2000", "epsg4490", "4490"),

@@ -38,6 +38,7 @@ import rasterio
 import shapely
 
 from geo import reference as ref
+from geo.coords import JJJ_BBOX
 from geo.entities import get_entity, make_key
 from geo.io.store import LoadBatch, Store, UpsertResult
 
@@ -50,7 +51,6 @@ PROVINCE_SHORT: dict[str, str] = {"110000": "北京", "120000": "天津", "13000
 #: stored with their GB/T 2260 city-level codes (市辖区) so every area code is unique.
 MUNICIPALITY_CITY_CODES: dict[str, str] = {"110000": "110100", "120000": "120100"}
 #: Longitude/latitude box around Jing-Jin-Ji (W, S, E, N), degrees.
-JJJ_BBOX: tuple[float, float, float, float] = (113.4, 36.0, 119.9, 42.7)
 
 #: Beijing 2020 census (第七次全国人口普查) resident population by district; sum 21,893,095.
 BEIJING_CENSUS_2020: dict[str, int] = {
