@@ -12,11 +12,12 @@ start=$(date +%s)
 echo "[test] installing Python packages ..." >&2
 bash scripts/setup_venv.sh requirements-dev.txt
 
-if ! command -v chromium >/dev/null 2>&1; then
+# Chromium for the browser tests; a small CJK font so screenshots show Chinese, not boxes.
+if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/truetype/wqy ]; then
   if [ "$(id -u)" = 0 ]; then
-    echo "[test] installing Chromium with apt ..." >&2
+    echo "[test] installing Chromium and a CJK font with apt ..." >&2
     apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >&2
   else
     echo "[test] chromium missing and not root: the browser tests will fail" >&2
   fi

@@ -147,5 +147,15 @@ def demo(no_serve: bool, port: int | None) -> None:
         serve_app(settings, port=port)
 
 
+def _register_capability_commands() -> None:
+    from webmap import cli_analysis, cli_etl, cli_veto
+
+    for module in (cli_etl, cli_analysis, cli_veto):
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+_register_capability_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()
