@@ -148,9 +148,9 @@ def demo(no_serve: bool, port: int | None) -> None:
 
 
 def _register_capability_commands() -> None:
-    from webmap import cli_analysis, cli_etl, cli_veto
+    from webmap import cli_analysis, cli_demo, cli_etl, cli_geocode, cli_veto
 
-    for module in (cli_etl, cli_analysis, cli_veto):
+    for module in (cli_etl, cli_geocode, cli_demo, cli_analysis, cli_veto):
         for command in module.COMMANDS:
             main.add_command(command)
 
