@@ -107,3 +107,27 @@ def encode_tile(
         [{"name": layer_name, "features": features}],
         default_options={"extents": extent, "y_coord_down": True, "quantize_bounds": None},
     )
+
+
+def cluster_cells(
+    tile_xy: np.ndarray, values: Sequence[Any] | None, *, extent: int, cell: int, value_set: Sequence[str]
+) -> tuple[list[BaseGeometry], list[dict[str, Any]], list[tuple[int, int]]]:
+    """Group tile-unit points into ``cell``-sized squares (only points inside the tile).
+
+    Returns the square centres (as integer tile-unit points), their properties
+    (``count`` and ``n_<value>`` per value) and their (i, j) indices, ordered by i, j.
+    """
+    xy = np.asarray(tile_xy, dtype=float).reshape(-1, 2)
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < extent) & (xy[:, 1] >= 0) & (xy[:, 1] < extent)
+    ij = np.floor(xy[inside] / cell).astype(np.int64)
+    vals = None if values is None else np.asarray(values, dtype=object)[inside]
+    order: dict[tuple[int, int], dict[str, Any]] = {}
+    for n, (i, j) in enumerate(map(tuple, ij)):
+        props = order.setdefault((int(i), int(j)), {"count": 0, **{f"n_{v}": 0 for v in value_set}})
+        props["count"] += 1
+        if vals is not None and vals[n] in value_set:
+            props[f"n_{vals[n]}"] += 1
+    cells = sorted(order)
+    half = cell // 2
+    geoms = [shapely.Point(i * cell + half, j * cell + half) for i, j in cells]
+    return geoms, [order[c] for c in cells], cells

@@ -37,6 +37,7 @@ from geo.io.frames import (
     records,
 )
 from geo.io.store import (
+    ClusterSpec,
     DuplicateKeyError,
     LoadBatch,
     StoreError,
@@ -365,19 +366,47 @@ class GeoPackageStore:
         layer_name: str | None = None,
         extent: int = 4096,
         buffer: int = 64,
+        cluster: ClusterSpec | None = None,
     ) -> bytes:
         entity = get_entity(kind)
         for name in columns:
             entity.column(name)
+        if cluster is not None and cluster.column:
+            entity.column(cluster.column)
         box = tiles.tile_bbox_lonlat(z, x, y, buffer_fraction=buffer / extent)
         snap, idx = self._candidates(kind, where, box)
         rows = snap.frame.iloc[idx]
-        geoms = tiles.clip_to_tile(
-            tiles.to_tile_coords(rows.geometry.values, z, x, y, extent=extent), extent=extent, buffer=buffer
-        )
+        projected = tiles.to_tile_coords(rows.geometry.values, z, x, y, extent=extent)
+        if cluster is not None:
+            values = rows[cluster.column].tolist() if cluster.column else None
+            geoms, props, cells = tiles.cluster_cells(
+                shapely.get_coordinates(projected), values, extent=extent, cell=cluster.cell,
+                value_set=cluster.values,
+            )
+            for p, (i, j) in zip(props, cells, strict=True):
+                p["key"] = f"cluster:{z}/{x}/{y}/{i}/{j}"
+            return tiles.encode_tile(layer_name or kind, geoms, props, extent=extent)
+        clipped = tiles.clip_to_tile(projected, extent=extent, buffer=buffer)
         props = [{c: python_value(v) for c, v in zip(columns, vals, strict=True)}
                  for vals in zip(*(rows[c].tolist() for c in columns), strict=True)] if len(rows) else []
-        return tiles.encode_tile(layer_name or kind, list(geoms), props, extent=extent)
+        return tiles.encode_tile(layer_name or kind, list(clipped), props, extent=extent)
+
+    def search(self, kind: str, text: str, *, columns: Sequence[str], limit: int = 20) -> gpd.GeoDataFrame:
+        entity = get_entity(kind)
+        for name in columns:
+            entity.column(name)
+        needle = text.strip().casefold()
+        if not needle:
+            raise ValueError("empty search text")
+        frame = self._snapshot(kind).frame
+        rank = np.full(len(frame), 3)
+        for name in columns:
+            col = frame[name].fillna("").astype(str).str.casefold()
+            rank = np.minimum(rank, np.where(col == needle, 0, np.where(col.str.startswith(needle), 1,
+                                              np.where(col.str.contains(needle, regex=False), 2, 3))))
+        hits = np.flatnonzero(rank < 3)
+        order = hits[np.lexsort((frame["key"].to_numpy()[hits], rank[hits]))]
+        return frame.iloc[order[:limit]].reset_index(drop=True)
 
 
 def _proj_version() -> str:

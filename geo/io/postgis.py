@@ -21,6 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from geoalchemy2 import Geography
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
+    BigInteger,
     Float,
     MetaData,
     Numeric,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    case,
     cast,
     create_engine,
     exists,
@@ -41,7 +43,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
@@ -56,6 +58,7 @@ from geo.io.frames import (
 )
 from geo.io.schema import TABLES, layer_versions, load_batches
 from geo.io.store import (
+    ClusterSpec,
     DuplicateKeyError,
     LoadBatch,
     StoreError,
@@ -357,11 +360,14 @@ class PostGISStore:
         layer_name: str | None = None,
         extent: int = 4096,
         buffer: int = 64,
+        cluster: ClusterSpec | None = None,
     ) -> bytes:
         check_tile(z, x, y)
         entity, table = get_entity(kind), TABLES[kind]
         for name in columns:
             entity.column(name)
+        if cluster is not None and cluster.column:
+            entity.column(cluster.column)
         env = func.ST_TileEnvelope(bindparam("z", z), bindparam("x", x), bindparam("y", y))
         size = func.ST_XMax(env) - func.ST_XMin(env)
         pad = size * bindparam("pad", buffer / extent)
@@ -370,12 +376,15 @@ class PostGISStore:
             func.ST_Transform(table.c.geom, 3857), env, bindparam("extent", extent),
             bindparam("buffer", buffer), True,
         ).label("geom")
-        rows = (
-            select(mvt_geom, *(table.c[c] for c in columns))
-            .where(table.c.geom.op("&&")(search), *self._filters(entity, table, where))
-            .order_by(table.c.key)
-            .subquery("t")
-        )
+        if cluster is not None:
+            rows = self._cluster_rows(entity, table, mvt_geom, search, where, cluster, extent, (z, x, y))
+        else:
+            rows = (
+                select(mvt_geom, *(table.c[c] for c in columns))
+                .where(table.c.geom.op("&&")(search), *self._filters(entity, table, where))
+                .order_by(table.c.key)
+                .subquery("t")
+            )
         stmt = select(
             func.ST_AsMVT(
                 literal_column("t.*", type_=None),
@@ -388,8 +397,63 @@ class PostGISStore:
             value = conn.execute(stmt).scalar_one()
         return bytes(value or b"")
 
+    def _cluster_rows(
+        self, entity: Entity, table: Table, mvt_geom: ColumnElement[Any], search: ColumnElement[Any],
+        where: Where, cluster: ClusterSpec, extent: int, zxy: tuple[int, int, int],
+    ) -> Any:
+        """Points grouped into cluster.cell squares of tile units, as geo.tiles.cluster_cells does."""
+        value_col = [table.c[cluster.column].label("v")] if cluster.column else []
+        pts = (
+            select(mvt_geom, *value_col)
+            .where(table.c.geom.op("&&")(search), *self._filters(entity, table, where))
+            .subquery("p")
+        )
+        gx, gy = func.ST_X(pts.c.geom), func.ST_Y(pts.c.geom)
+        cell: BindParameter[int] = bindparam("cell", cluster.cell)
+        inside = select(
+            cast(func.floor(gx / cell), BigInteger).label("i"),
+            cast(func.floor(gy / cell), BigInteger).label("j"),
+            *([pts.c.v] if cluster.column else []),
+        ).where(pts.c.geom.is_not(None), gx >= 0, gx < extent, gy >= 0, gy < extent).subquery("c")
+        half: BindParameter[int] = bindparam("half", cluster.cell // 2)
+        prefix: BindParameter[str] = bindparam("prefix", "cluster:{}/{}/{}/".format(*zxy))
+        counts = [
+            func.count().filter(inside.c.v == bindparam(f"value{n}", value)).label(f"n_{value}")
+            for n, value in enumerate(cluster.values)
+        ]
+        return (
+            select(
+                func.ST_Point(inside.c.i * cell + half, inside.c.j * cell + half).label("geom"),
+                func.count().label("count"),
+                *counts,
+                func.concat(prefix, inside.c.i, "/", inside.c.j).label("key"),
+            )
+            .group_by(inside.c.i, inside.c.j)
+            .order_by(inside.c.i, inside.c.j)
+            .subquery("t")
+        )
 
-def translate_operational_error(exc: OperationalError | ProgrammingError) -> StoreError:
-    """One-line :class:`StoreError` for a driver error."""
-    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-    return StoreError(f"{_SETTING}: {reason}")
+    def search(self, kind: str, text: str, *, columns: Sequence[str], limit: int = 20) -> gpd.GeoDataFrame:
+        entity, table = get_entity(kind), TABLES[kind]
+        for name in columns:
+            entity.column(name)
+        needle = text.strip()
+        if not needle:
+            raise ValueError("empty search text")
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        exact: BindParameter[str] = bindparam("exact", needle)
+        prefix: BindParameter[str] = bindparam("prefix", escaped + "%")
+        part: BindParameter[str] = bindparam("part", "%" + escaped + "%")
+        ranks = [
+            case((func.lower(table.c[c]) == func.lower(exact), 0), (table.c[c].ilike(prefix), 1),
+                 (table.c[c].ilike(part), 2), else_=3)
+            for c in columns
+        ]
+        rank = func.least(*ranks) if len(ranks) > 1 else ranks[0]
+        stmt = (
+            select(*self._columns(entity, table))
+            .where(rank < 3)
+            .order_by(rank, table.c.key)
+            .limit(limit)
+        )
+        return self._frame(entity, stmt)

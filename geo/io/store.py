@@ -82,6 +82,15 @@ class DuplicateKeyError(ValueError):
         super().__init__(f"{kind}: duplicate keys in one batch: {shown}")
 
 
+@dataclass(frozen=True)
+class ClusterSpec:
+    """How a tile generalises points: square cells of ``cell`` tile units, counted per value."""
+
+    cell: int = 256
+    column: str | None = None
+    values: tuple[str, ...] = ()
+
+
 @runtime_checkable
 class Store(Protocol):
     """Operations every capability of the platform is built on."""
@@ -159,8 +168,23 @@ class Store(Protocol):
         layer_name: str | None = None,
         extent: int = 4096,
         buffer: int = 64,
+        cluster: ClusterSpec | None = None,
     ) -> bytes:
-        """A Mapbox Vector Tile of ``kind``'s rows in tile z/x/y (Web Mercator)."""
+        """A Mapbox Vector Tile of ``kind``'s rows in tile z/x/y (Web Mercator).
+
+        With ``cluster``, points are generalised: each ``cluster.cell`` × ``cluster.cell``
+        square of tile units becomes one point at the square's centre carrying
+        ``count``, ``key`` ("cluster:z/x/y/i/j") and ``n_<value>`` for each of
+        ``cluster.values`` of ``cluster.column``.  Only points inside the tile proper
+        (not its buffer) count, so each point is in exactly one cluster.
+        """
+
+    def search(self, kind: str, text: str, *, columns: Sequence[str], limit: int = 20) -> gpd.GeoDataFrame:
+        """Rows where any of ``columns`` contains ``text`` (case-insensitive).
+
+        Ordered by match quality (an exact value first, then a prefix, then any
+        substring), then key.
+        """
 
     def close(self) -> None:
         """Release connections / file handles."""

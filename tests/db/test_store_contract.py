@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import geopandas as gpd
 import mapbox_vector_tile
+import mercantile
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,7 +21,7 @@ from pyproj import Geod
 from shapely.geometry import LineString, Point, box
 
 from geo.entities import UnknownColumnError, UnknownEntityError, make_key
-from geo.io.store import DuplicateKeyError, LoadBatch, Store
+from geo.io.store import ClusterSpec, DuplicateKeyError, LoadBatch, Store
 
 GEOD = Geod(ellps="WGS84")
 LEVELS = ("red", "orange", "yellow", "blue")
@@ -296,3 +297,40 @@ def _features(decoded: dict) -> list[tuple]:
             out.append((name, f["geometry"]["type"], str(f["geometry"]["coordinates"]),
                         tuple(sorted(f["properties"].items()))))
     return sorted(out)
+
+
+CLUSTER = ClusterSpec(cell=512, column="level", values=LEVELS)
+
+
+@pytest.mark.parametrize(("z", "x", "y"), [(8, 210, 96), (10, 843, 387), (11, 1686, 775)])
+def test_clustered_tiles_count_every_point_once(both: tuple[Store, Store], z: int, x: int, y: int) -> None:
+    decoded = [mapbox_vector_tile.decode(s.tile("risk_sources", z, x, y, cluster=CLUSTER)) for s in both]
+    assert _features(decoded[0]) == _features(decoded[1])
+    features = decoded[0]["risk_sources"]["features"] if decoded[0] else []
+    for f in features:
+        p = f["properties"]
+        assert p["count"] == sum(p[f"n_{v}"] for v in LEVELS)
+        assert p["key"].startswith(f"cluster:{z}/{x}/{y}/")
+
+
+
+def test_clusters_of_all_tiles_count_every_source_once(loaded: Store) -> None:
+    total = 0
+    for t in mercantile.tiles(116.29, 39.81, 116.56, 40.01, zooms=9):
+        tile = mapbox_vector_tile.decode(loaded.tile("risk_sources", t.z, t.x, t.y, cluster=CLUSTER))
+        total += sum(f["properties"]["count"] for f in tile.get("risk_sources", {"features": []})["features"])
+    assert total == len(risk_sources())
+
+
+def test_search_orders_exact_prefix_substring(both: tuple[Store, Store]) -> None:
+    pg, gp = both
+    for s in both:
+        hits = s.search("risk_sources", "风险源1", columns=("name", "credit_code"), limit=5)
+        assert hits["name"].tolist()[:2] == ["风险源1", "风险源10"]
+        assert len(hits) == 5
+        assert s.search("risk_sources", "91110105MA00000042", columns=("name", "credit_code"))["key"].tolist() == [
+            "91110105MA00000042|RS0042"]
+        assert s.search("risk_sources", "100%_", columns=("name",)).empty
+    a = pg.search("risk_sources", "源2", columns=("name",), limit=50)
+    b = gp.search("risk_sources", "源2", columns=("name",), limit=50)
+    assert a["key"].tolist() == b["key"].tolist()
