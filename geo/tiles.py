@@ -120,14 +120,18 @@ def cluster_cells(
     xy = np.asarray(tile_xy, dtype=float).reshape(-1, 2)
     inside = (xy[:, 0] >= 0) & (xy[:, 0] < extent) & (xy[:, 1] >= 0) & (xy[:, 1] < extent)
     ij = np.floor(xy[inside] / cell).astype(np.int64)
-    vals = None if values is None else np.asarray(values, dtype=object)[inside]
-    order: dict[tuple[int, int], dict[str, Any]] = {}
-    for n, (i, j) in enumerate(map(tuple, ij)):
-        props = order.setdefault((int(i), int(j)), {"count": 0, **{f"n_{v}": 0 for v in value_set}})
-        props["count"] += 1
-        if vals is not None and vals[n] in value_set:
-            props[f"n_{vals[n]}"] += 1
-    cells = sorted(order)
+    cells, which = np.unique(ij, axis=0, return_inverse=True)
+    which = which.ravel()
+    counts = np.bincount(which, minlength=len(cells))
+    per_value: dict[str, np.ndarray] = {}
+    if values is not None:
+        vals = np.asarray(values, dtype=object)[inside]
+        for v in value_set:
+            per_value[v] = np.bincount(which, weights=(vals == v).astype(float), minlength=len(cells))
     half = cell // 2
-    geoms = [shapely.Point(i * cell + half, j * cell + half) for i, j in cells]
-    return geoms, [order[c] for c in cells], cells
+    geoms: list[BaseGeometry] = [shapely.Point(int(i) * cell + half, int(j) * cell + half) for i, j in cells]
+    props = [
+        {"count": int(counts[n]), **{f"n_{v}": int(per_value[v][n]) if v in per_value else 0 for v in value_set}}
+        for n in range(len(cells))
+    ]
+    return geoms, props, [(int(i), int(j)) for i, j in cells]

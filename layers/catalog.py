@@ -11,9 +11,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from geo.entities import RISK_LEVELS, UnknownColumnError, UnknownEntityError, get_entity
+from geo.entities import LEVEL_CODES, RISK_LEVELS, UnknownColumnError, UnknownEntityError, get_entity
+from geo.io.store import ClusterSpec
 
 LEVEL_COLOURS = {code: colour for code, _, _, colour in RISK_LEVELS}
+
+#: Cluster cell in tile units (of 4096): 256 -> a 16 x 16 grid of clusters per tile.
+CLUSTER_CELL = 256
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,15 @@ class Layer:
     min_zoom: int = 0
     max_zoom: int = 22
     default_on: bool = False
+    cluster_below: int | None = None  # below this zoom, points are drawn as counted grid clusters
+    cluster_column: str | None = None  # counted per value in clusters (e.g. level)
+    cluster_values: tuple[str, ...] = ()
+
+    def cluster_spec(self, z: int) -> ClusterSpec | None:
+        """The clustering for zoom ``z`` (None: draw every feature)."""
+        if self.cluster_below is None or z >= self.cluster_below:
+            return None
+        return ClusterSpec(cell=CLUSTER_CELL, column=self.cluster_column, values=self.cluster_values)
 
     @property
     def tile_columns(self) -> tuple[str, ...]:
@@ -66,8 +79,19 @@ class Layer:
 
 
 _BOUNDARIES = ("行政区划与边界", "Boundaries")
+_HAZARDS = ("风险源与危险源", "Risk sources and hazards")
 _TARGETS = ("防护目标", "Protection targets")
 _RESOURCES = ("应急资源", "Emergency resources")
+_LINES = ("管线与运输", "Pipelines and routes")
+
+_RESOURCE_POPUP = ("name", "resource_type", "speciality", "capacity", "item_count", "contact", "district")
+
+
+def _resource(layer_id: str, zh: str, en: str, resource_type: str, color: str, *, default_on: bool = False,
+              min_zoom: int = 0, radius: float = 4.5) -> Layer:
+    return Layer(layer_id, zh, en, *_RESOURCES, "resources", "point", {"resource_type": resource_type},
+                 _RESOURCE_POPUP, Style(color=color, radius=radius), min_zoom=min_zoom, default_on=default_on)
+
 
 CATALOG: tuple[Layer, ...] = (
     Layer("provinces", "省级边界", "Provinces", *_BOUNDARIES, "areas", "polygon",
@@ -77,28 +101,54 @@ CATALOG: tuple[Layer, ...] = (
           {"area_type": "district"}, ("name", "area_code", "population", "approximate"),
           Style(color="#666666", weight=1.2, fill_opacity=0.02), default_on=True),
     Layer("townships", "街道乡镇(近似)", "Townships (approximate)", *_BOUNDARIES, "areas", "polygon",
-          {"area_type": "township"}, ("name", "area_code", "approximate"),
+          {"area_type": "township"}, ("name", "area_code", "population", "approximate"),
           Style(color="#999999", weight=0.6, fill_opacity=0.0), min_zoom=9),
     Layer("zones", "管控区域(五环等,近似)", "Zones (5th Ring etc., approximate)", *_BOUNDARIES, "areas",
           "polygon", {"area_type": "zone"}, ("name", "approximate", "source"),
           Style(color="#7b3294", weight=2.0, fill_opacity=0.05), default_on=True),
     Layer("borders", "京津冀省界", "Jing-Jin-Ji borders", *_BOUNDARIES, "lines", "line",
           {"line_type": "border"}, ("name",), Style(color="#e31a1c", weight=3.0), default_on=True),
+    Layer("ring_roads", "五环路(近似)", "5th Ring Road (approximate)", *_BOUNDARIES, "lines", "line",
+          {"line_type": "ring_road"}, ("name", "approximate"), Style(color="#7b3294", weight=2.0)),
+    Layer("risk_sources", "安全风险源", "Risk sources", *_HAZARDS, "risk_sources", "point",
+          {}, ("name", "unit_name", "level", "source_type", "likelihood", "severity", "district", "address",
+               "geocode_precision"),
+          Style(radius=4.0, by="level", colors=LEVEL_COLOURS), default_on=True,
+          cluster_below=13, cluster_column="level", cluster_values=LEVEL_CODES),
+    Layer("hazchem_sites", "危险化学品单位", "Hazardous-chemical sites", *_HAZARDS, "hazchem_sites", "point",
+          {"site_type": ["production", "storage", "business", "use"]},
+          ("name", "site_type", "chemicals", "major_hazard_grade", "external_distance_m", "district", "address"),
+          Style(radius=5.0, by="site_type", colors={"production": "#a50f15", "storage": "#de2d26",
+                                                     "business": "#fb6a4a", "use": "#fc9272"}),
+          default_on=True),
+    Layer("gas_stations", "加油站", "Gas stations", *_HAZARDS, "hazchem_sites", "point",
+          {"site_type": "gas_station"}, ("name", "gas_station_grade", "operating", "district", "address"),
+          Style(color="#8c510a", radius=4.0)),
+    Layer("fireworks", "烟花爆竹零售点", "Fireworks retail", *_HAZARDS, "hazchem_sites", "point",
+          {"site_type": "fireworks"}, ("name", "operating", "district", "address"), Style(color="#e7298a")),
+    Layer("hidden_hazards", "未整改隐患", "Open hidden hazards", *_HAZARDS, "hidden_hazards", "point",
+          {"status": "open"}, ("unit_name", "severity", "description", "found_date", "deadline", "district"),
+          Style(radius=5.0, by="severity", colors={"major": "#b10026", "general": "#fd8d3c"}), default_on=True),
     Layer("protection_targets", "防护目标", "Protection targets", *_TARGETS, "protection_targets", "point",
           {}, ("name", "target_type", "sensitivity", "district", "source"),
           Style(radius=3.5, by="sensitivity", colors={
               "high": "#e7298a", "important": "#7570b3", "general1": "#1b9e77",
               "general2": "#66a61e", "general3": "#a6761d"}),
-          min_zoom=10),
-    Layer("fire_stations", "消防站", "Fire stations", *_RESOURCES, "resources", "point",
-          {"resource_type": "fire_station"}, ("name", "resource_type", "district"),
-          Style(color="#b2182b", radius=5.0), default_on=True),
-    Layer("police_stations", "派出所/公安", "Police stations", *_RESOURCES, "resources", "point",
-          {"resource_type": "police_station"}, ("name", "resource_type", "district"),
-          Style(color="#2166ac", radius=4.0)),
-    Layer("risk_sources", "安全风险源", "Risk sources", "风险源", "Risk sources", "risk_sources", "point",
-          {}, ("name", "unit_name", "level", "source_type", "district", "address"),
-          Style(radius=4.0, by="level", colors=LEVEL_COLOURS), default_on=True),
+          min_zoom=11),
+    _resource("fire_stations", "消防站", "Fire stations", "fire_station", "#b2182b", default_on=True, radius=5.5),
+    _resource("rescue_teams", "救援队伍", "Rescue teams", "team", "#1a9850", min_zoom=10),
+    _resource("experts", "专家", "Experts", "expert", "#66bd63", min_zoom=11),
+    _resource("equipment_depots", "应急装备库", "Equipment depots", "equipment_depot", "#3288bd"),
+    _resource("supply_depots", "应急物资库", "Supply depots", "supply_depot", "#5e4fa2"),
+    _resource("shelters", "应急避难场所", "Shelters", "shelter", "#41b6c4"),
+    _resource("police_stations", "派出所/公安", "Police stations", "police_station", "#2166ac"),
+    Layer("pipelines", "油气管线", "Oil and gas pipelines", *_LINES, "lines", "line",
+          {"line_type": ["oil_pipeline", "gas_pipeline", "water_pipeline"]}, ("name", "line_type", "operator"),
+          Style(weight=2.5, by="line_type", colors={"oil_pipeline": "#543005", "gas_pipeline": "#f46d43",
+                                                      "water_pipeline": "#4575b4"}), default_on=True),
+    Layer("hazmat_routes", "危化品运输路线", "Hazmat transport routes", *_LINES, "lines", "line",
+          {"line_type": "hazmat_route"}, ("name", "operator"),
+          Style(color="#d73027", weight=2.0), default_on=True),
 )
 
 

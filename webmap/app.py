@@ -7,7 +7,7 @@ from flask import Flask
 from geo.io.store import Store
 from geo.io.stores import open_store
 from layers.catalog import validate_catalog
-from webmap import api_areas, api_veto, pages_veto
+from webmap import api_areas, api_commander, api_veto, pages_veto
 from webmap.api import api
 from webmap.errors import register_error_handlers
 from webmap.pages import pages
@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(pages)
     app.register_blueprint(pages_veto.page_blueprint)
     app.register_blueprint(api, url_prefix="/api/v1")
-    for capability in (api_areas, api_veto):
+    for capability in (api_commander, api_areas, api_veto):
         app.register_blueprint(capability.blueprint, url_prefix="/api/v1")
     app.register_blueprint(tiles, url_prefix="/tiles")
     return app

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     language: Literal["zh", "en"] = Field("zh", description="default UI language")
     basemap_url: str | None = Field(None, description="optional XYZ basemap template ({z}/{x}/{y})")
     basemap_datum: Literal["wgs84", "gcj02"] = Field("wgs84", description="datum of the basemap tiles")
+    response_speed_kmh: float = Field(40.0, gt=0, le=200, description="mean response speed for arrival times")
+    detour_factor: float = Field(1.4, ge=1, le=5, description="road distance / straight-line distance")
     data_dir: Path = Field(Path(__file__).resolve().parent.parent / "data", description="vendored data")
 
     @field_validator("database_url")

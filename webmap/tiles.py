@@ -36,7 +36,7 @@ def tile(layer_id: str, z: int, x: int, y: int) -> ResponseReturnValue:
         body = b""
     else:
         body = store.tile(layer.entity, z, x, y, columns=layer.tile_columns, where=layer.where,
-                          layer_name=layer.id)
+                          layer_name=layer.id, cluster=layer.cluster_spec(z))
     response = Response(body, mimetype=MVT_TYPE)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "public, max-age=60, must-revalidate"

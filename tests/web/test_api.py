@@ -7,6 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import mapbox_vector_tile
+import mercantile
 import pytest
 from flask.testing import FlaskClient
 from shapely.geometry import Point, box
@@ -58,14 +59,24 @@ def test_features_as_geojson(client: FlaskClient) -> None:
     assert body["features"][0]["properties"]["name"] == "液氨储罐"
 
 
+def test_low_zoom_tiles_carry_clusters_with_counts_per_level(client: FlaskClient) -> None:
+    features = []
+    for t in mercantile.tiles(116.39, 39.89, 116.42, 39.92, zooms=10):
+        tile = mapbox_vector_tile.decode(client.get(f"/tiles/risk_sources/{t.z}/{t.x}/{t.y}.pbf").data)
+        features += tile.get("risk_sources", {"features": []})["features"]
+    assert sum(f["properties"]["count"] for f in features) == 2
+    assert sum(f["properties"]["n_red"] for f in features) == 1
+    assert all(f["properties"]["key"].startswith("cluster:") for f in features)
+
+
 def test_tiles_have_etag_and_revalidate(client: FlaskClient) -> None:
-    r = client.get("/tiles/risk_sources/12/3372/1552.pbf")
+    r = client.get("/tiles/risk_sources/13/6744/3104.pbf")
     assert r.status_code == 200
     assert r.mimetype == "application/vnd.mapbox-vector-tile"
     assert "max-age" in r.headers["Cache-Control"]
     features = mapbox_vector_tile.decode(r.data)["risk_sources"]["features"]
     assert {f["properties"]["level"] for f in features} == {"red", "blue"}
-    again = client.get("/tiles/risk_sources/12/3372/1552.pbf", headers={"If-None-Match": r.headers["ETag"]})
+    again = client.get("/tiles/risk_sources/13/6744/3104.pbf", headers={"If-None-Match": r.headers["ETag"]})
     assert again.status_code == 304
 
 
