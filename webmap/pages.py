@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from geo.entities import RISK_LEVELS
 from layers.catalog import CATALOG
 from webmap import context
-from webmap.i18n import pick_language, strings
+from webmap.i18n import pick_language, strings, value_labels
 
 pages = Blueprint("pages", __name__, static_folder="static", static_url_path="/static",
                   template_folder="templates")
@@ -28,4 +28,6 @@ def map_page() -> ResponseReturnValue:
         levels=[{"code": c, "zh": zh, "en": en, "color": col} for c, zh, en, col in RISK_LEVELS],
         synthetic=synthetic,
         basemap={"url": settings.basemap_url, "datum": settings.basemap_datum},
+        labels=value_labels(lang),
+        travel={"speed_kmh": settings.response_speed_kmh, "detour_factor": settings.detour_factor},
     )

@@ -31,7 +31,7 @@ def district_statistics(store: Store) -> dict[str, Any]:
         rows.append({
             "area_code": d.area_code,
             "name": d.name,
-            "approximate": bool(d.approximate),
+            "approximate": d.approximate is True,
             "risk_sources": {level: int(lv.loc[lv["group"] == level, "count"].sum()) for level in LEVEL_CODES},
             "open_hidden_hazards": int(hazards.loc[hazards["polygon_key"] == d.key, "count"].sum()),
             "resources": {t: int(rs.loc[rs["group"] == t, "count"].sum()) for t in RESOURCE_TYPES},

@@ -38,9 +38,15 @@ def _fixture_store(path: Path) -> GeoPackageStore:
          "level": levels[np.arange(n) % 4], "synthetic": True},
         geometry=gpd.points_from_xy(116.2 + rng.random(n) * 0.4, 39.75 + rng.random(n) * 0.3),
         crs="EPSG:4326"), batch=batch)
+    store.upsert("resources", gpd.GeoDataFrame(
+        {"key": ["F1", "F2", "T1"], "resource_code": ["F1", "F2", "T1"],
+         "name": ["东单消防站", "崇文消防站", "危化救援队"],
+         "resource_type": ["fire_station", "fire_station", "team"], "speciality": [None, None, "危化品"],
+         "synthetic": [False, False, True]},
+        geometry=gpd.points_from_xy([116.41, 116.43, 116.38], [39.91, 39.89, 39.93]), crs="EPSG:4326"), batch=batch)
     store.upsert("areas", gpd.GeoDataFrame(
         {"key": ["110101", "110102"], "area_code": ["110101", "110102"], "name": ["东城区", "西城区"],
-         "area_type": "district"},
+         "area_type": "district", "province_code": "110000"},
         geometry=[box(116.38, 39.85, 116.45, 39.97), box(116.32, 39.85, 116.38, 39.97)], crs="EPSG:4326"),
         batch=batch)
     return store

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Page
 
 
 def test_map_loads_draws_tiles_and_opens_a_popup(browser: Browser, live_server: str, artifacts: Path) -> None:
@@ -53,3 +53,54 @@ def test_english_switch(browser: Browser, live_server: str) -> None:
     page.wait_for_function("window.riskmap && window.riskmap.ready")
     assert "Risk level" in page.locator("#legend").inner_text()
     assert "Layers" in page.locator("#layer-switcher").inner_text()
+
+
+def _open(browser: Browser, url: str, errors: list[str]) -> Page:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_function("window.riskmap && window.riskmap.commanderReady")
+    return page
+
+
+def test_incident_mode_lists_nearest_resources(browser: Browser, live_server: str, artifacts: Path) -> None:
+    errors: list[str] = []
+    page = _open(browser, live_server + "/", errors)
+    page.evaluate("window.riskmap.map.setView([39.91, 116.40], 13)")
+    page.click("#incident-button")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + 640, box["y"] + 380)
+    page.wait_for_selector("#incident-targets", state="attached")
+    panel = page.locator("#side-panel").inner_text()
+    assert "事故点周边情况简报" in panel
+    assert "消防站" in panel and "分钟" in panel  # nearest fire stations with ETA
+    assert "km/h" in panel  # the travel assumptions are stated
+    page.screenshot(path=str(artifacts / "incident_mode.png"))
+    assert errors == []
+
+
+def test_search_flies_to_a_unit_and_opens_its_popup(browser: Browser, live_server: str, artifacts: Path) -> None:
+    errors: list[str] = []
+    page = _open(browser, live_server + "/", errors)
+    page.fill("#search-input", "演示风险源17")
+    page.press("#search-input", "Enter")
+    first = page.locator("#search-results .result").first
+    first.wait_for()
+    assert first.inner_text().startswith("演示风险源17 ")  # the exact match is listed first
+    first.click()
+    page.wait_for_selector(".leaflet-popup-content")
+    assert "演示风险源17" in page.locator(".leaflet-popup-content").inner_text()
+    page.wait_for_function("window.riskmap.map.getZoom() >= 15")
+    page.screenshot(path=str(artifacts / "search.png"))
+    assert errors == []
+
+
+def test_statistics_panel_shows_districts_and_chart(browser: Browser, live_server: str) -> None:
+    errors: list[str] = []
+    page = _open(browser, live_server + "/", errors)
+    page.click("#stats-button")
+    page.wait_for_selector("#stats-table")
+    assert "东城区" in page.locator("#stats-table").inner_text()
+    assert page.locator("#stats-chart").is_visible()
+    assert errors == []

@@ -14,9 +14,21 @@
 
   function title(layer) { return lang === "zh" ? layer.zh : layer.en; }
 
+  function clusterColour(layer, props) {
+    for (var i = 0; i < layer.cluster_values.length; i++) {
+      var v = layer.cluster_values[i];
+      if (props["n_" + v] > 0) { return layer.style.colors[v] || layer.style.color; }
+    }
+    return layer.style.color;
+  }
+
   function styleFor(layer) {
     var s = layer.style;
     return function (props) {
+      if (props.count !== undefined && String(props.key).indexOf("cluster:") === 0) {
+        return { radius: Math.min(4 + 2.2 * Math.log2(props.count + 1), 22), color: "#fff", weight: 1,
+                 fill: true, fillColor: clusterColour(layer, props), fillOpacity: 0.75 };
+      }
       var colour = (s.by && s.colors[props[s.by]]) || s.color;
       if (layer.geometry === "point") {
         return { radius: s.radius, color: "#333", weight: 0.6, fill: true, fillColor: colour,
@@ -36,10 +48,15 @@
     });
   }
 
+  function label(value) {
+    var key = String(value);
+    return cfg.labels[key] !== undefined ? cfg.labels[key] : key;
+  }
+
   function popupHtml(layer, props) {
     var rows = layer.popup.map(function (field) {
       var value = props[field];
-      if (value === undefined || value === null) { value = "—"; }
+      if (value === undefined || value === null) { value = "—"; } else { value = label(value); }
       return "<tr><td>" + escapeHtml(lang === "zh" ? layer.popup_labels[field] || field : field) +
              "</td><td>" + escapeHtml(value) + "</td></tr>";
     });
@@ -67,6 +84,7 @@
   // feature API for what lies within a few pixels, points first, and opens a popup.
   var ORDER = { point: 0, line: 1, polygon: 2 };
   function identify(e) {
+    if (window.riskmap.incidentOn) { return; }  // incident mode answers clicks itself
     var tol = 6;
     var p = map.latLngToContainerPoint(e.latlng);
     var sw = map.containerPointToLatLng([p.x - tol, p.y + tol]);
@@ -155,5 +173,10 @@
     document.getElementById("coords").textContent =
       e.latlng.lng.toFixed(5) + ", " + e.latlng.lat.toFixed(5);
   });
+  window.riskmap.escapeHtml = escapeHtml;
+  window.riskmap.popupHtml = popupHtml;
+  window.riskmap.label = label;
+  window.riskmap.cfg = cfg;
+  window.riskmap.switcher = document.getElementById("layer-switcher");
   window.riskmap.ready = true;
 })();

@@ -1,0 +1,90 @@
+"""The site-veto page in real headless Chromium: draw or inject a site, see the verdict."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from playwright.sync_api import Browser, Page
+from shapely.geometry import Point, box
+from werkzeug.serving import make_server
+
+from geo.io.geopackage import GeoPackageStore
+from geo.io.store import LoadBatch
+from webmap.app import create_app
+from webmap.settings import Settings
+
+STATION = (116.30, 40.30)
+
+
+@pytest.fixture(scope="module")
+def veto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    path = tmp_path_factory.mktemp("veto_browser") / "veto.gpkg"
+    store = GeoPackageStore(path)
+    store.init_schema()
+    batch = LoadBatch(kind="demo", file_name="veto.csv", sha256="3" * 64, loaded_at=datetime.now(UTC))
+    store.upsert("areas", gpd.GeoDataFrame(
+        {"key": ["110000", "zone:5th-ring"], "area_code": ["110000", "zone:5th-ring"], "name": ["北京市", "五环路以内"],
+         "area_type": ["province", "zone"]},
+        geometry=[box(115.4, 39.4, 117.5, 41.1), box(116.21, 39.78, 116.55, 40.03)], crs="EPSG:4326"), batch=batch)
+    store.upsert("hazchem_sites", gpd.GeoDataFrame(
+        {"key": ["C1|G1"], "credit_code": ["C1"], "site_code": ["G1"], "name": ["演示加油站"],
+         "site_type": ["gas_station"], "gas_station_grade": [2], "synthetic": [True]},
+        geometry=[Point(*STATION)], crs="EPSG:4326"), batch=batch)
+    app = create_app(Settings(gpkg_path=path), store=store)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def _open(browser: Browser, url: str) -> tuple[Page, list[str]]:
+    page = browser.new_page(viewport={"width": 1400, "height": 850})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_function("window.vetoPage !== undefined")
+    return page, errors
+
+
+def test_injected_site_shows_veto_with_distance_line(browser: Browser, veto_server: str, artifacts: Path) -> None:
+    page, errors = _open(browser, f"{veto_server}/veto")
+    page.select_option("#land-use", "school")
+    page.fill("#site-name", "新建小学")
+    page.evaluate("window.vetoPage.setSite({type: 'Point', coordinates: [116.2995, 40.3]})")
+    page.click("#evaluate")
+    page.wait_for_selector("#sheet-verdict .verdict-VETO")
+    assert "一票否决" in page.inner_text("#sheet-verdict")
+    assert "GS-SENSITIVE-50" in page.inner_text("#sheet-hits")
+    label = page.inner_text(".distance-label")
+    assert label.endswith(" m") and 40 < float(label.split()[0]) < 45
+    assert page.is_visible("#sheet-notice")  # synthetic hazards
+    assert "2026.1-default" in page.inner_text("#sheet-meta")
+    page.screenshot(path=str(artifacts / "veto_page.png"))
+    page.emulate_media(media="print")
+    assert not page.is_visible("#panel")
+    page.emulate_media(media="screen")
+    assert errors == []
+    page.close()
+
+
+def test_drawn_marker_far_from_hazards_passes(browser: Browser, veto_server: str) -> None:
+    page, errors = _open(browser, f"{veto_server}/veto?lang=en")
+    page.select_option("#land-use", "residential")
+    page.click(".leaflet-draw-draw-marker")
+    box_ = page.locator("#map").bounding_box()
+    assert box_ is not None
+    page.mouse.click(box_["x"] + box_["width"] / 2, box_["y"] + box_["height"] / 2)
+    page.wait_for_function("window.vetoPage.site !== null")
+    page.click("#evaluate")
+    page.wait_for_selector("#sheet-verdict .verdict")
+    assert page.inner_text("#sheet-verdict") in ("Pass", "Veto", "Conditional (needs review)")
+    assert "Every rule evaluated" in page.inner_text("#sheet")
+    assert errors == []
+    page.close()
