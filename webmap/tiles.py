@@ -1,18 +1,20 @@
 """Vector tiles ``/tiles/<layer>/<z>/<x>/<y>.pbf`` with ETag and Cache-Control.
 
-The ETag is the layer's data version, so a load invalidates every cached tile.
+The ETag and the server-side cache key carry the layer's data version, so a load
+invalidates every cached tile (in browsers through revalidation, here by key).
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
 from geo.tiles import check_tile
 from layers.catalog import get_layer
 from webmap import context
+from webmap.cache import BytesLRU
 from webmap.errors import NotFound
 
 tiles = Blueprint("tiles", __name__)
@@ -32,11 +34,16 @@ def tile(layer_id: str, z: int, x: int, y: int) -> ResponseReturnValue:
     etag = hashlib.sha1(f"{layer.id}/{version}/{z}/{x}/{y}".encode()).hexdigest()
     if etag in request.if_none_match:
         return Response(status=304, headers={"ETag": f'"{etag}"'})
-    if z < layer.min_zoom or z > layer.max_zoom:
-        body = b""
-    else:
-        body = store.tile(layer.entity, z, x, y, columns=layer.tile_columns, where=layer.where,
-                          layer_name=layer.id, cluster=layer.cluster_spec(z))
+    cache: BytesLRU = current_app.extensions.setdefault("riskmap.tiles", BytesLRU())
+    key = (layer.id, version, z, x, y)
+    body = cache.get(key)
+    if body is None:
+        if z < layer.min_zoom or z > layer.max_zoom:
+            body = b""
+        else:
+            body = store.tile(layer.entity, z, x, y, columns=layer.tile_columns, where=layer.where,
+                              layer_name=layer.id, cluster=layer.cluster_spec(z))
+        cache.put(key, body)
     response = Response(body, mimetype=MVT_TYPE)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "public, max-age=60, must-revalidate"

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import geopandas as gpd
 import mapbox_vector_tile
 import mercantile
 import pytest
 from flask.testing import FlaskClient
+from shapely.geometry import Point
+
+from geo.io.store import LoadBatch
 
 
 def test_health_reports_store_and_versions(client: FlaskClient) -> None:
@@ -77,3 +83,19 @@ def test_map_page_is_chinese_by_default_with_synthetic_badge(client: FlaskClient
     assert "cdn" not in html.lower() and "unpkg" not in html
     english = client.get("/?lang=en").get_data(as_text=True)
     assert "Beijing work-safety risk map" in english
+
+
+def test_a_load_invalidates_cached_tiles(client: FlaskClient) -> None:
+    url = "/tiles/risk_sources/13/6744/3104.pbf"
+    before = client.get(url)
+    store = client.application.extensions["riskmap.store"]
+    more = gpd.GeoDataFrame(
+        {"key": ["C2|R1"], "credit_code": ["C2"], "source_code": ["R1"], "name": ["新增储罐"], "level": ["orange"]},
+        geometry=[Point(116.401, 39.901)], crs="EPSG:4326")
+    batch = LoadBatch(kind="risk_sources", file_name="more.csv", sha256="3" * 64,
+                      loaded_at=datetime(2026, 1, 2, tzinfo=UTC))
+    store.upsert("risk_sources", more, batch=batch)
+    after = client.get(url, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
+    names = {f["properties"]["name"] for f in mapbox_vector_tile.decode(after.data)["risk_sources"]["features"]}
+    assert "新增储罐" in names
