@@ -2,43 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from webmap.errors import BadRequest
 
+N = TypeVar("N", int, float)
 
-def get_float(args: Mapping[str, str], name: str, *, default: float | None = None,
-              lo: float | None = None, hi: float | None = None) -> float:
-    """A float parameter within [lo, hi]."""
+
+def _get_number(args: Mapping[str, str], name: str, parse: Callable[[str], N], kind: str, *,
+                default: N | None, lo: N | None, hi: N | None) -> N:
     raw = args.get(name)
     if raw is None or raw == "":
         if default is None:
             raise BadRequest(f"missing parameter {name!r}")
         return default
     try:
-        value = float(raw)
+        value = parse(raw)
     except ValueError:
-        raise BadRequest(f"parameter {name!r}: {raw!r} is not a number") from None
+        raise BadRequest(f"parameter {name!r}: {raw!r} is not {kind}") from None
     if value != value or (lo is not None and value < lo) or (hi is not None and value > hi):
         raise BadRequest(f"parameter {name!r}: {raw!r} outside {lo}..{hi}")
     return value
 
 
+def get_float(args: Mapping[str, str], name: str, *, default: float | None = None,
+              lo: float | None = None, hi: float | None = None) -> float:
+    """A float parameter within [lo, hi] (NaN is refused)."""
+    return _get_number(args, name, float, "a number", default=default, lo=lo, hi=hi)
+
+
 def get_int(args: Mapping[str, str], name: str, *, default: int | None = None,
             lo: int | None = None, hi: int | None = None) -> int:
     """An integer parameter within [lo, hi]."""
-    raw = args.get(name)
-    if raw is None or raw == "":
-        if default is None:
-            raise BadRequest(f"missing parameter {name!r}")
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"parameter {name!r}: {raw!r} is not an integer") from None
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise BadRequest(f"parameter {name!r}: {raw!r} outside {lo}..{hi}")
-    return value
+    return _get_number(args, name, int, "an integer", default=default, lo=lo, hi=hi)
 
 
 def get_bbox(args: Mapping[str, str]) -> tuple[float, float, float, float] | None:
