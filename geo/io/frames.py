@@ -48,15 +48,30 @@ def normalise_column(series: pd.Series, column: Column) -> pd.Series:
         return series.astype("boolean")
     if column.type == "date":
         return pd.Series([_to_date_text(v) for v in series], index=series.index, dtype=object)
-    values = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
-              for v in series]
+    missing = series.isna().to_numpy()
+    values = series.to_numpy(dtype=object, na_value=None, copy=True)
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):  # numbers etc. -> text
+        values = np.array([v if v is None or isinstance(v, str) else str(v) for v in values], dtype=object)
+    values[missing] = None
     return pd.Series(values, index=series.index, dtype=object)
 
 
-def normalise_frame(entity: Entity, frame: pd.DataFrame, *, extra: Sequence[str] = ()) -> gpd.GeoDataFrame:
-    """Select the entity's columns (plus float ``extra`` columns) in canonical order and dtypes."""
+def select_columns(entity: Entity, columns: Sequence[str] | None) -> tuple[Column, ...]:
+    """The entity's columns to return: all, or ``key`` plus ``columns`` (validated), in canonical order."""
+    if columns is None:
+        return entity.all_columns
+    wanted = {"key", *columns}
+    for name in wanted:
+        entity.column(name)
+    return tuple(c for c in entity.all_columns if c.name in wanted)
+
+
+def normalise_frame(entity: Entity, frame: pd.DataFrame, *, extra: Sequence[str] = (),
+                    columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    """Select the entity's columns (or ``key`` + ``columns``), plus float ``extra`` columns,
+    in canonical order and dtypes."""
     data: dict[str, pd.Series] = {}
-    for column in entity.all_columns:
+    for column in select_columns(entity, columns):
         series = frame[column.name] if column.name in frame else pd.Series([None] * len(frame), index=frame.index)
         data[column.name] = normalise_column(series, column)
     for name in extra:  # extras are computed measures (e.g. distance_m): always float64

@@ -35,6 +35,7 @@ from geo.io.frames import (
     prepare_rows,
     python_value,
     records,
+    select_columns,
 )
 from geo.io.store import (
     ClusterSpec,
@@ -264,10 +265,13 @@ class GeoPackageStore:
         where: Where = None,
         limit: int | None = None,
         offset: int = 0,
+        columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
         snap, idx = self._candidates(kind, where, bbox)
         stop = None if limit is None else offset + limit
-        return snap.frame.iloc[idx[offset:stop]].reset_index(drop=True)
+        names = [c.name for c in select_columns(get_entity(kind), columns)]
+        frame = snap.frame if columns is None else snap.frame[[*names, "geometry"]]
+        return frame.iloc[idx[offset:stop]].reset_index(drop=True)
 
     def count(self, kind: str, *, where: Where = None) -> int:
         return len(self._candidates(kind, where, None)[1])

@@ -55,6 +55,7 @@ from geo.io.frames import (
     order_counts,
     prepare_rows,
     records,
+    select_columns,
 )
 from geo.io.schema import TABLES, layer_versions, load_batches
 from geo.io.store import (
@@ -215,20 +216,27 @@ class PostGISStore:
                 clauses.append(col == value)
         return clauses
 
-    def _frame(self, entity: Entity, stmt: Select[Any], extra: Sequence[str] = ()) -> gpd.GeoDataFrame:
+    def _frame(self, entity: Entity, stmt: Select[Any], extra: Sequence[str] = (),
+               columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
         with self.engine.connect() as conn:
             result = conn.execute(stmt)
-            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-        wkb = frame.pop("geom_wkb") if len(frame) else pd.Series([], dtype=object)
-        frame["geometry"] = shapely.from_wkb([bytes(b) for b in wkb]) if len(frame) else []
+            names = list(result.keys())
+            rows = result.fetchall()
+        # Column-wise from the row tuples: much faster than DataFrame(list of Row objects).
+        values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        data: dict[str, Any] = dict(zip(names, values, strict=True))
+        wkb = data.pop("geom_wkb")
+        data["geometry"] = shapely.from_wkb([bytes(b) for b in wkb]) if rows else []
         for col in entity.all_columns:
-            if col.type == "date" and col.name in frame:
-                frame[col.name] = [None if v is None else v.isoformat() for v in frame[col.name]]
-        return normalise_frame(entity, frame, extra=extra)
+            if col.type == "date" and col.name in data:
+                data[col.name] = [None if v is None else v.isoformat() for v in data[col.name]]
+        frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in data.items()})
+        return normalise_frame(entity, frame, extra=extra, columns=columns)
 
     @staticmethod
-    def _columns(entity: Entity, table: Table) -> list[ColumnElement[Any]]:
-        return [*(table.c[n] for n in entity.column_names), func.ST_AsBinary(table.c.geom).label("geom_wkb")]
+    def _columns(entity: Entity, table: Table, columns: Sequence[str] | None = None) -> list[ColumnElement[Any]]:
+        names = [c.name for c in select_columns(entity, columns)]
+        return [*(table.c[n] for n in names), func.ST_AsBinary(table.c.geom).label("geom_wkb")]
 
     def read(
         self,
@@ -238,15 +246,16 @@ class PostGISStore:
         where: Where = None,
         limit: int | None = None,
         offset: int = 0,
+        columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
         entity, table = get_entity(kind), TABLES[kind]
         clauses = self._filters(entity, table, where)
         if bbox is not None:
             env = func.ST_MakeEnvelope(*(bindparam(f"b{i}", v) for i, v in enumerate(bbox)), STORAGE_SRID)
             clauses.append(func.ST_Intersects(table.c.geom, env))
-        stmt = select(*self._columns(entity, table)).where(*clauses).order_by(table.c.key)
+        stmt = select(*self._columns(entity, table, columns)).where(*clauses).order_by(table.c.key)
         stmt = stmt.offset(offset).limit(limit)
-        return self._frame(entity, stmt)
+        return self._frame(entity, stmt, columns=columns)
 
     def count(self, kind: str, *, where: Where = None) -> int:
         entity, table = get_entity(kind), TABLES[kind]

@@ -123,8 +123,13 @@ class Store(Protocol):
         where: Where = None,
         limit: int | None = None,
         offset: int = 0,
+        columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
-        """Rows intersecting ``bbox`` (lon/lat) and matching ``where``, ordered by key."""
+        """Rows intersecting ``bbox`` (lon/lat) and matching ``where``, ordered by key.
+
+        ``columns`` limits the attributes returned to ``key`` plus those named (an
+        unknown name raises UnknownColumnError); the geometry always comes back.
+        """
 
     def count(self, kind: str, *, where: Where = None) -> int:
         """Number of rows matching ``where``."""
