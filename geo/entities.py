@@ -269,6 +269,32 @@ ENTITIES: dict[str, Entity] = {
                 Column("district", "text", "所属区"),
             ),
         ),
+        Entity(
+            "area_results",
+            "区域风险",
+            "MultiPolygon",
+            ("unit", "method", "area_code"),
+            (
+                Column("unit", "text", "区域单元", required=True),  # district/township/grid/h3
+                Column("method", "text", "评估方法", required=True),  # highest/density/composite
+                Column("area_code", "text", "区域代码", required=True),
+                Column("name", "text", "名称"),
+                Column("parent_code", "text", "上级代码"),
+                Column("level", "text", "风险等级"),  # red/orange/yellow/blue or null
+                Column("score", "float", "风险得分"),
+                Column("count_red", "int", "重大风险源数"),
+                Column("count_orange", "int", "较大风险源数"),
+                Column("count_yellow", "int", "一般风险源数"),
+                Column("count_blue", "int", "低风险源数"),
+                Column("population", "float", "人口"),
+                Column("area_km2", "float", "面积(平方公里)"),
+                Column("explanation", "text", "依据"),  # JSON: top sources, components, thresholds
+                Column("run_id", "text", "计算批次"),
+                Column("run_at", "text", "计算时间"),  # ISO 8601, UTC
+                Column("params", "text", "参数"),  # JSON: method/unit parameters, input data versions
+            ),
+            "Area risk (区域风险) per unit and method: latest run of geo.io.area_runs.",
+        ),
     )
 }
 

@@ -124,3 +124,20 @@ def test_heatmap_overlay_json_and_png(client: FlaskClient) -> None:
     assert (pixels == 0).mean() > 0.9  # most of Beijing has no risk source nearby
     again = client.get("/api/v1/heatmap?cell=200&bandwidth=800").get_json()
     assert json.dumps(again) == json.dumps(meta)  # cached until the data change
+
+
+def test_area_config_check_command(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from webmap.cli import main
+
+    runner = CliRunner()
+    ok = runner.invoke(main, ["area-config", "check", str(area_runs.DEFAULT_CONFIG)])
+    assert ok.exit_code == 0 and "ok" in ok.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(area_runs.DEFAULT_CONFIG.read_text(encoding="utf-8").replace("h3_res: 8", "h3_res: 12"),
+                   encoding="utf-8")
+    result = runner.invoke(main, ["area-config", "check", str(bad)])
+    assert result.exit_code == 1 and "units.h3_res: 12" in result.output
+    missing = runner.invoke(main, ["area-config", "check", str(tmp_path / "none.yaml")])
+    assert missing.exit_code == 1 and "no such file" in missing.output
