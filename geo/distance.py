@@ -44,9 +44,14 @@ def aeqd_proj(lon: float, lat: float) -> str:
     )
 
 
-@lru_cache(maxsize=256)
-def _transformer(proj: str) -> Transformer:
-    return Transformer.from_crs("EPSG:4326", proj, always_xy=True)
+@lru_cache(maxsize=4096)
+def _transformer(lon: float, lat: float) -> Transformer:
+    # The operation PROJ builds for EPSG:4326 -> aeqd_proj(lon, lat) (no datum shift: both
+    # WGS-84), built directly as a pipeline: ~0.1 ms instead of ~18 ms with from_crs.
+    return Transformer.from_pipeline(
+        "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
+        f"+step +proj=aeqd +lat_0={lat:.9f} +lon_0={lon:.9f} +x_0=0 +y_0=0 +ellps=WGS84"
+    )
 
 
 def query_centre(geometry: BaseGeometry) -> tuple[float, float]:
@@ -59,16 +64,26 @@ def query_centre(geometry: BaseGeometry) -> tuple[float, float]:
 
 def to_aeqd(geoms: np.ndarray | BaseGeometry, lon: float, lat: float) -> np.ndarray | BaseGeometry:
     """Project WGS-84 shapely geometries into the AEQD centred on (lon, lat), densified first."""
-    tr = _transformer(aeqd_proj(lon, lat))
+    tr = _transformer(round(lon, 9), round(lat, 9))
     geoms = shapely.segmentize(geoms, SEGMENT_DEGREES)
     return shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
 def distances_m(query: BaseGeometry, geoms: np.ndarray) -> np.ndarray:
-    """Distance in metres from ``query`` to each of ``geoms`` (all WGS-84)."""
+    """Distance in metres from ``query`` to each of ``geoms`` (all WGS-84).
+
+    From a point to points this is the geodesic distance itself (what the AEQD centred
+    on the point gives); otherwise geometries are projected as described above, and a
+    polygon's distance is from its edge (0 inside).
+    """
+    arr = np.asarray(geoms, dtype=object)
+    if arr.size == 0:
+        return np.zeros(0, dtype=float)
+    if query.geom_type == "Point" and bool(np.all(shapely.get_type_id(arr) == 0)):
+        return geodesic_m(query.x, query.y, shapely.get_x(arr), shapely.get_y(arr))
     lon, lat = query_centre(query)
     q = to_aeqd(query, lon, lat)
-    projected = to_aeqd(np.asarray(geoms, dtype=object), lon, lat)
+    projected = to_aeqd(arr, lon, lat)
     return shapely.distance(q, projected)
 
 

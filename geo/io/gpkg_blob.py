@@ -62,7 +62,12 @@ def _bounds(blob: bytes | None) -> tuple[float, float, float, float] | None:
         fmt = "<4d" if flags & _LITTLE_ENDIAN else ">4d"
         minx, maxx, miny, maxy = struct.unpack(fmt, blob[8:40])
         return minx, miny, maxx, maxy
-    b = shapely.bounds(shapely.from_wkb(blob[offset:]))
+    body = blob[offset:]
+    endian = "<" if body[0] == 1 else ">"
+    if len(body) == 21 and struct.unpack(endian + "I", body[1:5])[0] == 1:  # a 2-D point: read x, y directly
+        x, y = struct.unpack(endian + "2d", body[5:21])
+        return x, y, x, y
+    b = shapely.bounds(shapely.from_wkb(body))
     return float(b[0]), float(b[1]), float(b[2]), float(b[3])
 
 

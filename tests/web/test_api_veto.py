@@ -199,3 +199,35 @@ def test_veto_page_renders_in_both_languages(client: FlaskClient) -> None:
     assert "规划选址一票否决审查" in zh and "中小学" in zh and "leaflet.draw.js" in zh and "synthetic-badge" in zh
     en = client.get("/veto?lang=en").data.decode()
     assert "Site veto check" in en and "Kindergarten" in en
+
+
+def test_cli_rules_check_veto_and_batch(client: FlaskClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from webmap.cli import main
+
+    runner = CliRunner()
+    good = runner.invoke(main, ["rules", "check", "data/rules/veto_rules.yaml"])
+    assert good.exit_code == 0 and "ok — version" in good.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(Path("data/rules/veto_rules.yaml").read_text(encoding="utf-8").replace("metres: 50}", "metres: 0}"),
+                   encoding="utf-8")
+    failed = runner.invoke(main, ["rules", "check", str(bad)])
+    assert failed.exit_code == 1 and "rule GS-TARGETS-50: test.min_distance.metres" in failed.output
+    store = client.application.extensions["riskmap.store"]
+    monkeypatch.setenv("RISKMAP_GPKG_PATH", str(store.path))
+    monkeypatch.delenv("RISKMAP_DATABASE_URL", raising=False)
+    x, y = _east(45)
+    one = runner.invoke(main, ["veto", "--lon", str(x), "--lat", str(y), "--land-use", "幼儿园"])
+    assert one.exit_code == 0 and one.output.startswith("VETO") and "45.0 m < 50.0 m" in one.output
+    unknown = runner.invoke(main, ["veto", "--lon", str(x), "--lat", str(y), "--land-use", "castle"])
+    assert unknown.exit_code == 1 and "unknown land use 'castle'" in unknown.output
+    parcels = tmp_path / "parcels.geojson"
+    parcels.write_bytes(_parcels_geojson())
+    out = tmp_path / "out.xlsx"
+    batch = runner.invoke(main, ["veto-batch", str(parcels), "--land-use-column", "用地性质", "--out", str(out)])
+    assert batch.exit_code == 0 and "4 parcels: ERROR 2, VETO 2" in batch.output and out.exists()
+    audit_out = tmp_path / "audit.csv"
+    audit = runner.invoke(main, ["audit", "--district", "朝阳区", "--out", str(audit_out)])
+    assert audit.exit_code == 0 and "1 conflicts" in audit.output and "GS-SENSITIVE-50" in audit_out.read_text(
+        encoding="utf-8-sig")
