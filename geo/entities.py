@@ -200,7 +200,7 @@ ENTITIES: dict[str, Entity] = {
             (
                 Column("resource_code", "text", "资源编码", required=True),
                 Column("name", "text", "名称", required=True),
-                # team/expert/equipment_depot/supply_depot/shelter/fire_station
+                # team/expert/equipment_depot/supply_depot/shelter/fire_station/police_station/social
                 Column("resource_type", "text", "资源类型", required=True),
                 Column("speciality", "text", "专业"),
                 Column("capacity", "int", "人数/容量"),

@@ -214,6 +214,7 @@ VOCABULARIES: dict[tuple[str, str], Vocabulary] = {
         "shelter": ("避难场所", "应急避难场所", "避难所"),
         "fire_station": ("消防站", "消防救援站", "消防队"),
         "police_station": ("派出所", "公安派出所"),
+        "social": ("社会资源", "社会应急资源"),
     }, open=True),
     ("*", "target_type"): Vocabulary({
         "school": ("学校", "中小学", "小学", "中学"),

@@ -26,6 +26,7 @@ RESOURCE_TYPES: dict[str, str] = {
     "supply_depot": "物资库",
     "shelter": "避难场所",
     "police_station": "派出所",
+    "social": "社会应急资源",
 }
 
 

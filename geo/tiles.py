@@ -109,16 +109,27 @@ def encode_tile(
     )
 
 
+def cluster_key(z: int, x: int, y: int, i: int, j: int, *, extent: int, cell: int) -> str:
+    """The key of a cluster square: the same in every tile that draws it."""
+    n = extent // cell
+    return f"cluster:{z}/{x * n + i}/{y * n + j}"
+
+
 def cluster_cells(
     tile_xy: np.ndarray, values: Sequence[Any] | None, *, extent: int, cell: int, value_set: Sequence[str]
 ) -> tuple[list[BaseGeometry], list[dict[str, Any]], list[tuple[int, int]]]:
-    """Group tile-unit points into ``cell``-sized squares (only points inside the tile).
+    """Group tile-unit points into ``cell``-sized squares.
 
-    Returns the square centres (as integer tile-unit points), their properties
-    (``count`` and ``n_<value>`` per value) and their (i, j) indices, ordered by i, j.
+    The squares of the tile and the ring of squares around it are all complete (points
+    from ``-cell`` to ``extent + cell``), so a cluster drawn at a tile's edge is the same
+    in both tiles and its circle is not cut at the tile border.  ``extent`` must be a
+    multiple of ``cell``.  Returns the square centres (integer tile units), their
+    properties (``count`` and ``n_<value>`` per value) and their (i, j) indices within
+    the tile (-1 .. extent/cell), ordered by i, j.
     """
     xy = np.asarray(tile_xy, dtype=float).reshape(-1, 2)
-    inside = (xy[:, 0] >= 0) & (xy[:, 0] < extent) & (xy[:, 1] >= 0) & (xy[:, 1] < extent)
+    lo, hi = -cell, extent + cell
+    inside = (xy[:, 0] >= lo) & (xy[:, 0] < hi) & (xy[:, 1] >= lo) & (xy[:, 1] < hi)
     ij = np.floor(xy[inside] / cell).astype(np.int64)
     cells, which = np.unique(ij, axis=0, return_inverse=True)
     which = which.ravel()

@@ -83,6 +83,18 @@ _HAZARDS = ("风险源与危险源", "Risk sources and hazards")
 _TARGETS = ("防护目标", "Protection targets")
 _RESOURCES = ("应急资源", "Emergency resources")
 _LINES = ("管线与运输", "Pipelines and routes")
+_AREA_RISK = ("区域风险", "Area risk")
+_AREA_POPUP = ("name", "level", "score", "count_red", "count_orange", "count_yellow", "count_blue", "population",
+               "area_code")
+
+
+def _area_risk(layer_id: str, zh: str, en: str, unit: str, method: str, *, default_on: bool = False,
+               min_zoom: int = 0, weight: float = 0.6) -> Layer:
+    # Only current results: rows a later run retired have no level.
+    return Layer(layer_id, zh, en, *_AREA_RISK, "area_results", "polygon",
+                 {"unit": unit, "method": method, "level": list(LEVEL_CODES)}, _AREA_POPUP,
+                 Style(color="#555555", weight=weight, fill_opacity=0.45, by="level", colors=LEVEL_COLOURS),
+                 min_zoom=min_zoom, default_on=default_on)
 
 _RESOURCE_POPUP = ("name", "resource_type", "speciality", "capacity", "item_count", "contact", "district")
 
@@ -110,6 +122,12 @@ CATALOG: tuple[Layer, ...] = (
           {"line_type": "border"}, ("name",), Style(color="#e31a1c", weight=3.0), default_on=True),
     Layer("ring_roads", "五环路(近似)", "5th Ring Road (approximate)", *_BOUNDARIES, "lines", "line",
           {"line_type": "ring_road"}, ("name", "approximate"), Style(color="#7b3294", weight=2.0)),
+    _area_risk("risk_district", "区县风险(就高)", "District risk (highest level)", "district", "highest"),
+    _area_risk("risk_township", "街道乡镇风险(综合)", "Township risk (composite)", "township", "composite",
+               min_zoom=8),
+    _area_risk("risk_grid", "网格风险(1公里,密度)", "Grid risk (1 km, density)", "grid", "density", min_zoom=9,
+               weight=0.2),
+    _area_risk("risk_h3", "H3 风险(密度)", "H3 risk (density)", "h3", "density", min_zoom=9, weight=0.2),
     Layer("risk_sources", "安全风险源", "Risk sources", *_HAZARDS, "risk_sources", "point",
           {}, ("name", "unit_name", "level", "source_type", "likelihood", "severity", "district", "address",
                "geocode_precision"),

@@ -134,14 +134,27 @@ def _print_results(results: dict[str, Any]) -> None:
 
 
 @main.command()
+@click.option("--scale", type=float, default=0.05, show_default=True,
+              help="Demo data size: 1.0 = the seed figures (162,699 risk sources, ...).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed (same seed, same data).")
 @click.option("--no-serve", is_flag=True, help="Build the demo store and stop.")
 @click.option("--port", type=int, default=None, help="Port (default RISKMAP_PORT or 5000).")
-def demo(no_serve: bool, port: int | None) -> None:
-    """Build the demo (reference geography so far) into the store, then serve it."""
+def demo(scale: float, seed: int, no_serve: bool, port: int | None) -> None:
+    """Build the demo — reference geography, synthetic bureau files loaded through the
+    real loader, area risk — into the store, then serve the map."""
+    from geo.io.demo_build import build_demo
+
+    if not 0 < scale <= 10:
+        click.echo(f"riskmap: error: --scale {scale}: must be in (0, 10]", err=True)
+        sys.exit(1)
     settings = _settings()
     store = _store(settings)
+    work_dir = settings.gpkg_path.parent / f"demo-input-scale{scale:g}-seed{seed}"
     with user_errors():
-        _print_results(load_reference_data(store, settings))
+        summary = build_demo(store, work_dir=work_dir, data_dir=settings.data_dir, scale=scale, seed=seed,
+                             say=lambda line: click.echo(line, err=True))
+    timings = ", ".join(f"{k} {v:.1f} s" for k, v in summary.seconds.items())
+    click.echo(f"demo ready ({settings.store_kind} store): {timings}", err=True)
     store.close()
     if not no_serve:
         serve_app(settings, port=port)

@@ -26,6 +26,7 @@ import click
 from geo.coords import DATUMS
 from geo.entities import UnknownEntityError
 from geo.etl import LOADABLE_KINDS
+from geo.io.gazetteer import LazyGeocoder
 
 #: Exit status when --strict refuses to load.
 EXIT_STRICT_FAILED = 2
@@ -82,25 +83,6 @@ def _input_errors() -> Iterator[None]:
         sys.exit(1)
 
 
-class _LazyGeocoder:
-    """The offline geocoder, built on first use (only files with address-only rows pay for it)."""
-
-    def __init__(self, store: Any, data_dir: Path) -> None:
-        self.store = store
-        self.data_dir = data_dir
-        self._geocoder: Any = None
-
-    def geocode_many(self, addresses: list[str]) -> list[Any]:
-        if self._geocoder is None:
-            from geo.io.gazetteer import load_geocoder
-
-            try:
-                self._geocoder = load_geocoder(self.data_dir, store=self.store)
-            except ValueError:  # the store holds no areas yet: use the vendored files
-                self._geocoder = load_geocoder(self.data_dir)
-        return list(self._geocoder.geocode_many(addresses))
-
-
 @click.command("load")
 @click.argument("kind", metavar="KIND")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
@@ -143,7 +125,7 @@ def load(
     settings = _settings()
     store = _store(settings)
     progress = ProgressPrinter()
-    geocoder = None if no_geocode else _LazyGeocoder(store, settings.data_dir)
+    geocoder = None if no_geocode else LazyGeocoder(store, settings.data_dir)
     try:
         with user_errors():
             report = load_file(store, kind, file, datum=datum, mapping=mapping, strict=strict, dry_run=dry_run,

@@ -9,11 +9,12 @@ they fall inside the store's township polygons.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
 
-from geo.geocoder import Gazetteer, Geocoder, OnlineProvider
+from geo.geocoder import Gazetteer, Geocoder, GeocodeResult, OnlineProvider
 from geo.io.reference_files import DEFAULT_REFERENCE_DIR, FILES, read_reference, read_reference_file
 from geo.io.store import Store
 
@@ -73,3 +74,30 @@ def _township_centres(folder: Path) -> gpd.GeoDataFrame | None:
     if not (folder / FILES["township_centres"]).exists():
         return None
     return read_reference_file("township_centres", folder)
+
+
+class LazyGeocoder:
+    """The offline geocoder, built on first use (only files with address-only rows pay for it).
+
+    Built from the store's areas and points when it holds them, else from the vendored
+    reference files under ``data_dir``.
+    """
+
+    def __init__(self, store: Store | None, data_dir: Path | None = None) -> None:
+        self.store = store
+        self.data_dir = data_dir
+        self._geocoder: Geocoder | None = None
+
+    def _get(self) -> Geocoder:
+        if self._geocoder is None:
+            try:
+                self._geocoder = load_geocoder(self.data_dir, store=self.store)
+            except ValueError:  # the store holds no areas yet: use the vendored files
+                self._geocoder = load_geocoder(self.data_dir)
+        return self._geocoder
+
+    def geocode(self, address: str) -> GeocodeResult:
+        return self._get().geocode(address)
+
+    def geocode_many(self, addresses: Sequence[str]) -> list[GeocodeResult]:
+        return list(self._get().geocode_many(addresses))

@@ -377,6 +377,8 @@ class GeoPackageStore:
             entity.column(name)
         if cluster is not None and cluster.column:
             entity.column(cluster.column)
+        if cluster is not None:
+            buffer = max(buffer, cluster.cell)
         box = tiles.tile_bbox_lonlat(z, x, y, buffer_fraction=buffer / extent)
         snap, idx = self._candidates(kind, where, box)
         rows = snap.frame.iloc[idx]
@@ -388,7 +390,7 @@ class GeoPackageStore:
                 value_set=cluster.values,
             )
             for p, (i, j) in zip(props, cells, strict=True):
-                p["key"] = f"cluster:{z}/{x}/{y}/{i}/{j}"
+                p["key"] = tiles.cluster_key(z, x, y, i, j, extent=extent, cell=cluster.cell)
             return tiles.encode_tile(layer_name or kind, geoms, props, extent=extent)
         clipped = tiles.clip_to_tile(projected, extent=extent, buffer=buffer)
         props = [{c: python_value(v) for c, v in zip(columns, vals, strict=True)}

@@ -377,6 +377,8 @@ class PostGISStore:
             entity.column(name)
         if cluster is not None and cluster.column:
             entity.column(cluster.column)
+        if cluster is not None:
+            buffer = max(buffer, cluster.cell)
         env = func.ST_TileEnvelope(bindparam("z", z), bindparam("x", x), bindparam("y", y))
         size = func.ST_XMax(env) - func.ST_XMin(env)
         pad = size * bindparam("pad", buffer / extent)
@@ -410,7 +412,8 @@ class PostGISStore:
         self, entity: Entity, table: Table, mvt_geom: ColumnElement[Any], search: ColumnElement[Any],
         where: Where, cluster: ClusterSpec, extent: int, zxy: tuple[int, int, int],
     ) -> Any:
-        """Points grouped into cluster.cell squares of tile units, as geo.tiles.cluster_cells does."""
+        """Points grouped into cluster.cell squares of tile units, as geo.tiles.cluster_cells does
+        (the tile and a ring of complete squares around it)."""
         value_col = [table.c[cluster.column].label("v")] if cluster.column else []
         pts = (
             select(mvt_geom, *value_col)
@@ -423,9 +426,14 @@ class PostGISStore:
             cast(func.floor(gx / cell), BigInteger).label("i"),
             cast(func.floor(gy / cell), BigInteger).label("j"),
             *([pts.c.v] if cluster.column else []),
-        ).where(pts.c.geom.is_not(None), gx >= 0, gx < extent, gy >= 0, gy < extent).subquery("c")
+        ).where(pts.c.geom.is_not(None), gx >= -cell, gx < extent + cell, gy >= -cell, gy < extent + cell
+                ).subquery("c")
         half: BindParameter[int] = bindparam("half", cluster.cell // 2)
-        prefix: BindParameter[str] = bindparam("prefix", "cluster:{}/{}/{}/".format(*zxy))
+        z, x, y = zxy
+        per_tile = extent // cluster.cell
+        prefix: BindParameter[str] = bindparam("prefix", f"cluster:{z}/")
+        x0: BindParameter[int] = bindparam("x0", x * per_tile)
+        y0: BindParameter[int] = bindparam("y0", y * per_tile)
         counts = [
             func.count().filter(inside.c.v == bindparam(f"value{n}", value)).label(f"n_{value}")
             for n, value in enumerate(cluster.values)
@@ -435,7 +443,7 @@ class PostGISStore:
                 func.ST_Point(inside.c.i * cell + half, inside.c.j * cell + half).label("geom"),
                 func.count().label("count"),
                 *counts,
-                func.concat(prefix, inside.c.i, "/", inside.c.j).label("key"),
+                func.concat(prefix, inside.c.i + x0, "/", inside.c.j + y0).label("key"),  # as geo.tiles.cluster_key
             )
             .group_by(inside.c.i, inside.c.j)
             .order_by(inside.c.i, inside.c.j)

@@ -310,16 +310,18 @@ def test_clustered_tiles_count_every_point_once(both: tuple[Store, Store], z: in
     for f in features:
         p = f["properties"]
         assert p["count"] == sum(p[f"n_{v}"] for v in LEVELS)
-        assert p["key"].startswith(f"cluster:{z}/{x}/{y}/")
+        assert p["key"].startswith(f"cluster:{z}/")
 
 
 
 def test_clusters_of_all_tiles_count_every_source_once(loaded: Store) -> None:
-    total = 0
+    clusters: dict[str, int] = {}
     for t in mercantile.tiles(116.29, 39.81, 116.56, 40.01, zooms=9):
         tile = mapbox_vector_tile.decode(loaded.tile("risk_sources", t.z, t.x, t.y, cluster=CLUSTER))
-        total += sum(f["properties"]["count"] for f in tile.get("risk_sources", {"features": []})["features"])
-    assert total == len(risk_sources())
+        for f in tile.get("risk_sources", {"features": []})["features"]:
+            # a cluster near a tile edge is drawn by both tiles, identically
+            assert clusters.setdefault(f["properties"]["key"], f["properties"]["count"]) == f["properties"]["count"]
+    assert sum(clusters.values()) == len(risk_sources())
 
 
 def test_search_orders_exact_prefix_substring(both: tuple[Store, Store]) -> None:

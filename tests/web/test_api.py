@@ -37,10 +37,11 @@ def test_features_as_geojson(client: FlaskClient) -> None:
 
 
 def test_low_zoom_tiles_carry_clusters_with_counts_per_level(client: FlaskClient) -> None:
-    features = []
+    clusters = {}
     for t in mercantile.tiles(116.39, 39.89, 116.42, 39.92, zooms=10):
         tile = mapbox_vector_tile.decode(client.get(f"/tiles/risk_sources/{t.z}/{t.x}/{t.y}.pbf").data)
-        features += tile.get("risk_sources", {"features": []})["features"]
+        clusters |= {f["properties"]["key"]: f for f in tile.get("risk_sources", {"features": []})["features"]}
+    features = list(clusters.values())
     assert sum(f["properties"]["count"] for f in features) == 2
     assert sum(f["properties"]["n_red"] for f in features) == 1
     assert all(f["properties"]["key"].startswith("cluster:") for f in features)

@@ -190,8 +190,22 @@
   // ---- coverage gaps (an analysis overlay in the layer switcher) ---------------------------------
   var coverageLayer = null;
   var fieldset = L.DomUtil.create("fieldset", "", rm.switcher);
-  fieldset.innerHTML = "<legend>" + esc(t.analysis) + "</legend><label><input type='checkbox' id='coverage-toggle'> " +
-    esc(t.coverage) + "</label><div id='coverage-note' class='note'></div>";
+  fieldset.innerHTML = "<legend>" + esc(t.analysis) + "</legend>" +
+    "<label><input type='checkbox' id='heatmap-toggle'> " + esc(t.heatmap) + "</label>" +
+    "<label><input type='checkbox' id='coverage-toggle'> " + esc(t.coverage) + "</label>" +
+    "<div id='coverage-note' class='note'></div>";
+
+  var heatLayer = null;
+  document.getElementById("heatmap-toggle").addEventListener("change", function (e) {
+    if (!e.target.checked) {
+      if (heatLayer) { map.removeLayer(heatLayer); }
+      return;
+    }
+    getJSON("/api/v1/heatmap").then(function (body) {
+      heatLayer = L.imageOverlay(body.png, body.bounds,
+                                 { opacity: 0.7, interactive: false }).addTo(map);
+    });
+  });
   document.getElementById("coverage-toggle").addEventListener("change", function (e) {
     if (!e.target.checked) {
       if (coverageLayer) { map.removeLayer(coverageLayer); }
