@@ -7,7 +7,7 @@ from flask import Flask
 from geo.io.store import Store
 from geo.io.stores import open_store
 from layers.catalog import validate_catalog
-from webmap import api_areas, api_commander, api_veto, pages_veto
+from webmap import api_areas, api_border, api_commander, api_veto, pages_border, pages_veto
 from webmap.api import api
 from webmap.errors import register_error_handlers
 from webmap.pages import pages
@@ -35,8 +35,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     register_error_handlers(app)
     app.register_blueprint(pages)
     app.register_blueprint(pages_veto.page_blueprint)
+    app.register_blueprint(pages_border.page_blueprint)
     app.register_blueprint(api, url_prefix="/api/v1")
-    for capability in (api_commander, api_areas, api_veto):
+    for capability in (api_commander, api_areas, api_veto, api_border):
         app.register_blueprint(capability.blueprint, url_prefix="/api/v1")
     app.register_blueprint(tiles, url_prefix="/tiles")
     return app

@@ -161,9 +161,9 @@ def demo(scale: float, seed: int, no_serve: bool, port: int | None) -> None:
 
 
 def _register_capability_commands() -> None:
-    from webmap import cli_analysis, cli_demo, cli_etl, cli_geocode, cli_veto
+    from webmap import cli_analysis, cli_border, cli_demo, cli_etl, cli_geocode, cli_veto
 
-    for module in (cli_etl, cli_geocode, cli_demo, cli_analysis, cli_veto):
+    for module in (cli_etl, cli_geocode, cli_demo, cli_analysis, cli_veto, cli_border):
         for command in module.COMMANDS:
             main.add_command(command)
 
