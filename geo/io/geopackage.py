@@ -381,21 +381,8 @@ class GeoPackageStore:
             buffer = max(buffer, cluster.cell)
         box = tiles.tile_bbox_lonlat(z, x, y, buffer_fraction=buffer / extent)
         snap, idx = self._candidates(kind, where, box)
-        rows = snap.frame.iloc[idx]
-        projected = tiles.to_tile_coords(rows.geometry.values, z, x, y, extent=extent)
-        if cluster is not None:
-            values = rows[cluster.column].tolist() if cluster.column else None
-            geoms, props, cells = tiles.cluster_cells(
-                shapely.get_coordinates(projected), values, extent=extent, cell=cluster.cell,
-                value_set=cluster.values,
-            )
-            for p, (i, j) in zip(props, cells, strict=True):
-                p["key"] = tiles.cluster_key(z, x, y, i, j, extent=extent, cell=cluster.cell)
-            return tiles.encode_tile(layer_name or kind, geoms, props, extent=extent)
-        clipped = tiles.clip_to_tile(projected, extent=extent, buffer=buffer)
-        props = [{c: python_value(v) for c, v in zip(columns, vals, strict=True)}
-                 for vals in zip(*(rows[c].tolist() for c in columns), strict=True)] if len(rows) else []
-        return tiles.encode_tile(layer_name or kind, list(clipped), props, extent=extent)
+        return encode_rows(snap.frame.iloc[idx], z, x, y, columns=columns, layer_name=layer_name or kind,
+                           extent=extent, buffer=buffer, cluster=cluster)
 
     def search(self, kind: str, text: str, *, columns: Sequence[str], limit: int = 20) -> gpd.GeoDataFrame:
         entity = get_entity(kind)
@@ -419,3 +406,35 @@ def _proj_version() -> str:
     import pyproj
 
     return str(pyproj.proj_version_str)
+
+
+def encode_rows(
+    rows: gpd.GeoDataFrame,
+    z: int,
+    x: int,
+    y: int,
+    *,
+    columns: Sequence[str],
+    layer_name: str,
+    extent: int,
+    buffer: int,
+    cluster: ClusterSpec | None,
+) -> bytes:
+    """Rows (WGS-84) -> one MVT layer, as PostGIS's ST_AsMVT does (see geo.tiles).
+
+    Used by the embedded store, and for any store when the displayed data must first be
+    shifted (a GCJ-02 basemap).
+    """
+    projected = tiles.to_tile_coords(rows.geometry.values, z, x, y, extent=extent)
+    if cluster is not None:
+        values = rows[cluster.column].tolist() if cluster.column else None
+        geoms, props, cells = tiles.cluster_cells(
+            shapely.get_coordinates(projected), values, extent=extent, cell=cluster.cell, value_set=cluster.values,
+        )
+        for p, (i, j) in zip(props, cells, strict=True):
+            p["key"] = tiles.cluster_key(z, x, y, i, j, extent=extent, cell=cluster.cell)
+        return tiles.encode_tile(layer_name, geoms, props, extent=extent)
+    clipped = tiles.clip_to_tile(projected, extent=extent, buffer=buffer)
+    props = [{c: python_value(v) for c, v in zip(columns, vals, strict=True)}
+             for vals in zip(*(rows[c].tolist() for c in columns), strict=True)] if len(rows) else []
+    return tiles.encode_tile(layer_name, list(clipped), props, extent=extent)

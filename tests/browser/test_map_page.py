@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from playwright.sync_api import Browser, Page
+
+from geo import coords
 
 
 def test_map_loads_draws_tiles_and_opens_a_popup(browser: Browser, live_server: str, artifacts: Path) -> None:
@@ -103,4 +106,19 @@ def test_statistics_panel_shows_districts_and_chart(browser: Browser, live_serve
     page.wait_for_selector("#stats-table")
     assert "东城区" in page.locator("#stats-table").inner_text()
     assert page.locator("#stats-chart").is_visible()
+    assert errors == []
+
+
+def test_browser_gcj02_shift_matches_the_python_converter(browser: Browser, live_server: str) -> None:
+    errors: list[str] = []
+    page = _open(browser, live_server + "/", errors)
+    rng = np.random.default_rng(5)
+    lon, lat = 115.5 + rng.random(50) * 4, 38.0 + rng.random(50) * 3
+    got = page.evaluate("pts => { const d = window.riskmapDatum('gcj02'); return pts.map(p => d.toMap(p[1], p[0])); }",
+                        [[float(a), float(b)] for a, b in zip(lon, lat, strict=True)])
+    glon, glat = coords.wgs84_to_gcj02(lon, lat)
+    np.testing.assert_allclose(np.array(got), np.column_stack([glat, glon]), atol=1e-9)
+    back = page.evaluate("p => { const d = window.riskmapDatum('gcj02'); const w = d.fromMap(L.latLng(p[0], p[1]));"
+                         " return [w.lat, w.lng]; }", [float(glat[0]), float(glon[0])])
+    np.testing.assert_allclose(back, [lat[0], lon[0]], atol=1e-8)
     assert errors == []

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import geopandas as gpd
 import mapbox_vector_tile
 import mercantile
+import numpy as np
 import pytest
 from flask.testing import FlaskClient
 from shapely.geometry import Point
 
+from geo import coords, tiles
 from geo.io.store import LoadBatch
+from webmap.app import create_app
+from webmap.settings import Settings
 
 
 def test_health_reports_store_and_versions(client: FlaskClient) -> None:
@@ -100,3 +105,24 @@ def test_a_load_invalidates_cached_tiles(client: FlaskClient) -> None:
     assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
     names = {f["properties"]["name"] for f in mapbox_vector_tile.decode(after.data)["risk_sources"]["features"]}
     assert "新增储罐" in names
+
+
+def test_tiles_for_a_gcj02_basemap_are_shifted(client: FlaskClient) -> None:
+    lon, lat = coords.wgs84_to_gcj02(116.40, 39.90)
+    t = mercantile.tile(float(lon), float(lat), 16)
+    plain = client.get(f"/tiles/risk_sources/16/{t.x}/{t.y}.pbf")
+    shifted = client.get(f"/tiles/risk_sources/16/{t.x}/{t.y}.pbf?datum=gcj02")
+    assert shifted.status_code == 200 and shifted.headers["ETag"] != plain.headers["ETag"]
+    opts = {"y_coord_down": True}
+    feature = next(f for f in mapbox_vector_tile.decode(shifted.data, default_options=opts)["risk_sources"]["features"]
+                   if f["properties"]["key"] == "C1|R1")
+    expected = tiles.to_tile_coords(np.array([Point(float(lon), float(lat))]), 16, t.x, t.y, extent=4096)[0]
+    assert feature["geometry"]["coordinates"] == [int(expected.x), int(expected.y)]
+    assert client.get("/tiles/risk_sources/16/0/0.pbf?datum=bd09").status_code == 400
+
+
+def test_map_page_tells_the_browser_the_basemap_datum(tmp_path: Path) -> None:
+    settings = Settings(gpkg_path=tmp_path / "g.gpkg", basemap_url="http://127.0.0.1:9/{z}/{x}/{y}.png",
+                        basemap_datum="gcj02")
+    html = create_app(settings).test_client().get("/").get_data(as_text=True)
+    assert '"datum": "gcj02"' in html

@@ -2,6 +2,8 @@
 (function () {
   "use strict";
   var rm = window.riskmap, map = rm.map, cfg = rm.cfg, t = cfg.t, esc = rm.escapeHtml, label = rm.label;
+  var display = rm.display;
+  function here(lat, lng) { return display.toMap(lat, lng); }  // data (WGS-84) -> map position
   var panel = document.getElementById("side-panel"), content = document.getElementById("side-content");
 
   function getJSON(url) {
@@ -31,7 +33,7 @@
   function flyTo(result) {
     list.hidden = true;
     var zoom = result.kind === "areas" ? 11 : (result.precision === "district" ? 12 : 16);
-    map.flyTo([result.lat, result.lon], zoom, { duration: 0.6 });
+    map.flyTo(here(result.lat, result.lon), zoom, { duration: 0.6 });
     var rows = ["name", "credit_code", "unit_name", "level", "site_type", "resource_type", "target_type",
                 "area_type", "district"].filter(function (f) { return result[f] !== undefined && result[f] !== null; })
       .map(function (f) { return "<tr><td>" + esc(f) + "</td><td>" + esc(label(result[f])) + "</td></tr>"; });
@@ -39,7 +41,7 @@
       rows.push("<tr><td>" + esc(t.precision) + "</td><td>" + esc(label(result.precision)) + "</td></tr>");
     }
     var note = result.synthetic ? "<div class='badge'>" + esc(t.synthetic) + "</div>" : "";
-    L.popup().setLatLng([result.lat, result.lon])
+    L.popup().setLatLng(here(result.lat, result.lon))
       .setContent("<b>" + esc(result.name || "") + "</b>" + note + "<table class='popup-table'>" + rows.join("") +
                   "</table>")
       .openOn(map);
@@ -125,17 +127,16 @@
       }).join("");
     showPanel(html);
     incidentLayer.clearLayers();
-    L.circle([inc.lat, inc.lon], { radius: inc.radius_m, color: "#c0392b", weight: 2, fill: false })
+    var centre = here(inc.lat, inc.lon);
+    L.circle(centre, { radius: inc.radius_m, color: "#c0392b", weight: 2, fill: false }).addTo(incidentLayer);
+    L.circle(centre, { radius: inc.radius_m / 2, color: "#c0392b", weight: 1, dashArray: "4", fill: false })
       .addTo(incidentLayer);
-    L.circle([inc.lat, inc.lon], { radius: inc.radius_m / 2, color: "#c0392b", weight: 1, dashArray: "4",
-                                   fill: false }).addTo(incidentLayer);
-    L.circleMarker([inc.lat, inc.lon], { radius: 7, color: "#000", fillColor: "#c0392b", fillOpacity: 1 })
-      .addTo(incidentLayer);
+    L.circleMarker(centre, { radius: 7, color: "#000", fillColor: "#c0392b", fillOpacity: 1 }).addTo(incidentLayer);
     Object.keys(body.resources).forEach(function (type) {
       body.resources[type].forEach(function (r) {
-        L.polyline([[inc.lat, inc.lon], [r.lat, r.lon]], { color: "#1a9850", weight: 1, dashArray: "3" })
+        L.polyline([centre, here(r.lat, r.lon)], { color: "#1a9850", weight: 1, dashArray: "3" })
           .addTo(incidentLayer);
-        L.circleMarker([r.lat, r.lon], { radius: 5, color: "#1a9850", fillOpacity: 0.9 })
+        L.circleMarker(here(r.lat, r.lon), { radius: 5, color: "#1a9850", fillOpacity: 0.9 })
           .bindTooltip(esc(r.name) + " · " + metres(r.distance_m) + " · " + r.eta_min + " " + esc(t.minutes))
           .addTo(incidentLayer);
       });
@@ -151,7 +152,10 @@
   };
 
   map.on("click", function (e) {
-    if (incidentOn) { rm.runIncident(e.latlng.lat, e.latlng.lng); }
+    if (incidentOn) {
+      var w = display.fromMap(e.latlng);
+      rm.runIncident(w.lat, w.lng);
+    }
   });
 
   // ---- statistics -------------------------------------------------------------------------------
@@ -202,7 +206,8 @@
       return;
     }
     getJSON("/api/v1/heatmap").then(function (body) {
-      heatLayer = L.imageOverlay(body.png, body.bounds,
+      var b = body.bounds;  // corners shifted (the GCJ-02 offset varies little across Beijing)
+      heatLayer = L.imageOverlay(body.png, [here(b[0][0], b[0][1]), here(b[1][0], b[1][1])],
                                  { opacity: 0.7, interactive: false }).addTo(map);
     });
   });
@@ -213,8 +218,8 @@
     }
     getJSON("/api/v1/coverage").then(function (body) {
       var s = body.summary;
-      coverageLayer = L.geoJSON(body.uncovered, { style: { color: "#8e44ad", weight: 0.5, fillOpacity: 0.25 },
-                                                   interactive: false }).addTo(map);
+      coverageLayer = L.geoJSON(body.uncovered, display.geoJSONOptions({
+        style: { color: "#8e44ad", weight: 0.5, fillOpacity: 0.25 }, interactive: false })).addTo(map);
       document.getElementById("coverage-note").textContent = t.coverage_note
         .replace("{km2}", s.uncovered_km2).replace("{pop}", s.uncovered_population).replace("{n}", s.stations);
     });

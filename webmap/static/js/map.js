@@ -5,7 +5,9 @@
   var lang = cfg.lang, t = cfg.t;
 
   var map = L.map("map", { preferCanvas: true, minZoom: 5, maxZoom: 18 }).setView([40.1, 116.4], 8);
-  window.riskmap = { map: map, layers: {} };
+  // On a GCJ-02 basemap, data is shifted for display (tiles server-side, the rest here).
+  var display = window.riskmapDatum(cfg.basemap.datum);
+  window.riskmap = { map: map, layers: {}, display: display };
   map.attributionControl.addAttribution(t.attribution);
 
   if (cfg.basemap.url) {
@@ -68,7 +70,7 @@
   function makeLayer(layer) {
     var styles = {};
     styles[layer.id] = styleFor(layer);
-    var vg = L.vectorGrid.protobuf(layer.tile_url, {
+    var vg = L.vectorGrid.protobuf(layer.tile_url + display.tileQuery, {
       rendererFactory: L.canvas.tile,
       vectorTileLayerStyles: styles,
       interactive: false,  // clicks are answered by the feature API (see identify below)
@@ -87,8 +89,9 @@
     if (window.riskmap.incidentOn) { return; }  // incident mode answers clicks itself
     var tol = 6;
     var p = map.latLngToContainerPoint(e.latlng);
-    var sw = map.containerPointToLatLng([p.x - tol, p.y + tol]);
-    var ne = map.containerPointToLatLng([p.x + tol, p.y - tol]);
+    var sw = display.fromMap(map.containerPointToLatLng([p.x - tol, p.y + tol]));
+    var ne = display.fromMap(map.containerPointToLatLng([p.x + tol, p.y - tol]));
+    var at = display.fromMap(e.latlng);
     var bbox = [sw.lng, sw.lat, ne.lng, ne.lat].map(function (v) { return v.toFixed(6); }).join(",");
     var visible = cfg.layers.filter(function (l) {
       return map.hasLayer(window.riskmap.layers[l.id]) && map.getZoom() >= l.min_zoom;
@@ -103,8 +106,8 @@
           var best = fc.features[0];
           if (layer.geometry === "point") {
             best = fc.features.reduce(function (a, b) {
-              var da = e.latlng.distanceTo(L.latLng(a.geometry.coordinates[1], a.geometry.coordinates[0]));
-              var db = e.latlng.distanceTo(L.latLng(b.geometry.coordinates[1], b.geometry.coordinates[0]));
+              var da = at.distanceTo(L.latLng(a.geometry.coordinates[1], a.geometry.coordinates[0]));
+              var db = at.distanceTo(L.latLng(b.geometry.coordinates[1], b.geometry.coordinates[0]));
               return db < da ? b : a;
             });
           }
@@ -170,8 +173,8 @@
   };
   readout.addTo(map);
   map.on("mousemove", function (e) {
-    document.getElementById("coords").textContent =
-      e.latlng.lng.toFixed(5) + ", " + e.latlng.lat.toFixed(5);
+    var w = display.fromMap(e.latlng);  // the readout is always WGS-84
+    document.getElementById("coords").textContent = w.lng.toFixed(5) + ", " + w.lat.toFixed(5);
   });
   window.riskmap.escapeHtml = escapeHtml;
   window.riskmap.popupHtml = popupHtml;
