@@ -121,19 +121,17 @@ def conform_geometries(entity: Entity, geoms: np.ndarray) -> np.ndarray:
 
 
 def hash_rows(entity: Entity, rows: gpd.GeoDataFrame) -> list[str]:
-    """Content hash per row: every column but the store-managed ones, and the WKB."""
+    """Content hash per row: SHA-1 of the WKB and the repr of the tuple of every column
+    but the store-managed ones (as plain Python values, None for missing)."""
     names = [c.name for c in entity.all_columns if c.name not in STORE_MANAGED]
     wkb = shapely.to_wkb(rows.geometry.values, byte_order=1, output_dimension=2)
-    columns = [rows[n].tolist() for n in names]
-    hashes = []
-    for i, geom in enumerate(wkb):
-        h = hashlib.sha1(geom)
-        for col in columns:
-            v = col[i]
-            h.update(b"\x00" if v is None or v is pd.NA else repr(v).encode())
-            h.update(b"\x1f")
-        hashes.append(h.hexdigest())
-    return hashes
+    values = zip(*(_python_list(rows[n]) for n in names), strict=True)
+    return [hashlib.sha1(geom + repr(v).encode()).hexdigest() for geom, v in zip(wkb, values, strict=True)]
+
+
+def _python_list(series: pd.Series) -> list[Any]:
+    """A column as plain Python values, None for every kind of missing."""
+    return series.to_numpy(dtype=object, na_value=None).tolist()
 
 
 def python_value(value: Any) -> Any:
@@ -149,8 +147,7 @@ def python_value(value: Any) -> Any:
 
 def records(entity: Entity, rows: gpd.GeoDataFrame) -> list[tuple[Any, ...]]:
     """Rows as tuples of Python values in ``entity.column_names`` order (geometry excluded)."""
-    cols = [rows[name].tolist() for name in entity.column_names]
-    return [tuple(python_value(v) for v in values) for values in zip(*cols, strict=True)]
+    return list(zip(*(_python_list(rows[name]) for name in entity.column_names), strict=True))
 
 
 def check_where(entity: Entity, where: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -206,16 +207,46 @@ class GeoPackageStore:
         blobs = gpkg_blob.encode(rows.geometry.values)
         values = records(entity, rows)
         if insert:
-            sql = (
-                f"INSERT INTO {_quote(entity.table)} (geom, {', '.join(map(_quote, names))})"
-                f" VALUES (?{', ?' * len(names)})"
-            )
-            con.executemany(sql, ([b, *v] for b, v in zip(blobs, values, strict=True)))
+            self._bulk_insert(con, entity, rows, blobs, values)
         else:
             sets = ", ".join(f"{_quote(n)} = ?" for n in names)
             sql = f"UPDATE {_quote(entity.table)} SET geom = ?, {sets} WHERE key = ?"
             con.executemany(sql, ([b, *v, v[0]] for b, v in zip(blobs, values, strict=True)))
         return len(rows)
+
+    def _bulk_insert(self, con: sqlite3.Connection, entity: Entity, rows: gpd.GeoDataFrame, blobs: list[bytes],
+                     values: list[tuple[Any, ...]]) -> None:
+        """INSERT with explicit fids, filling GDAL's R-tree and feature count directly.
+
+        GDAL's per-row insert triggers would call back into Python five times a row; they
+        are dropped and re-created inside the same transaction, so a failure leaves them
+        (and everything else) as they were.
+        """
+        table = entity.table
+        triggers = con.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name IN (?, ?)",
+            (table, f"rtree_{table}_geom_insert", f"trigger_insert_feature_count_{table}"),
+        ).fetchall()
+        for name, _ in triggers:
+            con.execute(f"DROP TRIGGER {_quote(name)}")
+        first = int(con.execute(f"SELECT coalesce(max(fid), 0) + 1 FROM {_quote(table)}").fetchone()[0])
+        fids = range(first, first + len(rows))
+        names = list(entity.column_names)
+        con.executemany(
+            f"INSERT INTO {_quote(table)} (fid, geom, {', '.join(map(_quote, names))})"
+            f" VALUES (?, ?{', ?' * len(names)})",
+            ([f, b, *v] for f, b, v in zip(fids, blobs, values, strict=True)),
+        )
+        bounds = shapely.bounds(rows.geometry.values)
+        filled = ~np.isnan(bounds[:, 0])
+        con.executemany(
+            f"INSERT INTO {_quote(f'rtree_{table}_geom')} VALUES (?, ?, ?, ?, ?)",
+            ((f, b[0], b[2], b[1], b[3]) for f, b, ok in zip(fids, bounds.tolist(), filled, strict=True) if ok),
+        )
+        con.execute("UPDATE gpkg_ogr_contents SET feature_count = feature_count + ? WHERE lower(table_name) = lower(?)",
+                    (len(rows), table))
+        for _, sql in triggers:
+            con.execute(sql)
 
     def _touch(self, con: sqlite3.Connection, entity: Entity, rows: gpd.GeoDataFrame) -> None:
         con.execute("UPDATE riskmap_layer_version SET version = version + 1 WHERE kind = ?", (entity.kind,))
