@@ -33,13 +33,11 @@ import pandas as pd
 import shapely
 from sqlalchemy import create_engine, make_url, text
 
-from geo import distance as geo_distance
 from geo.io.geopackage import GeoPackageStore
 from geo.io.postgis import PostGISStore
 from geo.io.reference_files import read_reference
 from geo.io.store import LoadBatch, Store
 from geo.io.veto_queries import evaluate_one, evaluate_parcels, read_rule_set
-from geo.veto import _aeqd_pipeline
 
 BEIJING_CORE = (115.9, 39.6, 116.9, 40.3)  # where the synthetic hazards are scattered (lon/lat box)
 LAND_USES = ["school", "residential", "hospital", "gas_station_grade2", "gas_station_grade1", "hazchem_storage",
@@ -170,15 +168,6 @@ def main() -> None:
             single = time_single(store, rules, single_sites, single_uses)
             batch = time_batch(store, rules, batch_sites, batch_uses)
             rows.append((name, load_s, single, batch))
-            if name == "geopackage":
-                # what geo.distance would give with a directly built PROJ pipeline (as geo.veto does)
-                original = geo_distance._transformer
-                geo_distance._transformer = lambda proj: _aeqd_pipeline(*_centre(proj))  # type: ignore[assignment]
-                try:
-                    fast = time_single(store, rules, single_sites, single_uses)
-                finally:
-                    geo_distance._transformer = original
-                rows.append(("geopackage*", 0.0, fast, None))
             store.close()
     finally:
         if not args.keep:
@@ -202,11 +191,6 @@ def main() -> None:
               f"{batch['wall']:.2f} | {batch['cpu']:.2f} | {verdicts} |")
     print("\n* geopackage with geo.distance's transformer built as a PROJ pipeline (not the shipped code).")
     print("targets: single p50 <= 30 ms, batch of 10,000 <= 10 s.  Machine: 2 shared cores, timings noisy.")
-
-
-def _centre(proj: str) -> tuple[float, float]:
-    parts = dict(p.split("=", 1) for p in proj.split() if "=" in p)
-    return round(float(parts["+lon_0"]), 9), round(float(parts["+lat_0"]), 9)
 
 
 if __name__ == "__main__":
