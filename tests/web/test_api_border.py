@@ -1,0 +1,127 @@
+"""The border API on a small embedded store: two square provinces sharing 117 °E."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+from pyproj import Geod
+from shapely.geometry import MultiLineString, MultiPolygon, Point, box
+
+from geo.io.geopackage import GeoPackageStore
+from geo.io.store import LoadBatch
+from webmap.app import create_app
+from webmap.settings import Settings
+
+GEOD = Geod(ellps="WGS84")
+
+
+def _batch(kind: str) -> LoadBatch:
+    return LoadBatch(kind=kind, file_name="web.csv", sha256="3" * 64, loaded_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def at(lat: float, metres_east: float) -> Point:
+    lon, la, _ = GEOD.fwd(117.0, lat, 90.0 if metres_east >= 0 else 270.0, abs(metres_east))
+    return Point(lon, la)
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> FlaskClient:
+    store = GeoPackageStore(tmp_path / "border.gpkg")
+    store.init_schema()
+    store.upsert("areas", gpd.GeoDataFrame(
+        {"key": ["110000", "130000", "110112"], "area_code": ["110000", "130000", "110112"],
+         "name": ["北京市", "河北省", "通州区"], "area_type": ["province", "province", "district"]},
+        geometry=[MultiPolygon([box(116, 39, 117, 40)]), MultiPolygon([box(117, 39, 118, 40)]),
+                  MultiPolygon([box(116, 39, 117, 39.5)])], crs="EPSG:4326"), batch=_batch("areas"))
+    store.upsert("lines", gpd.GeoDataFrame(
+        {"key": ["border:110000-130000", "P1"], "line_code": ["border:110000-130000", "P1"],
+         "name": ["北京—河北", "输气管道"], "line_type": ["border", "gas_pipeline"], "synthetic": [None, True]},
+        geometry=[MultiLineString([[(117, 39), (117, 40)]]), MultiLineString([[(116.5, 39.5), (117.5, 39.5)]])],
+        crs="EPSG:4326"), batch=_batch("lines"))
+    store.upsert("risk_sources", gpd.GeoDataFrame(
+        {"key": ["C|1", "C|2"], "credit_code": ["C", "C"], "source_code": ["1", "2"], "name": ["液氨储罐", "油库"],
+         "level": ["red", "orange"], "province_code": ["110000", "130000"], "county_code": ["110112", None],
+         "synthetic": [True, True]},
+        geometry=[at(39.25, -5000), at(39.25, 3000)], crs="EPSG:4326"), batch=_batch("risk_sources"))
+    store.upsert("resources", gpd.GeoDataFrame(
+        {"key": ["F1", "F2"], "resource_code": ["F1", "F2"], "name": ["通州消防站", "燕郊消防站"],
+         "resource_type": ["fire_station", "fire_station"], "province_code": ["110000", "130000"]},
+        geometry=[at(39.3, -4000), at(39.3, 2000)], crs="EPSG:4326"), batch=_batch("resources"))
+    app = create_app(Settings(gpkg_path=tmp_path / "border.gpkg"), store=store)
+    return app.test_client()
+
+
+def test_border_zone(client: FlaskClient) -> None:
+    body = client.get("/api/v1/border?pair=beijing-hebei&km=10").get_json()
+    sides = {s["side"]: s for s in body["by_side"]}
+    assert sides["110000"]["risk_red"] == 1 and sides["130000"]["risk_orange"] == 1
+    assert body["synthetic"] is True and body["border_length_m"] == pytest.approx(111_035, abs=30)
+    body = client.get("/api/v1/border?pair=beijing-hebei&km=4").get_json()
+    assert {s["side"]: s["risk_sources"] for s in body["by_side"]} == {"110000": 0, "130000": 1, "other": 0}
+
+
+@pytest.mark.parametrize(("query", "named"), [
+    ("pair=beijing-shanghai", "beijing-shanghai"), ("km=-3", "'km'"), ("km=abc", "'km'"), ("km=999", "'km'"),
+    ("format=pdf", "pdf"),
+])
+def test_bad_parameters_are_400(client: FlaskClient, query: str, named: str) -> None:
+    resp = client.get(f"/api/v1/border?{query}")
+    assert resp.status_code == 400
+    assert named in resp.get_json()["error"]
+
+
+def test_missing_border_is_404(client: FlaskClient) -> None:
+    resp = client.get("/api/v1/border?pair=tianjin-hebei")
+    assert resp.status_code == 404 and "tianjin-hebei" in resp.get_json()["error"]
+
+
+def test_exports(client: FlaskClient) -> None:
+    csv = client.get("/api/v1/border?pair=beijing-hebei&format=csv")
+    assert csv.status_code == 200 and "液氨储罐" in csv.data.decode("utf-8-sig")
+    xlsx = client.get("/api/v1/border?pair=beijing-hebei&format=xlsx")
+    assert load_workbook(io.BytesIO(xlsx.data)).sheetnames == ["features", "by side", "county pairs", "说明 about"]
+    gj = client.get("/api/v1/border?pair=beijing-hebei&format=geojson").get_json()
+    assert len(gj["features"]) == 2
+
+
+def test_crossings(client: FlaskClient) -> None:
+    body = client.get("/api/v1/border/crossings?corridor_m=500").get_json()
+    assert body["count"] == 1 and body["lines"][0]["crossings"][0]["points"] == [[117.0, 39.5]]
+    assert body["lines"][0]["province_names"]["110000"] == "北京市"
+    assert client.get("/api/v1/border/crossings?corridor_m=0").status_code == 400
+    gj = client.get("/api/v1/border/crossings?format=geojson").get_json()
+    assert gj["features"][0]["geometry"]["type"] == "MultiLineString"
+
+
+def test_profile(client: FlaskClient) -> None:
+    body = client.get("/api/v1/border/profile?pair=beijing-hebei&segment_km=5&km=10").get_json()
+    assert len(body["segments"]["features"]) == 23
+    assert body["hottest"][0]["score"] == pytest.approx(130)  # both sources near the same segments
+    assert client.get("/api/v1/border/profile?segment_km=0").status_code == 400
+    csv = client.get("/api/v1/border/profile?format=csv").data.decode("utf-8-sig")
+    assert csv.startswith("index,start_km")
+
+
+def test_mutual_aid_and_pilot(client: FlaskClient) -> None:
+    p = at(39.3, -1000)
+    body = client.get(f"/api/v1/mutual-aid?lon={p.x}&lat={p.y}&k=2&types=fire_station").get_json()
+    assert body["incident"]["province_code"] == "110000"
+    by_key = {r["key"]: r for r in body["resources"]}
+    assert by_key["F2"]["across_border"] and not by_key["F1"]["across_border"]
+    assert by_key["F1"]["distance_m"] == pytest.approx(3000, abs=0.5)
+    assert client.get("/api/v1/mutual-aid?lon=116.5").status_code == 400
+    assert client.get(f"/api/v1/mutual-aid?lon={p.x}&lat={p.y}&types=helicopter").status_code == 400
+    pilot = client.get("/api/v1/border/pilot").get_json()
+    assert pilot["area_codes"] == ["110112", "120114", "131000"] and pilot["bbox"] == [116.0, 39.0, 117.0, 39.5]
+
+
+def test_border_page(client: FlaskClient) -> None:
+    zh = client.get("/border").data.decode()
+    assert "跨界" in zh and "vendor/leaflet" in zh and "chart.umd.js" in zh
+    assert "cross-border risk analysis" in client.get("/border?lang=en").data.decode()

@@ -1,0 +1,155 @@
+/* Cross-border analyst page: border zones by side, profile chart + coloured segments,
+   crossing lines, mutual aid on click.  Data from /api/v1/border*, /api/v1/mutual-aid. */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("border-config").textContent);
+  var t = cfg.t;
+  var map = L.map("map", { preferCanvas: true }).setView([39.6, 116.9], 8);
+  if (cfg.basemap.url) { L.tileLayer(cfg.basemap.url, { maxZoom: 19 }).addTo(map); }
+  var segmentLayer = L.layerGroup().addTo(map);
+  var lineLayer = L.layerGroup().addTo(map);
+  var aidLayer = L.layerGroup().addTo(map);
+  var chart = null;
+  var lastAid = null;
+
+  function $(id) { return document.getElementById(id); }
+  function esc(s) {
+    return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+  function params() {
+    return { pair: $("pair").value, km: $("km").value, segment_km: $("segment-km").value,
+             corridor_m: $("corridor-m").value };
+  }
+  function query(obj) {
+    return Object.keys(obj).map(function (k) { return k + "=" + encodeURIComponent(obj[k]); }).join("&");
+  }
+  function getJSON(url) {
+    return fetch(url).then(function (r) {
+      return r.json().then(function (body) {
+        if (!r.ok) { throw new Error(body.error || r.status); }
+        return body;
+      });
+    });
+  }
+  function exportLinks(el, endpoint, q) {
+    el.innerHTML = t.export + ": " + ["csv", "xlsx", "geojson"].map(function (f) {
+      return "<a href='/api/v1/" + endpoint + "?" + q + "&format=" + f + "' download>" + f.toUpperCase() + "</a>";
+    }).join("");
+  }
+  function colour(score, max) {
+    if (!max || score <= 0) { return "#2c7bb6"; }
+    var r = score / max;
+    return r > 0.66 ? "#d7191c" : r > 0.33 ? "#fdae61" : r > 0.1 ? "#ffd700" : "#2c7bb6";
+  }
+
+  function showZone(body) {
+    var rows = body.by_side.map(function (s) {
+      var cells = [esc(s.side === "other" ? t.other : s.name + " " + s.side), s.risk_sources];
+      cfg.levels.forEach(function (lv) { cells.push(s["risk_" + lv.code]); });
+      cells.push(s.hazchem_sites, s.hidden_hazards_open, s.protection_targets);
+      return "<tr><td>" + cells.join("</td><td>") + "</td></tr>";
+    });
+    $("sides").querySelector("tbody").innerHTML = rows.join("");
+    $("county-pairs").querySelector("tbody").innerHTML = body.by_county_pair.map(function (r) {
+      return "<tr><td>" + esc((r.county_a_name || r.county_a || "?") + "—" + (r.county_b_name || r.county_b || "?")) +
+        "</td><td>" + esc(r.side) + "</td><td>" + r.risk_sources + "</td><td>" + r.hazchem_sites + "</td><td>" +
+        r.hidden_hazards_open + "</td><td>" + r.protection_targets + "</td></tr>";
+    }).join("");
+  }
+
+  function showProfile(body) {
+    var feats = body.segments.features;
+    var max = Math.max.apply(null, feats.map(function (f) { return f.properties.score; }).concat([0]));
+    segmentLayer.clearLayers();
+    var bounds = [];
+    feats.forEach(function (f) {
+      var p = f.properties;
+      var layer = L.geoJSON(f, { style: { color: colour(p.score, max), weight: 6, opacity: 0.9 } })
+        .bindTooltip(p.start_km + "–" + p.end_km + " km · " + t.score + " " + p.score);
+      segmentLayer.addLayer(layer);
+      bounds.push(layer.getBounds());
+    });
+    if (bounds.length) {
+      var all = bounds[0];
+      bounds.forEach(function (b) { all.extend(b); });
+      map.fitBounds(all, { padding: [20, 20] });
+    }
+    var data = feats.map(function (f) { return { x: (f.properties.start_km + f.properties.end_km) / 2, y: f.properties.score }; });
+    if (chart) { chart.destroy(); }
+    chart = new Chart($("profile-chart"), {
+      type: "bar",
+      data: { datasets: [{ label: t.score, data: data, backgroundColor: data.map(function (d) { return colour(d.y, max); }) }] },
+      options: { animation: false, parsing: true, plugins: { legend: { display: false } },
+                 scales: { x: { type: "linear", title: { display: true, text: t.along } },
+                           y: { beginAtZero: true, title: { display: true, text: t.score } } } }
+    });
+    $("hottest").querySelector("tbody").innerHTML = body.hottest.map(function (h) {
+      return "<tr><td>#" + h.index + "</td><td>" + h.start_km + "–" + h.end_km + "</td><td>" + h.score + "</td></tr>";
+    }).join("");
+  }
+
+  function showCrossings(body) {
+    lineLayer.clearLayers();
+    $("crossings").querySelector("tbody").innerHTML = body.lines.map(function (l) {
+      L.geoJSON(l.geometry, { style: { color: "#6a3d9a", weight: 3, dashArray: "6 4" } })
+        .bindTooltip(esc(l.name || l.line_code)).addTo(lineLayer);
+      l.crossings.forEach(function (c) {
+        c.points.forEach(function (pt) { L.circleMarker([pt[1], pt[0]], { radius: 5, color: "#000" }).addTo(lineLayer); });
+      });
+      var lengths = Object.keys(l.length_by_province_m).filter(function (k) { return k !== "outside"; }).map(function (k) {
+        return esc((l.province_names[k] || k) + " " + (l.length_by_province_m[k] / 1000).toFixed(1));
+      }).join("<br>");
+      var n = l.crossings.reduce(function (a, c) { return a + c.points.length; }, 0);
+      return "<tr><td>" + esc(l.name || l.line_code) + "<br><small>" + esc(l.line_type) + "</small></td><td>" + lengths +
+        "</td><td>" + n + "</td><td>" + l.corridor.risk_sources + "</td><td>" + l.corridor.protection_targets + "</td></tr>";
+    }).join("");
+  }
+
+  function run(ev) {
+    if (ev) { ev.preventDefault(); }
+    var p = params();
+    $("message").textContent = t.loading;
+    var zq = query({ pair: p.pair, km: p.km });
+    var pq = query({ pair: p.pair, km: p.km, segment_km: p.segment_km });
+    var cq = query({ pair: p.pair, corridor_m: p.corridor_m });
+    exportLinks(document.querySelector("[data-endpoint='border']"), "border", zq);
+    exportLinks(document.querySelector("[data-endpoint='border/profile']"), "border/profile", pq);
+    exportLinks(document.querySelector("[data-endpoint='border/crossings']"), "border/crossings", cq);
+    Promise.all([
+      getJSON("/api/v1/border?" + zq).then(showZone),
+      getJSON("/api/v1/border/profile?" + pq).then(showProfile),
+      getJSON("/api/v1/border/crossings?" + cq).then(showCrossings)
+    ]).then(function () { $("message").textContent = ""; })
+      .catch(function (e) { $("message").textContent = t.error + ": " + e.message; });
+  }
+
+  map.on("click", function (e) {
+    var q = query({ lon: e.latlng.lng.toFixed(6), lat: e.latlng.lat.toFixed(6), k: 3 });
+    lastAid = q;
+    exportLinks($("aid-exports"), "mutual-aid", q);
+    getJSON("/api/v1/mutual-aid?" + q).then(function (body) {
+      if (lastAid !== q) { return; }
+      aidLayer.clearLayers();
+      L.marker([body.incident.lat, body.incident.lon]).addTo(aidLayer);
+      $("aid").querySelector("tbody").innerHTML = body.resources.map(function (r) {
+        L.circleMarker([r.lat, r.lon], { radius: 4, color: r.across_border ? "#e67e22" : "#2c7bb6" })
+          .bindTooltip(esc(r.name)).addTo(aidLayer);
+        return "<tr class='" + (r.across_border ? "across" : "") + "'><td>" + esc(r.name) + " <small>" +
+          esc(cfg.lang === "zh" ? r.resource_type_zh : r.resource_type) + "</small></td><td>" + esc(r.province_name) +
+          (r.across_border ? " (" + t.across + ")" : "") + "</td><td>" + (r.distance_m / 1000).toFixed(2) +
+          "</td><td>" + r.eta_min + "</td></tr>";
+      }).join("");
+    }).catch(function (e) { $("message").textContent = t.error + ": " + e.message; });
+  });
+
+  $("pilot").addEventListener("click", function () {
+    getJSON("/api/v1/border/pilot").then(function (p) {
+      map.fitBounds([[p.bbox[1], p.bbox[0]], [p.bbox[3], p.bbox[2]]]);
+      if (p.geometry) { L.geoJSON(p.geometry, { style: { color: "#27ae60", weight: 2, fill: false } }).addTo(aidLayer); }
+    });
+  });
+  $("controls").addEventListener("submit", run);
+  run();
+})();
