@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from geo.entities import RISK_LEVELS
 from layers.catalog import CATALOG
 from webmap import context
+from webmap.cache import cached
 from webmap.i18n import pick_language, strings, value_labels
 
 pages = Blueprint("pages", __name__, static_folder="static", static_url_path="/static",
                   template_folder="templates")
 
 
+def shows_synthetic_data(kinds: Sequence[str] | None = None) -> bool:
+    """Whether ``kinds`` (default: every layer's) hold synthetic demo rows (cached until the data changes)."""
+    store = context.store()
+    kinds = sorted(kinds or {layer.entity for layer in CATALOG})
+    version = tuple(store.data_version(k) for k in kinds)
+    return cached(f"synthetic:{','.join(kinds)}", version,
+                  lambda: any(store.count(k, where={"synthetic": True}) for k in kinds))
+
+
 @pages.get("/")
 def map_page() -> ResponseReturnValue:
     settings = context.settings()
     lang = pick_language(request.args.get("lang"), settings.language)
-    store = context.store()
-    synthetic = any(store.count(layer.entity, where={**layer.where, "synthetic": True}) for layer in CATALOG)
+    synthetic = shows_synthetic_data()
     return render_template(
         "map.html",
         lang=lang,

@@ -10,6 +10,7 @@ from geo.entities import RISK_LEVELS
 from geo.io.border_queries import SYNTHETIC_NOTICE
 from webmap import context
 from webmap.i18n import pick_language
+from webmap.pages import shows_synthetic_data
 
 page_blueprint = Blueprint("pages_border", __name__, template_folder="templates")
 
@@ -47,8 +48,7 @@ def _strings(lang: str) -> dict[str, str]:
 @page_blueprint.get("/border")
 def border_page() -> ResponseReturnValue:
     lang = pick_language(request.args.get("lang"), context.settings().language)
-    store = context.store()
-    synthetic = any(store.count(kind, where={"synthetic": True}) for kind in ("risk_sources", "lines"))
+    synthetic = shows_synthetic_data(("risk_sources", "lines"))
     t = _strings(lang)
     config = {
         "lang": lang, "t": t, "synthetic": synthetic, "basemap": {"url": context.settings().basemap_url},

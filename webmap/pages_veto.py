@@ -10,6 +10,7 @@ from geo.veto import VERDICT_LABELS
 from webmap import context
 from webmap.api_veto import rule_set
 from webmap.i18n import pick_language
+from webmap.pages import shows_synthetic_data
 
 page_blueprint = Blueprint("pages_veto", __name__, template_folder="templates")
 
@@ -60,8 +61,7 @@ def _strings(lang: str) -> dict[str, str]:
 def veto_page() -> ResponseReturnValue:
     lang = pick_language(request.args.get("lang"), context.settings().language)
     rules = rule_set()
-    store = context.store()
-    synthetic = any(store.count(kind, where={"synthetic": True}) for kind in ("hazchem_sites", "lines"))
+    synthetic = shows_synthetic_data(("hazchem_sites", "lines"))
     config = {
         "lang": lang, "t": _strings(lang), "verdicts": VERDICT_LABELS,
         "land_uses": [u.as_dict() for u in rules.land_uses],
