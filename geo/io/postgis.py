@@ -8,6 +8,7 @@ value reaches SQL as a bound parameter; identifiers come only from
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,8 @@ from geo.io.store import (
 from geo.tiles import check_tile
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: Seconds a layer's data version is remembered (it is read on every tile request).
+VERSION_TTL_S = 1.0
 _SETTING = "RISKMAP_DATABASE_URL"
 
 
@@ -91,6 +94,7 @@ class PostGISStore:
         if parsed.get_backend_name() not in ("postgresql", "postgres"):
             raise StoreError(f"{_SETTING}: expected postgresql://..., got {parsed.get_backend_name()}://")
         self.url = parsed.set(drivername="postgresql+psycopg")
+        self._versions: dict[str, tuple[float, int]] = {}
         # JIT adds 0.5-1 s of compilation to the large low-zoom tile queries and helps none of ours.
         self.engine = engine or create_engine(self.url, pool_pre_ping=True, pool_size=8, max_overflow=8,
                                               connect_args={"options": "-c jit=off"})
@@ -137,12 +141,20 @@ class PostGISStore:
         return StoreInfo(self.kind, self._safe_url(), schema, {k: str(v) for k, v in versions.items()})
 
     def data_version(self, kind: str) -> int:
+        """The layer's version; remembered for VERSION_TTL_S seconds (a load by another
+        process shows within that time; this store's own upserts show at once)."""
         get_entity(kind)
+        now = time.monotonic()
+        remembered = self._versions.get(kind)
+        if remembered is not None and now - remembered[0] < VERSION_TTL_S:
+            return remembered[1]
         with self.engine.connect() as conn:
             value = conn.execute(
                 select(layer_versions.c.version).where(layer_versions.c.kind == kind)
             ).scalar_one_or_none()
-        return int(value or 0)
+        version = int(value or 0)
+        self._versions[kind] = (now, version)
+        return version
 
     def close(self) -> None:
         self.engine.dispose()
@@ -185,6 +197,7 @@ class PostGISStore:
                     .where(layer_versions.c.kind == kind)
                     .values(version=layer_versions.c.version + 1)
                 )
+        self._versions.pop(kind, None)
         return result
 
     def _stage(self, conn: Connection, entity: Entity, rows: gpd.GeoDataFrame, names: list[str]) -> Table:
