@@ -40,6 +40,7 @@ import shapely
 from geo import reference as ref
 from geo.coords import JJJ_BBOX
 from geo.entities import get_entity, make_key
+from geo.io.frames import STORE_MANAGED
 from geo.io.store import LoadBatch, Store, UpsertResult
 
 DEFAULT_REFERENCE_DIR = Path(__file__).resolve().parents[2] / "data" / "reference"
@@ -100,7 +101,6 @@ KIND_FILES: dict[str, tuple[str, ...]] = {
     "resources": ("resources",),
 }
 #: Columns the store fills in itself.
-STORE_MANAGED_COLUMNS = ("batch_id", "row_hash")
 
 
 # --------------------------------------------------------------------------------------
@@ -656,7 +656,7 @@ def to_entity_frame(kind: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = gdf.copy()
     out["key"] = [make_key(tuple(r)) for r in out[list(entity.key_columns)].itertuples(index=False)]
     out["synthetic"] = False
-    columns = [c for c in entity.column_names if c not in STORE_MANAGED_COLUMNS]
+    columns = [c for c in entity.column_names if c not in STORE_MANAGED]
     for c in columns:
         if c not in out.columns:
             out[c] = None

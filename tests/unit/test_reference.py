@@ -15,6 +15,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon, box
 from geo import reference as ref
 from geo.entities import get_entity
 from geo.io import reference_files as rf
+from geo.io.frames import STORE_MANAGED
 from geo.io.store import LoadBatch, UpsertResult
 
 BEIJING_TOTAL_2020 = 21_893_095
@@ -243,7 +244,7 @@ def test_load_reference_upserts_entity_frames() -> None:
     for kind, features, batch in store.calls:
         entity = get_entity(kind)
         assert list(features.columns[:-1]) == [
-            c for c in entity.column_names if c not in rf.STORE_MANAGED_COLUMNS
+            c for c in entity.column_names if c not in STORE_MANAGED
         ]
         assert features["key"].is_unique and not features["synthetic"].any()
         assert features.crs.to_epsg() == 4326
