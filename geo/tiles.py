@@ -10,6 +10,7 @@ clipping to the tile plus its buffer.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -109,40 +110,97 @@ def encode_tile(
     )
 
 
-def cluster_key(z: int, x: int, y: int, i: int, j: int, *, extent: int, cell: int) -> str:
-    """The key of a cluster square: the same in every tile that draws it."""
-    n = extent // cell
-    return f"cluster:{z}/{x * n + i}/{y * n + j}"
+@dataclass(frozen=True)
+class ClusterCells:
+    """Points counted in square cells of one zoom level, by global cell index.
 
-
-def cluster_cells(
-    tile_xy: np.ndarray, values: Sequence[Any] | None, *, extent: int, cell: int, value_set: Sequence[str]
-) -> tuple[list[BaseGeometry], list[dict[str, Any]], list[tuple[int, int]]]:
-    """Group tile-unit points into ``cell``-sized squares.
-
-    The squares of the tile and the ring of squares around it are all complete (points
-    from ``-cell`` to ``extent + cell``), so a cluster drawn at a tile's edge is the same
-    in both tiles and its circle is not cut at the tile border.  ``extent`` must be a
-    multiple of ``cell``.  Returns the square centres (integer tile units), their
-    properties (``count`` and ``n_<value>`` per value) and their (i, j) indices within
-    the tile (-1 .. extent/cell), ordered by i, j.
+    ``i`` counts cells from the west edge of the Web-Mercator world, ``j`` from its north
+    edge; ``counts[:, k]`` holds the points whose value is ``values[k]``; ``n`` every point.
     """
-    xy = np.asarray(tile_xy, dtype=float).reshape(-1, 2)
-    lo, hi = -cell, extent + cell
-    inside = (xy[:, 0] >= lo) & (xy[:, 0] < hi) & (xy[:, 1] >= lo) & (xy[:, 1] < hi)
-    ij = np.floor(xy[inside] / cell).astype(np.int64)
-    cells, which = np.unique(ij, axis=0, return_inverse=True)
-    which = which.ravel()
-    counts = np.bincount(which, minlength=len(cells))
-    per_value: dict[str, np.ndarray] = {}
+
+    z: int
+    i: np.ndarray
+    j: np.ndarray
+    n: np.ndarray
+    counts: np.ndarray
+
+    @staticmethod
+    def empty(z: int, n_values: int) -> ClusterCells:
+        none = np.zeros(0, dtype=np.int64)
+        return ClusterCells(z, none, none, none, np.zeros((0, n_values), dtype=np.int64))
+
+
+def cluster_base_cells(
+    lon: np.ndarray, lat: np.ndarray, values: Sequence[Any] | None, *, base_zoom: int, extent: int, cell: int,
+    value_set: Sequence[str],
+) -> ClusterCells:
+    """Count WGS-84 points in the cells of ``base_zoom``.
+
+    A point's position is its Web-Mercator coordinate in tile units of ``base_zoom``
+    (``extent`` units per tile), rounded half up to an integer as a tile would draw it;
+    its cell is that position floor-divided by ``cell``.  Cells nest: the cell of a point
+    at a lower zoom z is its base cell shifted right by ``base_zoom - z`` bits
+    (:func:`coarser_cells`), so a cluster never changes with the tile that draws it.
+    """
+    mx, my = _mercator(False).transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    scale = ((1 << base_zoom) * extent) / (2 * MERCATOR_HALF)
+    px = np.floor((np.asarray(mx) + MERCATOR_HALF) * scale + 0.5).astype(np.int64)
+    py = np.floor((MERCATOR_HALF - np.asarray(my)) * scale + 0.5).astype(np.int64)
+    flags = np.zeros((len(px), len(value_set)), dtype=np.int64)
     if values is not None:
-        vals = np.asarray(values, dtype=object)[inside]
-        for v in value_set:
-            per_value[v] = np.bincount(which, weights=(vals == v).astype(float), minlength=len(cells))
+        vals = np.asarray(values, dtype=object)
+        for k, v in enumerate(value_set):
+            flags[:, k] = vals == v
+    return _group_cells(base_zoom, px // cell, py // cell, np.ones(len(px), dtype=np.int64), flags)
+
+
+def _group_cells(z: int, i: np.ndarray, j: np.ndarray, n: np.ndarray, counts: np.ndarray) -> ClusterCells:
+    if not len(i):
+        return ClusterCells.empty(z, counts.shape[1])
+    ij, which = np.unique(np.column_stack([i, j]), axis=0, return_inverse=True)
+    which = which.ravel()
+    total = np.bincount(which, weights=n, minlength=len(ij)).astype(np.int64)
+    per_value = np.column_stack([np.bincount(which, weights=counts[:, k], minlength=len(ij))
+                                 for k in range(counts.shape[1])]).astype(np.int64) \
+        if counts.shape[1] else np.zeros((len(ij), 0), dtype=np.int64)
+    return ClusterCells(z, ij[:, 0].astype(np.int64), ij[:, 1].astype(np.int64), total, per_value)
+
+
+def coarser_cells(cells: ClusterCells, z: int) -> ClusterCells:
+    """The same points counted in the cells of zoom ``z`` (<= ``cells.z``)."""
+    if z > cells.z:
+        raise ValueError(f"zoom {z} is finer than the cells' zoom {cells.z}")
+    shift = cells.z - z
+    return _group_cells(z, cells.i >> shift, cells.j >> shift, cells.n, cells.counts)
+
+
+def cluster_tile_features(
+    cells: ClusterCells, x: int, y: int, *, extent: int, cell: int, value_set: Sequence[str],
+) -> tuple[list[BaseGeometry], list[dict[str, Any]]]:
+    """The clusters tile ``cells.z``/x/y draws: its cells and the complete ring of cells
+    around it (so a cluster at a tile edge is the same, uncut, in both tiles), each a
+    point at the cell centre (tile units, y down) with ``count``, ``n_<value>`` and a
+    ``key`` that is the same in every tile (``cluster:z/i/j``), ordered by i, j."""
+    per_tile = extent // cell
+    i0, j0 = x * per_tile, y * per_tile
+    inside = (cells.i >= i0 - 1) & (cells.i <= i0 + per_tile) & (cells.j >= j0 - 1) & (cells.j <= j0 + per_tile)
+    idx = np.flatnonzero(inside)
+    idx = idx[np.lexsort((cells.j[idx], cells.i[idx]))]
     half = cell // 2
-    geoms: list[BaseGeometry] = [shapely.Point(int(i) * cell + half, int(j) * cell + half) for i, j in cells]
-    props = [
-        {"count": int(counts[n]), **{f"n_{v}": int(per_value[v][n]) if v in per_value else 0 for v in value_set}}
-        for n in range(len(cells))
-    ]
-    return geoms, props, [(int(i), int(j)) for i, j in cells]
+    geoms: list[BaseGeometry] = []
+    props: list[dict[str, Any]] = []
+    for k in idx:
+        i, j = int(cells.i[k]), int(cells.j[k])
+        geoms.append(shapely.Point((i - i0) * cell + half, (j - j0) * cell + half))
+        props.append({"count": int(cells.n[k]),
+                      **{f"n_{v}": int(cells.counts[k, m]) for m, v in enumerate(value_set)},
+                      "key": f"cluster:{cells.z}/{i}/{j}"})
+    return geoms, props
+
+
+def encode_clusters(
+    layer_name: str, cells: ClusterCells, x: int, y: int, *, extent: int, cell: int, value_set: Sequence[str],
+) -> bytes:
+    """One MVT layer of the clusters tile ``cells.z``/x/y draws (:func:`cluster_tile_features`)."""
+    geoms, props = cluster_tile_features(cells, x, y, extent=extent, cell=cell, value_set=value_set)
+    return encode_tile(layer_name, geoms, props, extent=extent)

@@ -58,7 +58,8 @@ class Layer:
         """The clustering for zoom ``z`` (None: draw every feature)."""
         if self.cluster_below is None or z >= self.cluster_below:
             return None
-        return ClusterSpec(cell=CLUSTER_CELL, column=self.cluster_column, values=self.cluster_values)
+        return ClusterSpec(cell=CLUSTER_CELL, column=self.cluster_column, values=self.cluster_values,
+                           base_zoom=self.cluster_below - 1)
 
     @property
     def tile_columns(self) -> tuple[str, ...]:

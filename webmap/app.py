@@ -6,7 +6,7 @@ from flask import Flask
 
 from geo.io.store import Store
 from geo.io.stores import open_store
-from layers.catalog import validate_catalog
+from layers.catalog import CATALOG, validate_catalog
 from webmap import api_areas, api_border, api_commander, api_veto, pages_border, pages_veto
 from webmap.api import api
 from webmap.errors import register_error_handlers
@@ -27,6 +27,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         store = open_store(database_url=settings.database_url, gpkg_path=settings.gpkg_path)
         store.init_schema()
     validate_catalog(store=store)
+    for layer in CATALOG:  # counted now, not by the first low-zoom tile
+        spec = layer.cluster_spec(0)
+        if spec is not None:
+            store.keep_clusters(layer.entity, spec, where=layer.where)
     app = Flask(__name__)
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

@@ -82,6 +82,7 @@ class GeoPackageStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._snapshots: dict[str, _Snapshot] = {}
+        self._clusters: dict[tuple[str, str], tuple[int, dict[int, tiles.ClusterCells]]] = {}
         self._lock = threading.Lock()
 
     # -- connection and schema -------------------------------------------------
@@ -162,6 +163,7 @@ class GeoPackageStore:
 
     def close(self) -> None:
         self._snapshots.clear()
+        self._clusters.clear()
 
     # -- writing -----------------------------------------------------------------
 
@@ -409,11 +411,35 @@ class GeoPackageStore:
         if cluster is not None and cluster.column:
             entity.column(cluster.column)
         if cluster is not None:
-            buffer = max(buffer, cluster.cell)
+            cells = self._cluster_cells(kind, cluster, where, z, extent=extent)
+            return tiles.encode_clusters(layer_name or kind, cells, x, y, extent=extent, cell=cluster.cell,
+                                         value_set=cluster.values)
         box = tiles.tile_bbox_lonlat(z, x, y, buffer_fraction=buffer / extent)
         snap, idx = self._candidates(kind, where, box)
         return encode_rows(snap.frame.iloc[idx], z, x, y, columns=columns, layer_name=layer_name or kind,
                            extent=extent, buffer=buffer, cluster=cluster)
+
+    def keep_clusters(self, kind: str, cluster: ClusterSpec, *, where: Where = None, extent: int = 4096) -> None:
+        self._cluster_cells(kind, cluster, where, cluster.base_zoom, extent=extent)
+
+    def _cluster_cells(self, kind: str, cluster: ClusterSpec, where: Where, z: int, *,
+                       extent: int) -> tiles.ClusterCells:
+        """The layer's points counted in the cells of zoom ``z``: counted once per data
+        version at the spec's base zoom, coarser zooms derived and kept on first use."""
+        cluster.check_zoom(z)
+        snap, idx = self._candidates(kind, where, None)
+        key = (kind, cluster.identity(kind, where, extent=extent)[0])
+        with self._lock:
+            kept = self._clusters.get(key)
+        if kept is None or kept[0] != snap.version:
+            rows = snap.frame.iloc[idx]
+            kept = (snap.version, {cluster.base_zoom: base_cells(rows, cluster, extent=extent)})
+            with self._lock:
+                self._clusters[key] = kept
+        levels = kept[1]
+        if z not in levels:
+            levels[z] = tiles.coarser_cells(levels[cluster.base_zoom], z)
+        return levels[z]
 
     def search(self, kind: str, text: str, *, columns: Sequence[str], limit: int = 20) -> gpd.GeoDataFrame:
         entity = get_entity(kind)
@@ -456,16 +482,23 @@ def encode_rows(
     Used by the embedded store, and for any store when the displayed data must first be
     shifted (a GCJ-02 basemap).
     """
-    projected = tiles.to_tile_coords(rows.geometry.values, z, x, y, extent=extent)
     if cluster is not None:
-        values = rows[cluster.column].tolist() if cluster.column else None
-        geoms, props, cells = tiles.cluster_cells(
-            shapely.get_coordinates(projected), values, extent=extent, cell=cluster.cell, value_set=cluster.values,
-        )
-        for p, (i, j) in zip(props, cells, strict=True):
-            p["key"] = tiles.cluster_key(z, x, y, i, j, extent=extent, cell=cluster.cell)
-        return tiles.encode_tile(layer_name, geoms, props, extent=extent)
+        cluster.check_zoom(z)
+        cells = tiles.coarser_cells(base_cells(rows, cluster, extent=extent), z)
+        return tiles.encode_clusters(layer_name, cells, x, y, extent=extent, cell=cluster.cell,
+                                     value_set=cluster.values)
+    projected = tiles.to_tile_coords(rows.geometry.values, z, x, y, extent=extent)
     clipped = tiles.clip_to_tile(projected, extent=extent, buffer=buffer)
     props = [{c: python_value(v) for c, v in zip(columns, vals, strict=True)}
              for vals in zip(*(rows[c].tolist() for c in columns), strict=True)] if len(rows) else []
     return tiles.encode_tile(layer_name, list(clipped), props, extent=extent)
+
+
+def base_cells(rows: gpd.GeoDataFrame, cluster: ClusterSpec, *, extent: int = 4096) -> tiles.ClusterCells:
+    """Point rows (WGS-84) counted in the cells of the spec's base zoom."""
+    geoms = rows.geometry.values
+    if (shapely.get_type_id(geoms) != 0).any():
+        raise ValueError("only point layers can be clustered")
+    values = rows[cluster.column].tolist() if cluster.column else None
+    return tiles.cluster_base_cells(shapely.get_x(geoms), shapely.get_y(geoms), values, base_zoom=cluster.base_zoom,
+                                    extent=extent, cell=cluster.cell, value_set=cluster.values)

@@ -8,6 +8,7 @@ value reaches SQL as a bound parameter; identifiers come only from
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +35,7 @@ from sqlalchemy import (
     case,
     cast,
     create_engine,
+    delete,
     exists,
     func,
     insert,
@@ -43,6 +45,8 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, array
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
@@ -58,7 +62,7 @@ from geo.io.frames import (
     records,
     select_columns,
 )
-from geo.io.schema import TABLES, layer_versions, load_batches
+from geo.io.schema import TABLES, cluster_cells, cluster_specs, layer_versions, load_batches
 from geo.io.store import (
     ClusterSpec,
     DuplicateKeyError,
@@ -68,12 +72,18 @@ from geo.io.store import (
     UpsertResult,
     Where,
 )
-from geo.tiles import check_tile
+from geo.tiles import MERCATOR_HALF, check_tile
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: Seconds a layer's data version is remembered (it is read on every tile request).
 VERSION_TTL_S = 1.0
+#: An upsert that inserts or updates at least this many rows is followed by ANALYZE.
+ANALYZE_AFTER_ROWS = 1000
 _SETTING = "RISKMAP_DATABASE_URL"
+
+
+def _bigint_array(items: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
+    return cast(array(items), ARRAY(BigInteger)) if items else literal_column("'{}'::bigint[]")
 
 
 def _wkb_param(name: str, geometry: BaseGeometry) -> ColumnElement[Any]:
@@ -95,6 +105,7 @@ class PostGISStore:
             raise StoreError(f"{_SETTING}: expected postgresql://..., got {parsed.get_backend_name()}://")
         self.url = parsed.set(drivername="postgresql+psycopg")
         self._versions: dict[str, tuple[float, int]] = {}
+        self._cluster_versions: dict[str, int] = {}  # spec -> layer version its kept cells are of
         # JIT adds 0.5-1 s of compilation to the large low-zoom tile queries and helps none of ours.
         self.engine = engine or create_engine(self.url, pool_pre_ping=True, pool_size=8, max_overflow=8,
                                               connect_args={"options": "-c jit=off"})
@@ -197,7 +208,14 @@ class PostGISStore:
                     .where(layer_versions.c.kind == kind)
                     .values(version=layer_versions.c.version + 1)
                 )
+                kept = conn.execute(select(cluster_specs.c.spec, cluster_specs.c.definition)
+                                    .where(cluster_specs.c.kind == kind)).all()
+                for spec, definition in kept:  # the next low-zoom tile should not pay for the load
+                    self._keep_cluster_cells(conn, spec, definition)
         self._versions.pop(kind, None)
+        if result.inserted + result.updated >= ANALYZE_AFTER_ROWS:  # the planner must see the new rows
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text(f'ANALYZE "{entity.table}"'))
         return result
 
     def _stage(self, conn: Connection, entity: Entity, rows: gpd.GeoDataFrame, names: list[str]) -> Table:
@@ -390,21 +408,16 @@ class PostGISStore:
         entity, table = get_entity(kind), TABLES[kind]
         for name in columns:
             entity.column(name)
-        if cluster is not None and cluster.column:
-            entity.column(cluster.column)
         if cluster is not None:
-            buffer = max(buffer, cluster.cell)
-        env = func.ST_TileEnvelope(bindparam("z", z), bindparam("x", x), bindparam("y", y))
-        size = func.ST_XMax(env) - func.ST_XMin(env)
-        pad = size * bindparam("pad", buffer / extent)
-        search = func.ST_Transform(func.ST_Expand(env, pad), STORAGE_SRID)
-        mvt_geom = func.ST_AsMVTGeom(
-            func.ST_Transform(table.c.geom, 3857), env, bindparam("extent", extent),
-            bindparam("buffer", buffer), True,
-        ).label("geom")
-        if cluster is not None:
-            rows = self._cluster_rows(entity, table, mvt_geom, search, where, cluster, extent, (z, x, y))
+            rows = self._cluster_rows(kind, z, x, y, cluster, where, extent)
         else:
+            env = func.ST_TileEnvelope(bindparam("z", z), bindparam("x", x), bindparam("y", y))
+            size = func.ST_XMax(env) - func.ST_XMin(env)
+            search = func.ST_Transform(func.ST_Expand(env, size * bindparam("pad", buffer / extent)), STORAGE_SRID)
+            mvt_geom = func.ST_AsMVTGeom(
+                func.ST_Transform(table.c.geom, 3857), env, bindparam("extent", extent),
+                bindparam("buffer", buffer), True,
+            ).label("geom")
             rows = (
                 select(mvt_geom, *(table.c[c] for c in columns))
                 .where(table.c.geom.op("&&")(search), *self._filters(entity, table, where))
@@ -423,50 +436,91 @@ class PostGISStore:
             value = conn.execute(stmt).scalar_one()
         return bytes(value or b"")
 
+    # -- kept cluster cells ---------------------------------------------------------
+
+    def keep_clusters(self, kind: str, cluster: ClusterSpec, *, where: Where = None, extent: int = 4096) -> None:
+        check_where(get_entity(kind), where)
+        spec, definition = cluster.identity(kind, where, extent=extent)
+        with self.engine.begin() as conn:
+            self._cluster_versions[spec] = self._keep_cluster_cells(conn, spec, definition)
+
     def _cluster_rows(
-        self, entity: Entity, table: Table, mvt_geom: ColumnElement[Any], search: ColumnElement[Any],
-        where: Where, cluster: ClusterSpec, extent: int, zxy: tuple[int, int, int],
+        self, kind: str, z: int, x: int, y: int, cluster: ClusterSpec, where: Where, extent: int,
     ) -> Any:
-        """Points grouped into cluster.cell squares of tile units, as geo.tiles.cluster_cells does
-        (the tile and a ring of complete squares around it)."""
-        value_col = [table.c[cluster.column].label("v")] if cluster.column else []
-        # MATERIALIZED: compute each point's tile position once (an inlined subquery would
-        # repeat ST_AsMVTGeom(ST_Transform(...)) for every reference below).
-        pts = (
-            select(mvt_geom, *value_col)
-            .where(table.c.geom.op("&&")(search), *self._filters(entity, table, where))
-            .cte("p")
-            .prefix_with("MATERIALIZED")
-        )
-        gx, gy = func.ST_X(pts.c.geom), func.ST_Y(pts.c.geom)
-        cell: BindParameter[int] = bindparam("cell", cluster.cell)
-        inside = select(
-            cast(func.floor(gx / cell), BigInteger).label("i"),
-            cast(func.floor(gy / cell), BigInteger).label("j"),
-            *([pts.c.v] if cluster.column else []),
-        ).where(pts.c.geom.is_not(None), gx >= -cell, gx < extent + cell, gy >= -cell, gy < extent + cell
-                ).subquery("c")
-        half: BindParameter[int] = bindparam("half", cluster.cell // 2)
-        z, x, y = zxy
+        """The clusters tile z/x/y draws (as geo.tiles.cluster_tile_features), read from
+        the kept cell counts; counted first when the layer changed since they were kept."""
+        cluster.check_zoom(z)
+        if cluster.column:
+            get_entity(kind).column(cluster.column)
+        spec, _ = cluster.identity(kind, where, extent=extent)
+        if self._cluster_versions.get(spec) != self.data_version(kind):
+            self.keep_clusters(kind, cluster, where=where, extent=extent)
+        cells = cluster_cells.c
         per_tile = extent // cluster.cell
-        prefix: BindParameter[str] = bindparam("prefix", f"cluster:{z}/")
-        x0: BindParameter[int] = bindparam("x0", x * per_tile)
-        y0: BindParameter[int] = bindparam("y0", y * per_tile)
-        counts = [
-            func.count().filter(inside.c.v == bindparam(f"value{n}", value)).label(f"n_{value}")
-            for n, value in enumerate(cluster.values)
-        ]
+        cell: BindParameter[int] = bindparam("cell", cluster.cell)
+        half: BindParameter[int] = bindparam("half", cluster.cell // 2)
+        i0: BindParameter[int] = bindparam("i0", x * per_tile)
+        j0: BindParameter[int] = bindparam("j0", y * per_tile)
         return (
             select(
-                func.ST_Point(inside.c.i * cell + half, inside.c.j * cell + half).label("geom"),
-                func.count().label("count"),
-                *counts,
-                func.concat(prefix, inside.c.i + x0, "/", inside.c.j + y0).label("key"),  # as geo.tiles.cluster_key
+                func.ST_Point((cells.i - i0) * cell + half, (cells.j - j0) * cell + half).label("geom"),
+                cells.n.label("count"),
+                *(cells.counts[k + 1].label(f"n_{v}") for k, v in enumerate(cluster.values)),
+                func.concat(bindparam("prefix", f"cluster:{z}/"), cells.i, "/", cells.j).label("key"),
             )
-            .group_by(inside.c.i, inside.c.j)
-            .order_by(inside.c.i, inside.c.j)
+            .where(
+                cells.spec == bindparam("spec", spec), cells.z == bindparam("cz", z),
+                cells.i.between(i0 - 1, i0 + per_tile), cells.j.between(j0 - 1, j0 + per_tile),
+            )
+            .order_by(cells.i, cells.j)
             .subquery("t")
         )
+
+    def _keep_cluster_cells(self, conn: Connection, spec: str, definition: str) -> int:
+        """Count the layer's points in the cells of every zoom 0..base zoom, unless the
+        kept counts are already of the layer's current version; returns that version."""
+        d = json.loads(definition)
+        kind = d["kind"]
+        conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(spec))))
+        version = int(conn.execute(
+            select(layer_versions.c.version).where(layer_versions.c.kind == kind)
+        ).scalar_one_or_none() or 0)
+        kept = conn.execute(select(cluster_specs.c.version).where(cluster_specs.c.spec == spec)).scalar_one_or_none()
+        if kept == version:
+            return version
+        entity, table = get_entity(kind), TABLES[kind]
+        cell, base, values = int(d["cell"]), int(d["base_zoom"]), list(d["values"])
+        conn.execute(delete(cluster_cells).where(cluster_cells.c.spec == spec))
+        # Tile units of the base zoom, rounded half up, as geo.tiles.cluster_base_cells.
+        scale = ((1 << base) * int(d["extent"])) / (2 * MERCATOR_HALF)
+        merc = func.ST_Transform(table.c.geom, 3857)
+        value = [table.c[d["column"]].label("v")] if d["column"] else []
+        points = (
+            select(
+                cast(func.floor(func.floor((func.ST_X(merc) + MERCATOR_HALF) * scale + 0.5) / cell), BigInteger)
+                .label("i"),
+                cast(func.floor(func.floor((MERCATOR_HALF - func.ST_Y(merc)) * scale + 0.5) / cell), BigInteger)
+                .label("j"),
+                *value,
+            )
+            .where(*self._filters(entity, table, d["where"]))
+            .subquery("p")
+        )
+        per_value = [func.count().filter(points.c.v == bindparam(f"v{k}", v)) for k, v in enumerate(values)]
+        columns = ["spec", "z", "i", "j", "n", "counts"]
+        conn.execute(insert(cluster_cells).from_select(columns, select(
+            literal(spec), literal(base), points.c.i, points.c.j, func.count(), _bigint_array(per_value),
+        ).group_by(points.c.i, points.c.j)))
+        finer = cluster_cells.c
+        for z in range(base - 1, -1, -1):
+            sums = [cast(func.sum(finer.counts[k + 1]), BigInteger) for k in range(len(values))]
+            i, j = (finer.i // 2).label("i"), (finer.j // 2).label("j")
+            conn.execute(insert(cluster_cells).from_select(columns, select(
+                literal(spec), literal(z), i, j, cast(func.sum(finer.n), BigInteger), _bigint_array(sums),
+            ).where(finer.spec == spec, finer.z == z + 1).group_by(i, j)))
+        conn.execute(pg_insert(cluster_specs).values(spec=spec, kind=kind, definition=definition, version=version)
+                     .on_conflict_do_update(index_elements=["spec"], set_={"version": version}))
+        return version
 
     def search(self, kind: str, text: str, *, columns: Sequence[str], limit: int = 20) -> gpd.GeoDataFrame:
         entity, table = get_entity(kind), TABLES[kind]

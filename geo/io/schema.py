@@ -20,10 +20,12 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     Table,
     Text,
     cast,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import TypeEngine
 
 from geo.entities import ENTITIES, STORAGE_SRID, Entity
@@ -73,3 +75,28 @@ def _entity_table(entity: Entity) -> Table:
 
 
 TABLES: dict[str, Table] = {kind: _entity_table(e) for kind, e in ENTITIES.items()}
+
+
+#: Kept cluster-cell counts of point layers (geo.tiles.cluster_base_cells), one set per
+#: cluster spec and filter, rebuilt with every load of the layer; created by migration 0002.
+derived_metadata = MetaData()
+
+cluster_specs = Table(
+    "riskmap_cluster_spec",
+    derived_metadata,
+    Column("spec", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("version", BigInteger, nullable=False),
+)
+
+cluster_cells = Table(
+    "riskmap_cluster_cell",
+    derived_metadata,
+    Column("spec", Text, primary_key=True),
+    Column("z", SmallInteger, primary_key=True),
+    Column("i", BigInteger, primary_key=True),
+    Column("j", BigInteger, primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("counts", ARRAY(BigInteger), nullable=False),
+)

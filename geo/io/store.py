@@ -20,6 +20,8 @@ Conventions shared by every method:
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -84,11 +86,37 @@ class DuplicateKeyError(ValueError):
 
 @dataclass(frozen=True)
 class ClusterSpec:
-    """How a tile generalises points: square cells of ``cell`` tile units, counted per value."""
+    """How a tile generalises points: square cells of ``cell`` tile units, counted per value.
+
+    Cells are counted once at ``base_zoom`` and nest below it (see
+    :func:`geo.tiles.cluster_base_cells`); clustered tiles exist for zooms 0..base_zoom.
+    """
 
     cell: int = 256
     column: str | None = None
     values: tuple[str, ...] = ()
+    base_zoom: int = 12
+
+    def __post_init__(self) -> None:
+        if self.cell <= 0 or self.cell & (self.cell - 1):
+            raise ValueError(f"cluster cell must be a power of two, got {self.cell}")
+        if not 0 <= self.base_zoom <= 20:
+            raise ValueError(f"cluster base zoom must be in 0..20, got {self.base_zoom}")
+
+    def identity(self, kind: str, where: Where, *, extent: int) -> tuple[str, str]:
+        """(id, definition): what a store's kept cell counts are for — the layer, the
+        filter, the tile extent and the spec; ``definition`` is JSON, ``id`` a digest."""
+        definition = json.dumps({"kind": kind, "cell": self.cell, "base_zoom": self.base_zoom, "extent": extent,
+                                 "column": self.column, "values": list(self.values),
+                                 "where": {k: sorted(v) if isinstance(v, list | tuple | set | frozenset) else v
+                                           for k, v in sorted((where or {}).items())}},
+                                sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha1(definition.encode()).hexdigest()[:16], definition
+
+    def check_zoom(self, z: int) -> None:
+        """Raise ValueError when tiles of zoom ``z`` cannot be clustered with this spec."""
+        if z > self.base_zoom:
+            raise ValueError(f"zoom {z} is above the cluster base zoom {self.base_zoom}")
 
 
 @runtime_checkable
@@ -179,10 +207,17 @@ class Store(Protocol):
 
         With ``cluster``, points are generalised: each ``cluster.cell`` × ``cluster.cell``
         square of tile units becomes one point at the square's centre carrying
-        ``count``, ``key`` ("cluster:z/x/y/i/j") and ``n_<value>`` for each of
-        ``cluster.values`` of ``cluster.column``.  Only points inside the tile proper
-        (not its buffer) count, so each point is in exactly one cluster.
+        ``count``, ``key`` ("cluster:z/i/j", global cell indices) and ``n_<value>`` for
+        each of ``cluster.values`` of ``cluster.column``.  Each point is in exactly one
+        cell (:func:`geo.tiles.cluster_base_cells`); the tile draws its cells and the
+        ring of cells around it.  Stores keep the cell counts per data version, so a
+        low-zoom tile does not touch every point.
         """
+
+    def keep_clusters(self, kind: str, cluster: ClusterSpec, *, where: Where = None, extent: int = 4096) -> None:
+        """Count ``kind``'s points into the cells of ``cluster`` now, unless already kept
+        for the layer's current data version; PostGIS keeps them in the database and
+        recounts them within every later load of the layer."""
 
     def search(self, kind: str, text: str, *, columns: Sequence[str], limit: int = 20) -> gpd.GeoDataFrame:
         """Rows where any of ``columns`` contains ``text`` (case-insensitive).

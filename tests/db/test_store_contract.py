@@ -107,7 +107,7 @@ def test_init_schema_is_idempotent_and_reports_versions(store: Store) -> None:
     store.init_schema()
     info = store.info()
     assert info.kind == store.kind
-    assert info.schema_version == "0001"
+    assert info.schema_version == {"postgis": "0002", "geopackage": "0001"}[store.kind]  # 0002: kept cluster cells
     assert "geos" in info.versions and "proj" in info.versions
 
 
@@ -336,3 +336,22 @@ def test_search_orders_exact_prefix_substring(both: tuple[Store, Store]) -> None
     a = pg.search("risk_sources", "源2", columns=("name",), limit=50)
     b = gp.search("risk_sources", "源2", columns=("name",), limit=50)
     assert a["key"].tolist() == b["key"].tolist()
+
+
+def test_kept_cluster_cells_follow_every_load(both: tuple[Store, Store]) -> None:
+    """Low-zoom tiles come from cell counts kept per data version: a load changes them at once."""
+    tile = (9, 421, 194)
+    before = [mapbox_vector_tile.decode(s.tile("risk_sources", *tile, cluster=CLUSTER)) for s in both]
+    total = sum(f["properties"]["count"] for f in before[0]["risk_sources"]["features"])
+    extra = risk_sources(3).assign(key=["extra-1", "extra-2", "extra-3"], level="red")
+    extra = extra.set_geometry(gpd.points_from_xy([116.40] * 3, [39.90] * 3), crs="EPSG:4326")
+    for s in both:
+        s.upsert("risk_sources", extra, batch=batch("risk_sources", "extra.csv"))
+    after = [mapbox_vector_tile.decode(s.tile("risk_sources", *tile, cluster=CLUSTER)) for s in both]
+    assert _features(after[0]) == _features(after[1])
+    assert sum(f["properties"]["count"] for f in after[0]["risk_sources"]["features"]) == total + 3
+
+
+def test_cluster_tiles_exist_only_up_to_the_base_zoom(loaded: Store) -> None:
+    with pytest.raises(ValueError, match="base zoom"):
+        loaded.tile("risk_sources", 13, 6744, 3104, cluster=CLUSTER)
