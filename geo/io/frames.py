@@ -188,3 +188,16 @@ def order_counts(out: pd.DataFrame, *, grouped: bool, summed: bool) -> pd.DataFr
     else:
         out = out.sort_values(sort_cols, kind="stable")
     return out.reset_index(drop=True)
+
+
+def point_records(frame: gpd.GeoDataFrame, fields: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows with a ``distance_m`` column as plain dicts: ``fields``, ``lon``/``lat`` of a
+    point on each geometry's surface (WGS-84) and ``distance_m``."""
+    points = shapely.point_on_surface(frame.geometry.values)
+    columns = [_python_list(frame[f]) for f in fields]
+    return [
+        {**{f: col[n] for f, col in zip(fields, columns, strict=True)},
+         "lon": float(x), "lat": float(y), "distance_m": float(d)}
+        for n, (x, y, d) in enumerate(zip(shapely.get_x(points), shapely.get_y(points),
+                                          frame["distance_m"].to_numpy(dtype=float), strict=True))
+    ]

@@ -33,6 +33,7 @@ from geo.io.frames import (
     filter_frame,
     normalise_frame,
     order_counts,
+    point_records,
     prepare_rows,
     python_value,
     records,
@@ -418,6 +419,16 @@ class GeoPackageStore:
         snap, idx = self._candidates(kind, where, box)
         return encode_rows(snap.frame.iloc[idx], z, x, y, columns=columns, layer_name=layer_name or kind,
                            extent=extent, buffer=buffer, cluster=cluster)
+
+    def nearest_per_group(
+        self, kind: str, lon: float, lat: float, *, k: int, column: str, values: Sequence[str],
+        fields: Sequence[str], where: Where = None,
+    ) -> dict[str, list[dict[str, Any]]]:
+        entity = get_entity(kind)
+        for name in (column, *fields):
+            entity.column(name)
+        return {v: point_records(self.nearest(kind, lon, lat, k=k, where={**(where or {}), column: v}), fields)
+                for v in values}
 
     def keep_clusters(self, kind: str, cluster: ClusterSpec, *, where: Where = None, extent: int = 4096) -> None:
         self._cluster_cells(kind, cluster, where, cluster.base_zoom, extent=extent)

@@ -21,7 +21,7 @@ from shapely.geometry import Point
 
 from geo.coords import BEIJING_METRIC_CRS
 from geo.entities import LEVEL_CODES
-from geo.io.frames import python_value
+from geo.io.frames import point_records
 from geo.io.reference_files import read_population_raster
 from geo.io.store import Store
 from geo.response import RESOURCE_TYPES, CoverageGap, TravelModel, coverage_gap
@@ -37,17 +37,15 @@ _HAZCHEM_FIELDS = ("key", "name", "site_type", "major_hazard_grade", "gas_statio
 _TARGET_FIELDS = ("key", "name", "target_type", "sensitivity", "district", "synthetic")
 
 
-def _records(frame: gpd.GeoDataFrame, fields: Sequence[str], travel: TravelModel | None = None) -> list[dict[str, Any]]:
-    out = []
-    for i, row in enumerate(frame.itertuples(index=False)):
-        record = {f: python_value(getattr(row, f)) for f in fields}
-        geom = frame.geometry.iloc[i]
-        record["lon"], record["lat"] = round(geom.x, 7), round(geom.y, 7)
-        record["distance_m"] = round(float(row.distance_m), 2)
-        if travel is not None:
-            record["eta_min"] = round(float(travel.minutes(row.distance_m)), 1)
-        out.append(record)
-    return out
+def _records(frame: gpd.GeoDataFrame, fields: Sequence[str]) -> list[dict[str, Any]]:
+    return [_rounded(r) for r in point_records(frame, fields)]
+
+
+def _rounded(record: dict[str, Any]) -> dict[str, Any]:
+    """Coordinates to 1 cm (7 decimals), distances to 1 cm."""
+    record["lon"], record["lat"] = round(record["lon"], 7), round(record["lat"], 7)
+    record["distance_m"] = round(record["distance_m"], 2)
+    return record
 
 
 def nearest_resources(
@@ -57,10 +55,10 @@ def nearest_resources(
     unknown = [t for t in types if t not in RESOURCE_TYPES]
     if unknown:
         raise ValueError(f"unknown resource type {unknown[0]!r}; known: {', '.join(RESOURCE_TYPES)}")
-    return {
-        t: _records(store.nearest("resources", lon, lat, k=k, where={"resource_type": t}), _RESOURCE_FIELDS, travel)
-        for t in types
-    }
+    found = store.nearest_per_group("resources", lon, lat, k=k, column="resource_type", values=list(types),
+                                    fields=_RESOURCE_FIELDS)
+    return {t: [_rounded(r | {"eta_min": round(float(travel.minutes(r["distance_m"])), 1)}) for r in records]
+            for t, records in found.items()}
 
 
 def incident_report(

@@ -43,6 +43,7 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, array
@@ -296,8 +297,11 @@ class PostGISStore:
         with self.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
 
-    def _distance(self, table: Table, query: BaseGeometry, name: str) -> ColumnElement[float]:
-        """AEQD distance in metres from ``query`` (same method as geo.distance)."""
+    def _distance(self, entity: Entity, table: Table, query: BaseGeometry, name: str) -> ColumnElement[float]:
+        """Distance in metres from ``query``, as geo.distance.distances_m: from a point to
+        points the geodesic itself; otherwise on the AEQD projection centred on the query."""
+        if query.geom_type == "Point" and entity.geometry_type == "point":
+            return func.ST_Distance(cast(table.c.geom, Geography), cast(_wkb_param(name, query), Geography), True)
         lon, lat = query_centre(query)
         proj = cast(bindparam(f"{name}_proj", aeqd_proj(lon, lat), unique=True), Text)
         step: BindParameter[float] = bindparam(f"{name}_step", SEGMENT_DEGREES, unique=True)
@@ -306,10 +310,11 @@ class PostGISStore:
             func.ST_Transform(func.ST_Segmentize(_wkb_param(name, query), step), proj),
         )
 
-    def nearest(self, kind: str, lon: float, lat: float, *, k: int, where: Where = None) -> gpd.GeoDataFrame:
+    def _nearest(self, entity: Entity, table: Table, lon: float, lat: float, k: int, where: Where,
+                 outputs: Sequence[ColumnElement[Any]]) -> Select[Any]:
+        """``outputs`` and ``distance_m`` of the ``k`` rows nearest to (lon, lat)."""
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
-        entity, table = get_entity(kind), TABLES[kind]
         point = shapely.Point(lon, lat)
         clauses = self._filters(entity, table, where)
         geog = cast(table.c.geom, Geography)
@@ -318,14 +323,47 @@ class PostGISStore:
         # within 2 % of the k-th spherical distance, so re-rank that set exactly.
         knn = select(geog.label("g")).where(*clauses).order_by(geog.op("<->")(pt_geog)).limit(k).subquery()
         radius = select(func.max(func.ST_Distance(knn.c.g, pt_geog, False))).scalar_subquery()
-        dist = self._distance(table, point, "q").label("distance_m")
-        stmt = (
-            select(*self._columns(entity, table), dist)
+        dist = self._distance(entity, table, point, "q").label("distance_m")
+        return (
+            select(*outputs, dist)
             .where(*clauses, func.ST_DWithin(geog, pt_geog, radius * 1.02 + 1.0, False))
             .order_by(func.round(cast(dist, Numeric()), 3), table.c.key)
             .limit(k)
         )
+
+    def nearest(self, kind: str, lon: float, lat: float, *, k: int, where: Where = None) -> gpd.GeoDataFrame:
+        entity, table = get_entity(kind), TABLES[kind]
+        stmt = self._nearest(entity, table, lon, lat, k, where, self._columns(entity, table))
         return self._frame(entity, stmt, extra=["distance_m"])
+
+    def nearest_per_group(
+        self, kind: str, lon: float, lat: float, *, k: int, column: str, values: Sequence[str],
+        fields: Sequence[str], where: Where = None,
+    ) -> dict[str, list[dict[str, Any]]]:
+        entity, table = get_entity(kind), TABLES[kind]
+        for name in (column, *fields):
+            entity.column(name)
+        if not values:
+            return {}
+        surface = func.ST_PointOnSurface(table.c.geom)
+        branches = [
+            select(self._nearest(entity, table, lon, lat, k, {**(where or {}), column: value}, [
+                literal(n).label("grp"), table.c.key.label("sort_key"), *(table.c[f] for f in fields),
+                func.ST_X(surface).label("lon"), func.ST_Y(surface).label("lat"),
+            ]).subquery(f"g{n}"))
+            for n, value in enumerate(values)
+        ]
+        with self.engine.connect() as conn:
+            rows = conn.execute(union_all(*branches)).all()
+        dates = {f for f in fields if entity.column(f).type == "date"}
+        out: dict[str, list[dict[str, Any]]] = {v: [] for v in values}
+        for row in sorted(rows, key=lambda r: (r.grp, round(r.distance_m, 3), r.sort_key)):
+            record = {f: getattr(row, f) for f in fields} | {"lon": row.lon, "lat": row.lat,
+                                                               "distance_m": row.distance_m}
+            for f in dates:
+                record[f] = None if record[f] is None else record[f].isoformat()
+            out[values[row.grp]].append(record)
+        return out
 
     def within_distance(
         self, kind: str, geometry: BaseGeometry, distance_m: float, *, where: Where = None
@@ -335,7 +373,7 @@ class PostGISStore:
         entity, table = get_entity(kind), TABLES[kind]
         geog = cast(table.c.geom, Geography)
         margin = distance_m * 1.02 + 1.0  # the spherical filter is within 0.6 % of ellipsoidal
-        dist = self._distance(table, geometry, "q")
+        dist = self._distance(entity, table, geometry, "q")
         inner = (
             select(*self._columns(entity, table), dist.label("distance_m"))
             .where(

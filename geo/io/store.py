@@ -167,6 +167,16 @@ class Store(Protocol):
     ) -> gpd.GeoDataFrame:
         """The ``k`` rows nearest to (lon, lat), with ``distance_m``, nearest first (ties by key)."""
 
+    def nearest_per_group(
+        self, kind: str, lon: float, lat: float, *, k: int, column: str, values: Sequence[str],
+        fields: Sequence[str], where: Where = None,
+    ) -> dict[str, list[dict[str, Any]]]:
+        """For each of ``values`` of ``column``, the ``k`` rows nearest to (lon, lat) as
+        plain records: ``fields``, ``lon``/``lat`` (WGS-84; a point on the surface for
+        lines and polygons) and ``distance_m``, nearest first (ties by key) — as
+        :meth:`nearest` per value, in one round trip and without frames (the commander's
+        nearest-resources answer)."""
+
     def within_distance(
         self, kind: str, geometry: BaseGeometry, distance_m: float, *, where: Where = None
     ) -> gpd.GeoDataFrame:

@@ -202,6 +202,28 @@ def test_nearest_with_filter_and_far_away_point(loaded: Store) -> None:
     assert len(loaded.nearest("risk_sources", 116.4, 39.9, k=1000)) == len(src)
 
 
+def test_nearest_per_group_is_nearest_for_each_value_as_plain_records(both: tuple[Store, Store]) -> None:
+    lon, lat = 116.40, 39.90
+    answers = [s.nearest_per_group("risk_sources", lon, lat, k=3, column="level", values=["red", "blue", "none"],
+                                   fields=("key", "name", "likelihood", "synthetic")) for s in both]
+    src = risk_sources()
+    for level in ("red", "blue"):
+        rows = src[src["level"] == level]
+        expected = rows.assign(d=geod_m(lon, lat, rows.geometry)).sort_values(["d", "key"]).head(3)
+        for answer in answers:
+            got = answer[level]
+            assert [r["key"] for r in got] == expected["key"].tolist()
+            np.testing.assert_allclose([r["distance_m"] for r in got], expected["d"], atol=0.01)
+            assert [(r["lon"], r["lat"]) for r in got] == [(p.x, p.y) for p in expected.geometry]
+    assert answers[0]["none"] == answers[1]["none"] == []
+    assert _rounded(answers[0]) == _rounded(answers[1])  # same values and Python types on both stores
+
+
+def _rounded(answer: dict) -> dict:
+    return {g: [{k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()} for r in rows]
+            for g, rows in answer.items()}
+
+
 def test_within_distance_of_point_and_polygon(loaded: Store) -> None:
     src = risk_sources()
     d = geod_m(116.40, 39.90, src.geometry)
