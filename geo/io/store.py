@@ -12,10 +12,11 @@ Conventions shared by every method:
   :class:`geo.entities.UnknownColumnError`.
 * Geometries in and out are WGS-84 (EPSG:4326) shapely geometries; returned frames
   are GeoDataFrames with ``crs="EPSG:4326"``, ordered by ``key`` unless stated.
-* Distances are true (ellipsoidal) distances in metres, computed the same way in
-  both stores: in an azimuthal-equidistant projection centred on the query
-  geometry's centroid (exact for distances from a query point), see
-  :func:`geo.distance.aeqd_proj`.
+* Distances are true (ellipsoidal) distances in metres, the same in both stores to
+  the millimetre: edges cut at 0.001°, then the geodesic between nearest points —
+  the embedded store measures in an azimuthal-equidistant projection centred on the
+  query (exact from a query point, :func:`geo.distance.distances_m`), PostGIS on
+  the spheroid (geography, GeographicLib).
 """
 
 from __future__ import annotations
