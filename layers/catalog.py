@@ -16,6 +16,93 @@ from geo.io.store import ClusterSpec
 
 LEVEL_COLOURS = {code: colour for code, _, _, colour in RISK_LEVELS}
 
+#: English label of every field a popup or a search result shows; the Chinese one is the entity
+#: column's own (``geo.entities``), so the same field reads "风险源名称" on a risk source and "名称"
+#: on a resource.  :func:`validate_catalog` requires both for every popup field.
+FIELD_LABELS_EN: dict[str, str] = {
+    "name": "Name", "unit_name": "Unit", "credit_code": "Unified social credit code", "level": "Risk level",
+    "source_type": "Risk type", "likelihood": "Likelihood (1-5)", "severity": "Severity", "district": "District",
+    "address": "Address", "geocode_precision": "Location precision", "area_code": "Code",
+    "population": "Population", "approximate": "Approximate", "source": "Source", "score": "Risk score",
+    "count_red": "Major-risk sources", "count_orange": "Significant-risk sources",
+    "count_yellow": "General-risk sources", "count_blue": "Low-risk sources", "site_type": "Type",
+    "chemicals": "Chemicals and quantities", "major_hazard_grade": "Major hazard grade",
+    "external_distance_m": "External safety distance (m)", "gas_station_grade": "Gas station grade",
+    "operating": "Operating", "description": "Description", "found_date": "Found on",
+    "deadline": "Rectification deadline", "status": "Status", "target_type": "Type", "sensitivity": "Sensitivity",
+    "resource_type": "Resource type", "speciality": "Speciality", "capacity": "People / capacity",
+    "item_count": "Items of equipment / supplies", "contact": "Contact", "line_type": "Type",
+    "operator": "Operator", "area_type": "Area type", "synthetic": "Synthetic demo data",
+}
+
+_YES_NO = {"true": ("是", "yes"), "false": ("否", "no")}
+_GRADES = {str(n): (f"{zh}级", f"grade {n}") for n, zh in zip(range(1, 5), "一二三四", strict=True)}
+
+#: Words for coded values, per field: value (as text) -> (Chinese, English).  Values not listed are
+#: shown as they are (names, addresses, Chinese source types, numbers).
+VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "level": {code: (zh, en) for code, zh, en, _ in RISK_LEVELS},
+    "site_type": {"production": ("生产", "production"), "storage": ("储存", "storage"),
+                  "business": ("经营", "trading"), "use": ("使用", "use"),
+                  "gas_station": ("加油站", "gas station"), "fireworks": ("烟花爆竹零售", "fireworks retail")},
+    "resource_type": {"team": ("救援队伍", "rescue team"), "expert": ("专家", "expert"),
+                      "equipment_depot": ("应急装备库", "equipment depot"),
+                      "supply_depot": ("应急物资库", "supply depot"), "shelter": ("应急避难场所", "shelter"),
+                      "fire_station": ("消防站", "fire station"), "police_station": ("派出所", "police station"),
+                      "social": ("社会应急资源", "social resource")},
+    "target_type": {"school": ("学校", "school"), "kindergarten": ("幼儿园", "kindergarten"),
+                    "hospital": ("医院", "hospital"), "university": ("高校", "university"),
+                    "college": ("学院", "college"), "care_home": ("养老机构", "care home"),
+                    "residential": ("居住区", "residential area"), "industrial": ("工业用地", "industrial land"),
+                    "industrial_landuse": ("工业用地", "industrial land"),
+                    "crowded_place": ("人员密集场所", "crowded place"), "military": ("军事设施", "military site"),
+                    "prison": ("监管场所", "prison")},
+    "sensitivity": {"high": ("高敏感", "high"), "important": ("重要", "important"),
+                    "general1": ("一般一类", "general, class 1"), "general2": ("一般二类", "general, class 2"),
+                    "general3": ("一般三类", "general, class 3")},
+    "severity": {"major": ("重大隐患", "major hazard"), "general": ("一般隐患", "general hazard")},
+    "status": {"open": ("未整改", "open"), "closed": ("已整改", "rectified")},
+    "line_type": {"oil_pipeline": ("输油管道", "oil pipeline"), "gas_pipeline": ("输气管道", "gas pipeline"),
+                  "water_pipeline": ("输水管道", "water pipeline"), "hazmat_route": ("危化品运输路线", "hazmat route"),
+                  "ring_road": ("环路", "ring road"), "border": ("省界", "provincial border")},
+    "area_type": {"province": ("省级", "province"), "city": ("地市", "city"), "district": ("区县", "district"),
+                  "township": ("街道乡镇", "township"), "community": ("社区", "community"),
+                  "zone": ("管控区域", "zone")},
+    "geocode_precision": {"coordinates": ("文件坐标", "coordinates from the file"), "poi": ("兴趣点", "POI"),
+                          "road": ("道路", "road"), "township": ("街道乡镇", "township"),
+                          "district": ("区县", "district"), "city": ("城市", "city"), "province": ("省级", "province"),
+                          "feature": ("要素", "feature"), "none": ("未定位", "not located")},
+    "major_hazard_grade": _GRADES,
+    "gas_station_grade": _GRADES,
+    "approximate": _YES_NO,
+    "operating": _YES_NO,
+    "synthetic": _YES_NO,
+    # search results: what was found
+    "kind": {"units": ("生产经营单位", "unit"), "risk_sources": ("风险源", "risk source"),
+             "hazchem_sites": ("危险化学品单位", "hazardous-chemical site"), "resources": ("应急资源", "resource"),
+             "protection_targets": ("防护目标", "protection target"), "areas": ("区域", "area"),
+             "address": ("地址", "address")},
+}
+
+
+def display_labels() -> dict[str, Any]:
+    """Field and value labels for the page: ``{"fields": {f: {zh, en}}, "values": {f: {v: {zh, en}}}}``.
+
+    Field labels here are the generic ones (the entity-specific Chinese labels of a layer's popup
+    fields are in :meth:`Layer.as_json`).
+    """
+    zh_any: dict[str, str] = {}
+    for kind in ("risk_sources", "hazchem_sites", "hidden_hazards", "resources", "protection_targets", "areas",
+                 "lines", "units", "area_results"):
+        for column in get_entity(kind).all_columns:
+            zh_any.setdefault(column.name, column.zh)
+    zh_any["name"] = "名称"
+    return {
+        "fields": {f: {"zh": zh_any.get(f, f), "en": en} for f, en in FIELD_LABELS_EN.items()},
+        "values": {f: {v: {"zh": zh, "en": en} for v, (zh, en) in values.items()}
+                   for f, values in VALUE_LABELS.items()},
+    }
+
 #: Cluster cell in tile units (of 4096): 256 -> a 16 x 16 grid of clusters per tile.
 CLUSTER_CELL = 256
 
@@ -71,11 +158,19 @@ class Layer:
             cols.append("synthetic")
         return tuple(dict.fromkeys(cols))
 
+    def popup_labels(self) -> dict[str, dict[str, str]]:
+        """Each popup field's label: ``{field: {"zh": ..., "en": ...}}``."""
+        entity = get_entity(self.entity)
+        return {c: {"zh": entity.column(c).zh, "en": FIELD_LABELS_EN.get(c, "")} for c in self.popup}
+
     def as_json(self) -> dict[str, Any]:
+        """The declaration for the page and ``GET /api/v1/layers``, with popup labels and value words."""
         data = asdict(self)
         data["popup"] = list(self.popup)
         data["tile_url"] = f"/tiles/{self.id}/{{z}}/{{x}}/{{y}}.pbf"
-        data["popup_labels"] = {c: get_entity(self.entity).column(c).zh for c in self.popup}
+        data["popup_labels"] = self.popup_labels()
+        data["popup_values"] = {c: {v: {"zh": zh, "en": en} for v, (zh, en) in VALUE_LABELS[c].items()}
+                                for c in self.popup if c in VALUE_LABELS}
         return data
 
 
@@ -106,6 +201,9 @@ def _resource(layer_id: str, zh: str, en: str, resource_type: str, color: str, *
                  _RESOURCE_POPUP, Style(color=color, radius=radius), min_zoom=min_zoom, default_on=default_on)
 
 
+#: On by default are the commander's essentials, so that the first view is a few dozen tile requests
+#: (target: drawn within 2 s): boundaries (provinces, districts), risk sources by level,
+#: hazardous-chemical sites and fire stations.  Every other layer is one click away in the switcher.
 CATALOG: tuple[Layer, ...] = (
     Layer("provinces", "省级边界", "Provinces", *_BOUNDARIES, "areas", "polygon",
           {"area_type": "province"}, ("name", "area_code"),
@@ -118,9 +216,9 @@ CATALOG: tuple[Layer, ...] = (
           Style(color="#999999", weight=0.6, fill_opacity=0.0), min_zoom=9),
     Layer("zones", "管控区域(五环等,近似)", "Zones (5th Ring etc., approximate)", *_BOUNDARIES, "areas",
           "polygon", {"area_type": "zone"}, ("name", "approximate", "source"),
-          Style(color="#7b3294", weight=2.0, fill_opacity=0.05), default_on=True),
+          Style(color="#7b3294", weight=2.0, fill_opacity=0.05)),
     Layer("borders", "京津冀省界", "Jing-Jin-Ji borders", *_BOUNDARIES, "lines", "line",
-          {"line_type": "border"}, ("name",), Style(color="#e31a1c", weight=3.0), default_on=True),
+          {"line_type": "border"}, ("name",), Style(color="#e31a1c", weight=3.0)),
     Layer("ring_roads", "五环路(近似)", "5th Ring Road (approximate)", *_BOUNDARIES, "lines", "line",
           {"line_type": "ring_road"}, ("name", "approximate"), Style(color="#7b3294", weight=2.0)),
     _area_risk("risk_district", "区县风险(就高)", "District risk (highest level)", "district", "highest"),
@@ -147,7 +245,7 @@ CATALOG: tuple[Layer, ...] = (
           {"site_type": "fireworks"}, ("name", "operating", "district", "address"), Style(color="#e7298a")),
     Layer("hidden_hazards", "未整改隐患", "Open hidden hazards", *_HAZARDS, "hidden_hazards", "point",
           {"status": "open"}, ("unit_name", "severity", "description", "found_date", "deadline", "district"),
-          Style(radius=5.0, by="severity", colors={"major": "#b10026", "general": "#fd8d3c"}), default_on=True),
+          Style(radius=5.0, by="severity", colors={"major": "#b10026", "general": "#fd8d3c"})),
     Layer("protection_targets", "防护目标", "Protection targets", *_TARGETS, "protection_targets", "point",
           {}, ("name", "target_type", "sensitivity", "district", "source"),
           Style(radius=3.5, by="sensitivity", colors={
@@ -164,10 +262,10 @@ CATALOG: tuple[Layer, ...] = (
     Layer("pipelines", "油气管线", "Oil and gas pipelines", *_LINES, "lines", "line",
           {"line_type": ["oil_pipeline", "gas_pipeline", "water_pipeline"]}, ("name", "line_type", "operator"),
           Style(weight=2.5, by="line_type", colors={"oil_pipeline": "#543005", "gas_pipeline": "#f46d43",
-                                                      "water_pipeline": "#4575b4"}), default_on=True),
+                                                      "water_pipeline": "#4575b4"})),
     Layer("hazmat_routes", "危化品运输路线", "Hazmat transport routes", *_LINES, "lines", "line",
           {"line_type": "hazmat_route"}, ("name", "operator"),
-          Style(color="#d73027", weight=2.0), default_on=True),
+          Style(color="#d73027", weight=2.0)),
 )
 
 
@@ -199,6 +297,11 @@ def validate_catalog(layers: tuple[Layer, ...] = CATALOG, *, store: Any | None =
                 entity.column(name)
         except (UnknownEntityError, UnknownColumnError) as exc:
             raise CatalogError(f"layer {layer.id!r}: {exc}") from None
+        for name, label in layer.popup_labels().items():
+            missing = [lang for lang in ("zh", "en") if not label[lang]]
+            if missing:
+                raise CatalogError(f"layer {layer.id!r}: popup field {name!r} has no {'/'.join(missing)} label "
+                                   "(geo.entities for zh, FIELD_LABELS_EN in layers/catalog.py for en)")
         if store is not None:
             try:
                 store.count(layer.entity, where=layer.where)

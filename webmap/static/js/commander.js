@@ -2,6 +2,7 @@
 (function () {
   "use strict";
   var rm = window.riskmap, map = rm.map, cfg = rm.cfg, t = cfg.t, esc = rm.escapeHtml, label = rm.label;
+  var fieldLabel = rm.fieldLabel, valueText = rm.valueText;
   var display = rm.display;
   function here(lat, lng) { return display.toMap(lat, lng); }  // data (WGS-84) -> map position
   var panel = document.getElementById("side-panel"), content = document.getElementById("side-content");
@@ -36,7 +37,9 @@
     map.flyTo(here(result.lat, result.lon), zoom, { duration: 0.6 });
     var rows = ["name", "credit_code", "unit_name", "level", "site_type", "resource_type", "target_type",
                 "area_type", "district"].filter(function (f) { return result[f] !== undefined && result[f] !== null; })
-      .map(function (f) { return "<tr><td>" + esc(f) + "</td><td>" + esc(label(result[f])) + "</td></tr>"; });
+      .map(function (f) {
+        return "<tr><td>" + esc(fieldLabel(null, f)) + "</td><td>" + esc(valueText(f, result[f])) + "</td></tr>";
+      });
     if (result.kind === "address") {
       rows.push("<tr><td>" + esc(t.precision) + "</td><td>" + esc(label(result.precision)) + "</td></tr>");
     }
@@ -159,9 +162,23 @@
   });
 
   // ---- statistics -------------------------------------------------------------------------------
-  var chart = null;
+  var chart = null, chartLibrary = null;
+  // Chart.js (200 KB) is loaded on the first click, not with the map: the first view waits for less.
+  function loadChartLibrary() {
+    if (!chartLibrary) {
+      chartLibrary = new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = cfg.chart_js;
+        script.onload = resolve;
+        script.onerror = function () { chartLibrary = null; reject(new Error("Chart.js: " + cfg.chart_js)); };
+        document.head.appendChild(script);
+      });
+    }
+    return chartLibrary;
+  }
   document.getElementById("stats-button").addEventListener("click", function () {
-    getJSON("/api/v1/stats/districts").then(function (body) {
+    Promise.all([getJSON("/api/v1/stats/districts"), loadChartLibrary()]).then(function (loaded) {
+      var body = loaded[0];
       var levels = cfg.levels;
       var rows = body.districts.map(function (d) {
         var total = 0;

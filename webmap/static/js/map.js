@@ -50,33 +50,78 @@
     });
   }
 
+  // Labels come from the layer catalog (layers/catalog.py): field names and coded values in zh / en.
+  var words = cfg.display.values;
+  // Fields whose codes are unambiguous enough to label a bare value (resource types, kinds, ...).
+  var BARE_VALUE_FIELDS = ["resource_type", "site_type", "target_type", "level", "kind", "geocode_precision",
+                           "area_type", "line_type", "status"];
+
   function label(value) {
     var key = String(value);
+    for (var i = 0; i < BARE_VALUE_FIELDS.length; i++) {
+      var w = words[BARE_VALUE_FIELDS[i]];
+      if (w && w[key]) { return w[key][lang]; }
+    }
     return cfg.labels[key] !== undefined ? cfg.labels[key] : key;
+  }
+
+  function fieldLabel(layer, field) {
+    var own = layer && layer.popup_labels && layer.popup_labels[field];
+    if (own && own[lang]) { return own[lang]; }
+    var any = cfg.display.fields[field];
+    return any ? any[lang] : field;
+  }
+
+  function chemicalsText(value) {  // stored as a JSON list of {name, tonnes}
+    try {
+      var list = typeof value === "string" ? JSON.parse(value) : value;
+      if (!Array.isArray(list)) { return String(value); }
+      return list.map(function (c) {
+        return c.name + (c.tonnes !== undefined && c.tonnes !== null ? " " + c.tonnes + " t" : "");
+      }).join("; ");
+    } catch (err) {
+      return String(value);
+    }
+  }
+
+  function valueText(field, value) {
+    if (value === undefined || value === null || value === "") { return "—"; }
+    if (field === "chemicals") { return chemicalsText(value); }
+    var key = String(value), w = words[field];
+    if (w && w[key]) { return w[key][lang]; }
+    return key;
   }
 
   function popupHtml(layer, props) {
     var rows = layer.popup.map(function (field) {
-      var value = props[field];
-      if (value === undefined || value === null) { value = "—"; } else { value = label(value); }
-      return "<tr><td>" + escapeHtml(lang === "zh" ? layer.popup_labels[field] || field : field) +
-             "</td><td>" + escapeHtml(value) + "</td></tr>";
+      return "<tr><td>" + escapeHtml(fieldLabel(layer, field)) + "</td><td>" +
+             escapeHtml(valueText(field, props[field])) + "</td></tr>";
     });
     var note = props.synthetic ? "<div class='badge'>" + escapeHtml(t.synthetic) + "</div>" : "";
     return "<b>" + escapeHtml(title(layer)) + "</b>" + note + "<table class='popup-table'>" + rows.join("") +
            "</table>";
   }
 
+  // Tiles of 512 pixels one zoom up (a z7 tile drawn at z8): a quarter of the requests and canvases of
+  // 256-pixel tiles for the same view, which is what the first render waits for. A layer that starts
+  // at a zoom (min_zoom > 0) keeps 256-pixel tiles: the server draws nothing below min_zoom.
+  function tileGeometry(layer) {
+    return layer.min_zoom > 0 ? { size: 256, offset: 0 } : { size: 512, offset: -1 };
+  }
+
   function makeLayer(layer) {
     var styles = {};
     styles[layer.id] = styleFor(layer);
-    var vg = L.vectorGrid.protobuf(layer.tile_url + display.tileQuery, {
+    var g = tileGeometry(layer);
+    var vg = L.vectorGrid.protobuf(layer.tile_url.replace("{z}", "{tz}") + display.tileQuery, {
       rendererFactory: L.canvas.tile,
       vectorTileLayerStyles: styles,
       interactive: false,  // clicks are answered by the feature API (see identify below)
+      tileSize: g.size,
+      tz: function (data) { return data.z + g.offset; },  // the tile's zoom in the URL
       minZoom: layer.min_zoom,
       maxZoom: 18,
-      maxNativeZoom: 16,
+      maxNativeZoom: 16 - g.offset,  // URLs up to z16
       getFeatureId: function (f) { return f.properties.key; }
     });
     return vg;
@@ -179,6 +224,8 @@
   window.riskmap.escapeHtml = escapeHtml;
   window.riskmap.popupHtml = popupHtml;
   window.riskmap.label = label;
+  window.riskmap.fieldLabel = fieldLabel;
+  window.riskmap.valueText = valueText;
   window.riskmap.cfg = cfg;
   window.riskmap.switcher = document.getElementById("layer-switcher");
   window.riskmap.ready = true;

@@ -1,0 +1,63 @@
+"""The layer catalog: popup labels in both languages, words for coded values, the default layers."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from flask.testing import FlaskClient
+
+from layers.catalog import CATALOG, VALUE_LABELS, CatalogError, Layer, display_labels, validate_catalog
+
+
+def test_every_popup_field_has_a_chinese_and_an_english_label() -> None:
+    validate_catalog()
+    for layer in CATALOG:
+        labels = layer.popup_labels()
+        assert list(labels) == list(layer.popup)
+        for field, label in labels.items():
+            assert label["zh"] and label["en"], (layer.id, field)
+            assert label["en"] != field, (layer.id, field)  # a word, not the column name
+
+
+def test_a_popup_field_without_an_english_label_stops_the_catalog() -> None:
+    layer = Layer("x", "测试", "Test", "组", "Group", "units", "point", popup=("name", "industry"))
+    with pytest.raises(CatalogError, match="'industry' has no en label"):
+        validate_catalog((layer,))
+
+
+def test_coded_values_have_words_in_both_languages() -> None:
+    for field in ("level", "site_type", "resource_type", "target_type", "status", "severity", "line_type"):
+        assert VALUE_LABELS[field], field
+        for value, (zh, en) in VALUE_LABELS[field].items():
+            assert zh and en, (field, value)
+    assert VALUE_LABELS["level"]["red"] == ("重大", "major")
+    risk = next(layer for layer in CATALOG if layer.id == "risk_sources").as_json()
+    assert risk["popup_labels"]["level"] == {"zh": "风险等级", "en": "Risk level"}
+    assert risk["popup_values"]["level"]["orange"] == {"zh": "较大", "en": "significant"}
+    assert display_labels()["values"]["resource_type"]["fire_station"]["en"] == "fire station"
+
+
+def test_default_layers_are_the_commanders_essentials() -> None:
+    on = {layer.id for layer in CATALOG if layer.default_on}
+    assert on == {"provinces", "districts", "risk_sources", "hazchem_sites", "fire_stations"}
+    assert all(layer.min_zoom == 0 for layer in CATALOG if layer.default_on)  # drawn on 512-px tiles (map.js)
+
+
+def _config(html: str) -> dict:
+    found = re.search(r'<script id="map-config" type="application/json">(.*?)</script>', html, re.S)
+    assert found
+    return json.loads(found.group(1))
+
+
+def test_the_map_page_embeds_labels_and_loads_chart_js_on_demand(client: FlaskClient) -> None:
+    html = client.get("/?lang=en").get_data(as_text=True)
+    cfg = _config(html)
+    assert cfg["display"]["fields"]["credit_code"]["en"] == "Unified social credit code"
+    assert cfg["display"]["values"]["kind"]["units"] == {"zh": "生产经营单位", "en": "unit"}
+    risk = next(layer for layer in cfg["layers"] if layer["id"] == "risk_sources")
+    assert risk["popup_labels"]["name"]["en"] == "Name"
+    assert cfg["chart_js"].endswith("chart.umd.js")
+    assert "chart.umd.js\"></script>" not in html  # not loaded with the map
+    assert client.get(cfg["chart_js"]).status_code == 200
