@@ -895,6 +895,19 @@ def evaluate_candidates(
 # --------------------------------------------------------------------------------------
 
 
+def hazard_columns(kind: str, rules: Iterable[Rule]) -> tuple[str, ...]:
+    """The columns of layer ``kind`` that evaluating ``rules`` reads (a query need read
+    no others): what a hit reports, the rules' filters and attribute distances."""
+    names = {c.name for c in get_entity(kind).all_columns}
+    wanted: list[str] = ["key", "name", "synthetic", *_DETAIL_COLUMNS]
+    for rule in rules:
+        if rule.hazard is not None and rule.hazard.layer == kind:
+            wanted.extend(rule.hazard.where)
+            if rule.test.attribute_distance is not None:
+                wanted.append(rule.test.attribute_distance.attribute)
+    return tuple(n for n in dict.fromkeys(wanted) if n in names)
+
+
 def layer_rules(rules: Iterable[Rule]) -> dict[str, list[Rule]]:
     """Distance rules grouped by the hazard layer they measure from."""
     out: dict[str, list[Rule]] = {}

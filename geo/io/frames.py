@@ -19,7 +19,9 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
+from geopandas.array import from_shapely
 
 from geo.entities import STORAGE_CRS, Column, Entity
 
@@ -56,6 +58,39 @@ def normalise_column(series: pd.Series, column: Column) -> pd.Series:
     return pd.Series(values, index=series.index, dtype=object)
 
 
+def _typed(values: Sequence[Any], column: Column) -> Any:
+    """Driver values of one declared type (None for missing) -> the canonical array."""
+    if column.type == "int":
+        return pd.array(values, dtype="Int64")
+    if column.type == "float":
+        return np.array([np.nan if v is None else v for v in values], dtype="float64")
+    if column.type == "bool":
+        return pd.array(values, dtype="boolean")
+    if column.type == "date":
+        return pd.Series([_to_date_text(v) for v in values], dtype=object)
+    return pd.Series(values, dtype=object)  # not pandas' inferred string dtype
+
+
+def typed_frame(entity: Entity, data: Mapping[str, Sequence[Any]], geometry: np.ndarray, *,
+                extra: Sequence[str] = (), columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    """A frame as :func:`normalise_frame` gives, built straight from a database driver's
+    typed column values (ints, floats, bools, dates, str or None) — no per-value checks."""
+    out: dict[str, Any] = {c.name: _typed(data[c.name], c) for c in select_columns(entity, columns)}
+    for name in extra:
+        out[name] = np.array([np.nan if v is None else v for v in data[name]], dtype="float64")
+    return geo_frame(out, geometry)
+
+
+_STORAGE_CRS = pyproj.CRS.from_user_input(STORAGE_CRS)
+
+
+def geo_frame(columns: Mapping[str, Any], geometry: Any) -> gpd.GeoDataFrame:
+    """A WGS-84 GeoDataFrame of ``columns`` and ``geometry`` (shapely array), built the
+    cheap way (a CRS parsed once; 1 ms rather than 3 for small frames)."""
+    return gpd.GeoDataFrame({**columns, "geometry": from_shapely(np.asarray(geometry), crs=_STORAGE_CRS)},
+                            geometry="geometry")
+
+
 def select_columns(entity: Entity, columns: Sequence[str] | None) -> tuple[Column, ...]:
     """The entity's columns to return: all, or ``key`` plus ``columns`` (validated), in canonical order."""
     if columns is None:
@@ -77,9 +112,7 @@ def normalise_frame(entity: Entity, frame: pd.DataFrame, *, extra: Sequence[str]
     for name in extra:  # extras are computed measures (e.g. distance_m): always float64
         data[name] = pd.to_numeric(frame[name]).astype("float64")
     geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame["geometry"]
-    out = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(np.asarray(geometry), index=frame.index),
-                           crs=STORAGE_CRS)
-    return out.reset_index(drop=True)
+    return geo_frame({k: v.reset_index(drop=True) for k, v in data.items()}, geometry)
 
 
 def prepare_rows(entity: Entity, features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -331,7 +331,8 @@ class GeoPackageStore:
                 radius *= 4
 
     def within_distance(
-        self, kind: str, geometry: BaseGeometry, distance_m: float, *, where: Where = None
+        self, kind: str, geometry: BaseGeometry, distance_m: float, *, where: Where = None,
+        columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
         if distance_m < 0:
             raise ValueError(f"distance must be >= 0 m, got {distance_m}")
@@ -341,7 +342,10 @@ class GeoPackageStore:
         box = (min(lo[0], hi[0]), min(lo[1], hi[1]), max(lo[2], hi[2]), max(lo[3], hi[3]))
         snap, idx = self._candidates(kind, where, box)
         hits = self._with_distance(snap, idx, geometry)
-        return hits[hits["distance_m"] <= distance_m].reset_index(drop=True)
+        hits = hits[hits["distance_m"] <= distance_m].reset_index(drop=True)
+        if columns is None:
+            return hits
+        return hits[[*(c.name for c in select_columns(get_entity(kind), columns)), "distance_m", "geometry"]]
 
     @staticmethod
     def _with_distance(snap: _Snapshot, idx: np.ndarray, query: BaseGeometry) -> gpd.GeoDataFrame:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from alembic import command
@@ -57,11 +58,11 @@ from geo.distance import SEGMENT_DEGREES
 from geo.entities import STORAGE_SRID, Entity, get_entity
 from geo.io.frames import (
     check_where,
-    normalise_frame,
     order_counts,
     prepare_rows,
     records,
     select_columns,
+    typed_frame,
 )
 from geo.io.schema import TABLES, cluster_cells, cluster_specs, layer_versions, load_batches
 from geo.io.store import (
@@ -259,13 +260,8 @@ class PostGISStore:
         # Column-wise from the row tuples: much faster than DataFrame(list of Row objects).
         values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
         data: dict[str, Any] = dict(zip(names, values, strict=True))
-        wkb = data.pop("geom_wkb")
-        data["geometry"] = shapely.from_wkb([bytes(b) for b in wkb]) if rows else []
-        for col in entity.all_columns:
-            if col.type == "date" and col.name in data:
-                data[col.name] = [None if v is None else v.isoformat() for v in data[col.name]]
-        frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in data.items()})
-        return normalise_frame(entity, frame, extra=extra, columns=columns)
+        geometry = shapely.from_wkb([bytes(b) for b in data.pop("geom_wkb")]) if rows else np.array([], dtype=object)
+        return typed_frame(entity, data, geometry, extra=extra, columns=columns)
 
     @staticmethod
     def _columns(entity: Entity, table: Table, columns: Sequence[str] | None = None) -> list[ColumnElement[Any]]:
@@ -369,7 +365,8 @@ class PostGISStore:
         return out
 
     def within_distance(
-        self, kind: str, geometry: BaseGeometry, distance_m: float, *, where: Where = None
+        self, kind: str, geometry: BaseGeometry, distance_m: float, *, where: Where = None,
+        columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
         if distance_m < 0:
             raise ValueError(f"distance must be >= 0 m, got {distance_m}")
@@ -378,7 +375,7 @@ class PostGISStore:
         margin = distance_m * 1.02 + 1.0  # the spherical filter is within 0.6 % of ellipsoidal
         dist = self._distance(entity, table, geometry, "q")
         inner = (
-            select(*self._columns(entity, table), dist.label("distance_m"))
+            select(*self._columns(entity, table, columns), dist.label("distance_m"))
             .where(
                 *self._filters(entity, table, where),
                 func.ST_DWithin(geog, cast(_wkb_param("w", geometry), Geography), margin, False),
@@ -390,7 +387,7 @@ class PostGISStore:
             .where(inner.c.distance_m <= distance_m)
             .order_by(func.round(cast(inner.c.distance_m, Numeric()), 3), inner.c.key)
         )
-        return self._frame(entity, stmt, extra=["distance_m"])
+        return self._frame(entity, stmt, extra=["distance_m"], columns=columns)
 
     def count_per_polygon(
         self,

@@ -179,9 +179,11 @@ class Store(Protocol):
         nearest-resources answer)."""
 
     def within_distance(
-        self, kind: str, geometry: BaseGeometry, distance_m: float, *, where: Where = None
+        self, kind: str, geometry: BaseGeometry, distance_m: float, *, where: Where = None,
+        columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
-        """Rows within ``distance_m`` metres of ``geometry``, with ``distance_m``, nearest first."""
+        """Rows within ``distance_m`` metres of ``geometry``, with ``distance_m``, nearest
+        first; all columns, or ``key`` + ``columns`` as :meth:`read`."""
 
     def count_per_polygon(
         self,

@@ -55,6 +55,7 @@ from geo.veto import (
     evaluate_candidates,
     evaluate_many,
     existing_target_use,
+    hazard_columns,
     layer_rules,
     merged_where,
     parse_rule_set,
@@ -183,7 +184,8 @@ def evaluate_one(
     if covered:
         for kind, group in groups.items():
             where = merged_where([r.hazard.where for r in group if r.hazard is not None])
-            candidates[kind] = store.within_distance(kind, site, search[kind], where=where or None)
+            candidates[kind] = store.within_distance(kind, site, search[kind], where=where or None,
+                                                     columns=hazard_columns(kind, group))
     unloaded = [kind for kind in groups if versions[kind] == 0]
     verdict = evaluate_candidates(rule_set, site, use, candidates=candidates, areas=areas, search_m=search,
                                   unloaded=unloaded, name=name)
@@ -247,7 +249,8 @@ def evaluate_sites(
     if len(sites):
         for kind, group in groups.items():
             where = merged_where([r.hazard.where for r in group if r.hazard is not None])
-            hazards[kind] = store.read(kind, bbox=_box_around(sites, search[kind]), where=where or None)
+            hazards[kind] = store.read(kind, bbox=_box_around(sites, search[kind]), where=where or None,
+                                       columns=hazard_columns(kind, group))
     unloaded = [kind for kind in groups if versions[kind] == 0]
     verdicts = evaluate_many(rule_set, sites, land_uses, hazards=hazards, areas=areas, unloaded=unloaded,
                              names=names)
