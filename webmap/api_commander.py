@@ -72,7 +72,7 @@ def search() -> ResponseReturnValue:
 def district_stats() -> ResponseReturnValue:
     store = context.store()
     kinds = ("risk_sources", "hidden_hazards", "resources", "areas")
-    version = tuple(store.data_version(k) for k in kinds)
+    version = tuple(store.data_versions(kinds).values())
     return jsonify(cached("district_stats", version, lambda: district_statistics(store)))
 
 

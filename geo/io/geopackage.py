@@ -154,13 +154,19 @@ class GeoPackageStore:
         )
 
     def data_version(self, kind: str) -> int:
-        get_entity(kind)
+        return self.data_versions([kind])[kind]
+
+    def data_versions(self, kinds: Sequence[str]) -> dict[str, int]:
+        for kind in kinds:
+            get_entity(kind)
         con = self._connect()
         try:
-            row = con.execute("SELECT version FROM riskmap_layer_version WHERE kind = ?", (kind,)).fetchone()
+            rows = con.execute("SELECT kind, version FROM riskmap_layer_version WHERE kind IN "
+                               f"({', '.join('?' * len(kinds))})", list(kinds)).fetchall()
         finally:
             con.close()
-        return int(row[0]) if row else 0
+        found = {k: int(v) for k, v in rows}
+        return {k: found.get(k, 0) for k in kinds}
 
     def close(self) -> None:
         self._snapshots.clear()

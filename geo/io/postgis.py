@@ -154,20 +154,28 @@ class PostGISStore:
         return StoreInfo(self.kind, self._safe_url(), schema, {k: str(v) for k, v in versions.items()})
 
     def data_version(self, kind: str) -> int:
-        """The layer's version; remembered for VERSION_TTL_S seconds (a load by another
-        process shows within that time; this store's own upserts show at once)."""
-        get_entity(kind)
+        return self.data_versions([kind])[kind]
+
+    def data_versions(self, kinds: Sequence[str]) -> dict[str, int]:
+        """The layers' versions; each remembered for VERSION_TTL_S seconds (a load by
+        another process shows within that time; this store's own upserts show at once)."""
+        for kind in kinds:
+            get_entity(kind)
         now = time.monotonic()
-        remembered = self._versions.get(kind)
-        if remembered is not None and now - remembered[0] < VERSION_TTL_S:
-            return remembered[1]
-        with self.engine.connect() as conn:
-            value = conn.execute(
-                select(layer_versions.c.version).where(layer_versions.c.kind == kind)
-            ).scalar_one_or_none()
-        version = int(value or 0)
-        self._versions[kind] = (now, version)
-        return version
+        out: dict[str, int] = {}
+        for kind in kinds:
+            remembered = self._versions.get(kind)
+            if remembered is not None and now - remembered[0] < VERSION_TTL_S:
+                out[kind] = remembered[1]
+        missing = [k for k in kinds if k not in out]
+        if missing:
+            with self.engine.connect() as conn:
+                found = dict(conn.execute(select(layer_versions.c.kind, layer_versions.c.version)
+                                          .where(layer_versions.c.kind.in_(missing))).all())
+            for kind in missing:
+                out[kind] = int(found.get(kind) or 0)
+                self._versions[kind] = (now, out[kind])
+        return out
 
     def close(self) -> None:
         self.engine.dispose()

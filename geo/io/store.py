@@ -135,6 +135,9 @@ class Store(Protocol):
     def data_version(self, kind: str) -> int:
         """A number that changes whenever ``kind``'s rows change (for caches and ETags)."""
 
+    def data_versions(self, kinds: Sequence[str]) -> dict[str, int]:
+        """:meth:`data_version` of each of ``kinds``, in one round trip."""
+
     def upsert(self, kind: str, features: gpd.GeoDataFrame, *, batch: LoadBatch) -> UpsertResult:
         """Insert or update rows by natural ``key`` in one transaction.
 

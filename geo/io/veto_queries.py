@@ -174,7 +174,7 @@ def evaluate_one(
     use = resolve_land_use(rule_set, land_use)
     rules = rule_set.rules_for(use)
     groups = layer_rules(rules)
-    versions = {kind: store.data_version(kind) for kind in ["areas", *groups]}
+    versions = store.data_versions(["areas", *groups])
     stamp = DataStamp(versions)
     areas = context_areas(store, rule_set, version=versions["areas"])
     search = search_distances(rules, _attribute_maxima(store, rules, versions))
@@ -242,7 +242,7 @@ def evaluate_sites(
     widened by the largest search distance), then measured in-process."""
     rules = [r for use in {u.code: u for u in land_uses}.values() for r in rule_set.rules_for(use)]
     groups = layer_rules({r.id: r for r in rules}.values())
-    versions = {kind: store.data_version(kind) for kind in ["areas", *groups]}
+    versions = store.data_versions(["areas", *groups])
     areas = context_areas(store, rule_set, version=versions["areas"])
     search = search_distances(rules, _attribute_maxima(store, rules, versions))
     hazards: dict[str, gpd.GeoDataFrame] = {}

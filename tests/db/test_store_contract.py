@@ -377,3 +377,9 @@ def test_kept_cluster_cells_follow_every_load(both: tuple[Store, Store]) -> None
 def test_cluster_tiles_exist_only_up_to_the_base_zoom(loaded: Store) -> None:
     with pytest.raises(ValueError, match="base zoom"):
         loaded.tile("risk_sources", 13, 6744, 3104, cluster=CLUSTER)
+
+
+def test_data_versions_in_one_call_match_each_layers_version(loaded: Store) -> None:
+    kinds = ["risk_sources", "areas", "units"]
+    assert loaded.data_versions(kinds) == {k: loaded.data_version(k) for k in kinds}
+    assert loaded.data_versions(kinds)["units"] == 0 < loaded.data_versions(kinds)["risk_sources"]
