@@ -6,11 +6,14 @@ region (113.5–119.9 °E):
 
 * **Lengths** are geodesic (``pyproj.Geod``), vertex to vertex.
 * **Distances to a line** (a border, a pipeline): the line is cut into pieces of at
-  most a few kilometres; each piece and the points near it are projected into an
-  azimuthal-equidistant projection centred on the piece (:func:`geo.distance.to_aeqd`)
-  and measured there.  Within 50 km of a piece's centre the AEQD distorts by less than
-  1e-5, so a point's distance to the line is right to well under a metre at 50 km and
-  to centimetres at 10 km — unlike one projection for the whole 800 km border.
+  most a few kilometres; each piece (densified to ~110 m, so that it runs straight in
+  lon/lat as drawn on a map, as :func:`geo.distance.to_aeqd` does) and the points near
+  it are projected into an ellipsoidal transverse Mercator centred on the piece, and
+  the planar distance is divided by the mean scale factor along the way
+  (1 + x²/2R², x the distance from the central meridian).  Within 30 km of a piece's
+  centre this is the geodesic distance to better than a millimetre — unlike one
+  projection for the whole 800 km border — and the projection is 5–10× cheaper than
+  an azimuthal-equidistant one.
 
 Sides are jurisdictions: a feature's side is its ``province_code`` (computed by the
 loader from the reference polygons, :mod:`geo.jurisdiction`).
@@ -18,6 +21,7 @@ loader from the reference polygons, :mod:`geo.jurisdiction`).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,10 +31,10 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from pyproj import Transformer
-from shapely.geometry import LineString, MultiLineString, Point
+from shapely.geometry import LineString, MultiLineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from geo.distance import SEGMENT_DEGREES, WGS84_GEOD, degree_box, to_aeqd
+from geo.distance import MIN_METRES_PER_DEGREE, SEGMENT_DEGREES, WGS84_GEOD, degree_box, to_aeqd
 from geo.entities import LEVEL_CODES
 
 #: Default weight of one risk source per level (as ``data/config/area_risk.yaml`` level_weights).
@@ -205,54 +209,112 @@ class PiecePairs:
 
 
 @lru_cache(maxsize=4096)
-def _aeqd_transformer(lon: float, lat: float) -> Transformer:
-    """WGS-84 degrees → AEQD metres centred on (lon, lat) (the projection of :func:`geo.distance.aeqd_proj`)."""
+def _tm_transformer(lon: float, lat: float) -> Transformer:
+    """WGS-84 degrees → ellipsoidal transverse Mercator metres centred on (lon, lat), scale 1 on the meridian."""
     return Transformer.from_pipeline(
         "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
-        f"+step +proj=aeqd +lat_0={lat:.9f} +lon_0={lon:.9f} +x_0=0 +y_0=0 +ellps=WGS84"
+        f"+step +proj=tmerc +lat_0={lat:.9f} +lon_0={lon:.9f} +k_0=1 +x_0=0 +y_0=0 +ellps=WGS84"
     )
+
+
+def _gauss_radius_m(lat: float) -> float:
+    """Gaussian mean radius of curvature √(M·N) of the WGS-84 ellipsoid at ``lat`` (metres)."""
+    a, f = 6378137.0, 1 / 298.257223563
+    e2 = f * (2 - f)
+    w = 1 - e2 * np.sin(np.radians(lat)) ** 2
+    return float(a * np.sqrt(1 - e2) / w)
+
+
+def scaled_query_radius(max_m: float, lat_abs_max: float) -> tuple[float, float]:
+    """(k, r): points and lines scaled to ``(lon · k, lat)`` with ``k = cos(lat_abs_max)``
+    lie within ``r`` scaled degrees of each other whenever they are within ``max_m``
+    metres (true, on the WGS-84 ellipsoid) — for latitudes up to ``lat_abs_max``.
+
+    Why: a degree of latitude is at least 110 574 m and a degree of longitude at least
+    111 319 m · cos φ, so with ``k = cos φ_max`` every scaled degree is at least
+    110 574 m in any direction.  A filter with it keeps every true pair and only ~5 %
+    more (the scale varies by that much across 38.5–41.1 °N).
+    """
+    k = float(np.cos(np.radians(min(lat_abs_max, 89.0))))
+    return k, (max_m * (1.0 + 1e-5) + 0.01) / MIN_METRES_PER_DEGREE + 1e-6
+
+
+#: Vertices of a projected piece closer than this (metres) to the line through their
+#: neighbours are dropped before measuring (Douglas–Peucker): distances change by less.
+_BEND_M = 0.0005
+
+
+def _polyline_distance(px: NDArray[np.float64], py: NDArray[np.float64], lx: NDArray[np.float64],
+                       ly: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Planar distance from each point (px, py) to the polyline through (lx, ly), and the
+    x of the nearest point on it; vectorised."""
+    if len(lx) == 1:
+        return np.hypot(px - lx[0], py - ly[0]), np.full(len(px), lx[0])
+    ax, ay = lx[:-1], ly[:-1]
+    dx, dy = lx[1:] - ax, ly[1:] - ay
+    seg2 = dx * dx + dy * dy
+    inv = np.divide(1.0, seg2, out=np.zeros_like(seg2), where=seg2 > 0)
+    dist, qx = np.empty(len(px)), np.empty(len(px))
+    step = max(1, 1_000_000 // len(ax))  # bound the n × m work arrays
+    for i in range(0, len(px), step):
+        x, y = px[i:i + step, None] - ax, py[i:i + step, None] - ay
+        t = np.clip((x * dx + y * dy) * inv, 0.0, 1.0)
+        d2 = (x - t * dx) ** 2 + (y - t * dy) ** 2
+        best = np.argmin(d2, axis=1)
+        rows = np.arange(len(best))
+        dist[i:i + step] = np.sqrt(d2[rows, best])
+        qx[i:i + step] = ax[best] + t[rows, best] * dx[best]
+    return dist, qx
 
 
 def point_piece_distances(lon: NDArray[np.float64], lat: NDArray[np.float64], pieces: Sequence[BaseGeometry],
                           max_m: float) -> PiecePairs:
     """All (point, piece) pairs with the point within ``max_m`` metres of the piece.
 
-    ``lon``/``lat`` WGS-84 degrees; ``pieces`` WGS-84 lines each at most a few tens of
-    km long (see :func:`cut_line`); distances measured in an AEQD centred on each piece
-    (the piece densified to ~110 m first, as :func:`geo.distance.to_aeqd` does).
+    ``lon``/``lat`` WGS-84 degrees; ``pieces`` WGS-84 LineStrings each at most a few tens
+    of km long (see :func:`cut_line`), taken as straight in lon/lat between vertices.
+    Candidates are the points in each piece's box (in the scaled plane of
+    :func:`scaled_query_radius`); each piece and its candidates are projected into a
+    transverse Mercator centred on the piece, and the planar distance divided by the mean
+    scale factor along the way, which gives the geodesic distance to better than a
+    millimetre within 30 km of the piece.
     """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     empty = PiecePairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, float))
     if len(lon) == 0 or len(pieces) == 0:
         return empty
-    tree = shapely.STRtree(shapely.points(lon, lat))
-    boxes = []
-    for piece in pieces:
-        x0, y0, x1, y1 = piece.bounds
-        lat_ref = y0 if abs(y0) > abs(y1) else y1  # the widest degree box: nearest the pole
-        bx0, by0, _, _ = degree_box(x0, lat_ref, max_m)
-        dlon, dlat = x0 - bx0, lat_ref - by0
-        boxes.append(shapely.box(x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat))
-    which_piece, which_point = tree.query(np.asarray(boxes, dtype=object))
-    order = np.argsort(which_piece, kind="stable")
+    lines = np.asarray(pieces, dtype=object)
+    bounds = shapely.bounds(lines)
+    reach = (max_m * 1.01 + 1.0) / MIN_METRES_PER_DEGREE
+    k, radius = scaled_query_radius(max_m, float(np.nanmax(np.abs(bounds[:, [1, 3]]))) + reach)
+    tree = shapely.STRtree(shapely.points(lon * k, lat))
+    boxes = shapely.box(bounds[:, 0] * k - radius, bounds[:, 1] - radius, bounds[:, 2] * k + radius,
+                        bounds[:, 3] + radius)
+    which_piece, which_point = tree.query(boxes)
+    order = np.lexsort((which_point, which_piece))
     which_piece, which_point = which_piece[order], which_point[order]
-    bounds = np.searchsorted(which_piece, np.arange(len(pieces) + 1))
+    starts = np.searchsorted(which_piece, np.arange(len(lines) + 1))
     out_p, out_s, out_d = [], [], []
-    for j, piece in enumerate(pieces):
-        idx = which_point[bounds[j]:bounds[j + 1]]
-        if len(idx) == 0:
-            continue
+    for j in np.flatnonzero(np.diff(starts)):
+        idx = which_point[starts[j]:starts[j + 1]]
+        piece = lines[j]
         centre = piece.centroid
-        tr = _aeqd_transformer(round(centre.x, 9), round(centre.y, 9))
+        tr = _tm_transformer(round(centre.x, 9), round(centre.y, 9))
         line_xy = shapely.get_coordinates(shapely.segmentize(piece, SEGMENT_DEGREES))
         lx, ly = tr.transform(line_xy[:, 0], line_xy[:, 1])
+        # the densified line is straight to well under a millimetre over most of its length:
+        # drop the vertices that do not bend it by more than that (distances change < 1 mm)
+        bent = shapely.get_coordinates(shapely.simplify(LineString(np.column_stack([lx, ly])), _BEND_M))
         px, py = tr.transform(lon[idx], lat[idx])
-        d = shapely.distance(LineString(np.column_stack([lx, ly])), shapely.points(px, py))
+        px, py = np.asarray(px), np.asarray(py)
+        d, qx = _polyline_distance(px, py, bent[:, 0], bent[:, 1])
+        # scale factor 1 + x²/2R² on the way from P to its nearest point Q, averaged (x linear in between)
+        d = d * (1.0 - (px * px + px * qx + qx * qx) / (6.0 * _gauss_radius_m(centre.y) ** 2))
         keep = d <= max_m
         out_p.append(idx[keep])
         out_s.append(np.full(int(keep.sum()), j, dtype=np.int64))
-        out_d.append(np.asarray(d[keep], dtype=float))
+        out_d.append(d[keep])
     if not out_p:
         return empty
     return PiecePairs(np.concatenate(out_p).astype(np.int64), np.concatenate(out_s), np.concatenate(out_d))
@@ -263,6 +325,72 @@ def distance_to_line_m(lon: NDArray[np.float64], lat: NDArray[np.float64], line:
     """Distance in metres from each point to ``line`` (``inf`` beyond ``max_m``)."""
     pieces = [p.geometry for p in cut_line(line, DISTANCE_PIECE_M)]
     return point_piece_distances(lon, lat, pieces, max_m).nearest(len(np.asarray(lon)))[0]
+
+
+# --------------------------------------------------------------------------------------
+# Regions to read: every point within a distance of some lines, as lon/lat boxes
+# --------------------------------------------------------------------------------------
+
+#: Segments per quarter circle of the reach polygon's round caps.
+_QUAD_SEGS = 4
+
+
+def reach_polygon(geometry: BaseGeometry, max_m: float) -> BaseGeometry:
+    """A WGS-84 polygon containing every point within ``max_m`` metres of ``geometry``.
+
+    Conservative (a few per cent wider, never narrower): the buffer is taken in the
+    scaled plane of :func:`scaled_query_radius` and widened so that its chords stay
+    outside the true circle.  For choosing what to read; distances are measured exactly later.
+    """
+    if geometry is None or geometry.is_empty:
+        return Polygon()
+    _, y0, _, y1 = geometry.bounds
+    reach = (max_m * 1.01 + 1.0) / MIN_METRES_PER_DEGREE
+    k, radius = scaled_query_radius(max_m, max(abs(y0), abs(y1)) + reach)
+    scale = np.array([k, 1.0])
+    # simplified within `tolerance` first (a wiggly line's buffer is slow), so widened by it too
+    tolerance = radius / 4
+    scaled = shapely.simplify(shapely.transform(geometry, lambda xy: xy * scale), tolerance)
+    widened = (radius + tolerance) / np.cos(np.pi / (4 * _QUAD_SEGS)) * 1.001
+    buffered = shapely.buffer(scaled, widened, quad_segs=_QUAD_SEGS)
+    return shapely.transform(buffered, lambda xy: xy / scale)
+
+
+def cover_boxes(region: BaseGeometry, *, max_boxes: int,
+                min_waste: float = 0.0) -> list[tuple[float, float, float, float]]:
+    """Disjoint lon/lat boxes that together cover ``region`` (a polygon), at most ``max_boxes``.
+
+    Starting from the region's bounding box, the box wasting the most area (box area
+    minus region area inside it) is halved across its longer side and each half shrunk
+    to the region inside it, until ``max_boxes`` is reached or no box wastes more than
+    ``min_waste`` square degrees.  Boxes sharing an edge may both hold a point on it.
+    """
+    if region is None or region.is_empty:
+        return []
+    heap: list[tuple[float, int, tuple[float, float, float, float], BaseGeometry]] = []
+    serial = 0
+
+    def push(geom: BaseGeometry) -> None:
+        nonlocal serial
+        x0, y0, x1, y1 = geom.bounds
+        heapq.heappush(heap, (-((x1 - x0) * (y1 - y0) - geom.area), serial, (x0, y0, x1, y1), geom))
+        serial += 1
+
+    push(region)
+    while len(heap) < max_boxes and -heap[0][0] > min_waste:
+        _, _, (x0, y0, x1, y1), geom = heapq.heappop(heap)
+        mid_lat = np.cos(np.radians((y0 + y1) / 2))
+        if (x1 - x0) * mid_lat >= (y1 - y0):
+            m = (x0 + x1) / 2
+            halves = (shapely.box(x0, y0, m, y1), shapely.box(m, y0, x1, y1))
+        else:
+            m = (y0 + y1) / 2
+            halves = (shapely.box(x0, y0, x1, m), shapely.box(x0, m, x1, y1))
+        for half in halves:
+            part = shapely.intersection(geom, half)
+            if not part.is_empty and part.area > 0:
+                push(part)
+    return sorted(entry[2] for entry in heap)
 
 
 # --------------------------------------------------------------------------------------
@@ -359,6 +487,80 @@ def county_pairs_of_pieces(pieces: Sequence[BaseGeometry], pair: BorderPair, dis
     return out
 
 
+@dataclass(frozen=True)
+class BorderPieces:
+    """A pair's border cut into :data:`DISTANCE_PIECE_M` pieces, with the counties facing
+    each other on each piece (``(None, None)`` when no districts were given)."""
+
+    pair: BorderPair
+    border: BaseGeometry  # the whole line, WGS-84
+    pieces: list[LinePiece]
+    county: list[tuple[str | None, str | None]]
+
+    @property
+    def geometries(self) -> list[LineString]:
+        return [p.geometry for p in self.pieces]
+
+    @property
+    def length_m(self) -> float:
+        """Geodesic length of the border in metres."""
+        return float(sum(p.length_m for p in self.pieces))
+
+
+def border_pieces(border: BaseGeometry, pair: BorderPair, districts: pd.DataFrame | None = None) -> BorderPieces:
+    """``border`` (WGS-84) cut into 5 km pieces with their county pairs (see :func:`county_pairs_of_pieces`)."""
+    cut = cut_line(border, DISTANCE_PIECE_M)
+    geoms = [p.geometry for p in cut]
+    county: list[tuple[str | None, str | None]] = (
+        county_pairs_of_pieces(geoms, pair, districts) if districts is not None else [(None, None)] * len(cut))
+    return BorderPieces(pair, border, cut, county)
+
+
+@dataclass(frozen=True)
+class BorderBand:
+    """The features within ``km`` of a border and every (point, piece) pair within ``km``.
+
+    Point indices run over the features' frames concatenated in :meth:`Features.frames`
+    order (risk sources first); pieces are ``pieces.pieces``.  A zone (nearest piece per
+    point) and a 5 km profile (every piece near a point) are both read off these pairs.
+    """
+
+    pieces: BorderPieces
+    km: float
+    features: Features
+    pairs: PiecePairs
+
+    @property
+    def sizes(self) -> list[int]:
+        return [len(f) for f in self.features.frames().values()]
+
+
+def _check_km(km: float) -> None:
+    if not 0 < km <= MAX_ZONE_KM:
+        raise ValueError(f"km must be in (0, {MAX_ZONE_KM:g}], got {km}")
+
+
+def _concat_lonlat(frames: Sequence[pd.DataFrame]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    coords = [_lonlat(f) for f in frames]
+    if not coords:
+        return np.zeros(0), np.zeros(0)
+    return np.concatenate([c[0] for c in coords]), np.concatenate([c[1] for c in coords])
+
+
+def border_band(features: Features, pieces: BorderPieces, *, km: float) -> BorderBand:
+    """Measure every feature against ``pieces`` once (distances in metres, AEQD per piece)."""
+    _check_km(km)
+    lon, lat = _concat_lonlat(list(features.frames().values()))
+    pairs = point_piece_distances(lon, lat, pieces.geometries, km * 1000.0)
+    return BorderBand(pieces, km, features, pairs)
+
+
+def _level_array(frame: pd.DataFrame) -> NDArray[np.object_]:
+    if not len(frame) or "level" not in frame:
+        return np.full(len(frame), None, dtype=object)
+    return np.asarray(frame["level"].astype(object).to_numpy(), dtype=object)
+
+
 @dataclass
 class ZoneResult:
     """Features within ``km`` of a pair's border: per feature the side, distance and county pair."""
@@ -371,24 +573,62 @@ class ZoneResult:
 
     def by_side(self) -> dict[str, dict[str, int]]:
         """Tallies for side ``a``, side ``b`` and :data:`OTHER_SIDE` (a third province near a tri-point)."""
-        return {side: tally({k: f[f["side"] == side] for k, f in self.features.items()})
+        return {side: tally({k: f[f["side"].to_numpy() == side] for k, f in self.features.items()})
                 for side in (self.pair.a, self.pair.b, OTHER_SIDE)}
 
     def by_county_pair(self) -> list[dict[str, object]]:
         """Tallies per (county on a, county on b) and side, ordered by county pair."""
-        keys: set[tuple[str, str]] = set()
-        for f in self.features.values():
-            keys.update(zip(f["county_a"].fillna("").astype(str), f["county_b"].fillna("").astype(str),
-                            strict=True))
+        parts = []
+        for kind, f in self.features.items():
+            parts.append(pd.DataFrame({
+                "ca": f["county_a"].astype(object).fillna("").astype(str).to_numpy(),
+                "cb": f["county_b"].astype(object).fillna("").astype(str).to_numpy(),
+                "side": f["side"].to_numpy(dtype=object), "kind": kind,
+                "level": _level_array(f) if kind == "risk_sources" else np.full(len(f), None, dtype=object)}))
+        rows_all = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+            columns=["ca", "cb", "side", "kind", "level"])
+        keys = sorted(set(zip(rows_all["ca"], rows_all["cb"], strict=True)))
+        counted = rows_all[rows_all["side"].isin([self.pair.a, self.pair.b])]
+        by_kind = counted.groupby(["ca", "cb", "side", "kind"]).size().to_dict()
+        risk = counted[counted["kind"] == "risk_sources"]
+        by_level = risk.groupby(["ca", "cb", "side", "level"]).size().to_dict()
         rows: list[dict[str, object]] = []
-        for ca, cb in sorted(keys):
+        for ca, cb in keys:
             for side in (self.pair.a, self.pair.b):
-                sub = {k: f[(f["county_a"].fillna("") == ca) & (f["county_b"].fillna("") == cb)
-                            & (f["side"] == side)] for k, f in self.features.items()}
-                counts = tally(sub)
+                counts = dict.fromkeys(TALLY_KEYS, 0)
+                for kind in self.features:
+                    counts[kind] = int(by_kind.get((ca, cb, side, kind), 0))
+                for lv in LEVEL_CODES:
+                    counts[f"risk_{lv}"] = int(by_level.get((ca, cb, side, lv), 0))
                 if any(counts.values()):
                     rows.append({"county_a": ca or None, "county_b": cb or None, "side": side, **counts})
         return rows
+
+
+def zone_of_band(band: BorderBand) -> ZoneResult:
+    """The border zone read off a :class:`BorderBand`: each feature's nearest piece and distance."""
+    pair = band.pieces.pair
+    sizes = band.sizes
+    all_dist, all_piece = band.pairs.nearest(sum(sizes))
+    county_a = np.array([c[0] for c in band.pieces.county] + [None], dtype=object)
+    county_b = np.array([c[1] for c in band.pieces.county] + [None], dtype=object)
+    out: dict[str, pd.DataFrame] = {}
+    start = 0
+    for (name, frame), n in zip(band.features.frames().items(), sizes, strict=True):
+        dist, piece = all_dist[start:start + n], all_piece[start:start + n]
+        start += n
+        inside = np.flatnonzero(np.isfinite(dist))
+        keys = frame["key"].to_numpy(dtype=object)[inside] if "key" in frame else np.zeros(len(inside))
+        inside = inside[np.lexsort((keys, dist[inside]))]  # nearest first, then by key
+        sub = frame.iloc[inside]
+        province = sub["province_code"] if "province_code" in sub else pd.Series([None] * len(sub), dtype=object)
+        sub = sub.assign(
+            distance_m=dist[inside],
+            side=np.where(province.isin([pair.a]).to_numpy(), pair.a,
+                          np.where(province.isin([pair.b]).to_numpy(), pair.b, OTHER_SIDE)).astype(object),
+            county_a=county_a[piece[inside]], county_b=county_b[piece[inside]])
+        out[name] = sub
+    return ZoneResult(pair, band.km, band.pieces.length_m, out)
 
 
 def border_zone(features: Features, border: BaseGeometry, pair: BorderPair, *, km: float,
@@ -399,32 +639,8 @@ def border_zone(features: Features, border: BaseGeometry, pair: BorderPair, *, k
     ``distance_m`` the metres to the border; ``county_a``/``county_b`` the counties
     facing each other on the border piece (5 km) nearest the feature (needs ``districts``).
     """
-    if not 0 < km <= MAX_ZONE_KM:
-        raise ValueError(f"km must be in (0, {MAX_ZONE_KM:g}], got {km}")
-    max_m = km * 1000.0
-    cut = cut_line(border, DISTANCE_PIECE_M)
-    pieces = [p.geometry for p in cut]
-    county = (county_pairs_of_pieces(pieces, pair, districts) if districts is not None
-              else [(None, None)] * len(pieces))
-    frames = features.frames()
-    coords = [_lonlat(f) for f in frames.values()]
-    lon = np.concatenate([c[0] for c in coords]) if coords else np.zeros(0)
-    lat = np.concatenate([c[1] for c in coords]) if coords else np.zeros(0)
-    # one pass over the pieces for every kind at once
-    all_dist, all_piece = point_piece_distances(lon, lat, pieces, max_m).nearest(len(lon))
-    out: dict[str, pd.DataFrame] = {}
-    start = 0
-    for name, frame in frames.items():
-        dist, piece = all_dist[start:start + len(frame)], all_piece[start:start + len(frame)]
-        start += len(frame)
-        inside = np.isfinite(dist)
-        sub = frame.iloc[np.flatnonzero(inside)].copy()
-        sub["distance_m"] = dist[inside]
-        sub["side"] = [pair.side_of(v) for v in sub["province_code"]] if len(sub) else []
-        sub["county_a"] = [county[i][0] for i in piece[inside]]
-        sub["county_b"] = [county[i][1] for i in piece[inside]]
-        out[name] = sub.sort_values(["distance_m", "key"] if "key" in sub else ["distance_m"], kind="stable")
-    return ZoneResult(pair, km, sum(p.length_m for p in cut), out)
+    _check_km(km)
+    return zone_of_band(border_band(features, border_pieces(border, pair, districts), km=km))
 
 
 # --------------------------------------------------------------------------------------
@@ -467,35 +683,55 @@ def crossing_lines(lines: pd.DataFrame, borders: Mapping[str, BaseGeometry],
 
     For each crossing line: the pairs crossed with their crossing points, the geodesic
     length in each province (``provinces``: code → polygon), and the features within
-    ``corridor_m`` metres of the line (tallies plus the keys, nearest first).
+    ``corridor_m`` metres of the line (tallies plus the frames, nearest first).  Every
+    crossing line is measured in one pass over all their 5 km pieces.
     """
     if not 0 < corridor_m <= MAX_CORRIDOR_M:
         raise ValueError(f"corridor_m must be in (0, {MAX_CORRIDOR_M:g}], got {corridor_m}")
-    frames = features.frames()
-    coords = {name: _lonlat(f) for name, f in frames.items()}
-    out: list[dict[str, object]] = []
+    crossing: list[tuple[int, BaseGeometry, dict[str, list[tuple[float, float]]]]] = []
     for i in range(len(lines)):
-        row = lines.iloc[i]
         geom = lines.geometry.iloc[i]
-        crossings = {name: pts for name, b in borders.items() if (pts := crossing_points(geom, b))}
-        if not crossings:
-            continue
-        pieces = [p.geometry for p in cut_line(geom, DISTANCE_PIECE_M)]
+        found = {name: pts for name, b in borders.items() if (pts := crossing_points(geom, b))}
+        if found:
+            crossing.append((i, geom, found))
+    if not crossing:
+        return []
+    piece_geoms: list[LineString] = []
+    piece_line: list[int] = []
+    for n, (_, geom, _found) in enumerate(crossing):
+        cut = [p.geometry for p in cut_line(geom, DISTANCE_PIECE_M)]
+        piece_geoms.extend(cut)
+        piece_line.extend([n] * len(cut))
+    frames = features.frames()
+    sizes = [len(f) for f in frames.values()]
+    lon, lat = _concat_lonlat(list(frames.values()))
+    pairs = point_piece_distances(lon, lat, piece_geoms, corridor_m)
+    # nearest piece of the same line per (line, point): sorted by line, point, distance
+    line_of = np.asarray(piece_line, dtype=np.int64)[pairs.piece]
+    order = np.lexsort((pairs.distance_m, pairs.point, line_of))
+    line_of, near_point, dist = line_of[order], pairs.point[order], pairs.distance_m[order]
+    first = np.ones(len(near_point), dtype=bool)
+    first[1:] = (line_of[1:] != line_of[:-1]) | (near_point[1:] != near_point[:-1])
+    line_of, near_point, dist = line_of[first], near_point[first], dist[first]
+    bounds = np.searchsorted(line_of, np.arange(len(crossing) + 1))
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    out: list[dict[str, object]] = []
+    for n, (i, geom, found) in enumerate(crossing):
+        row = lines.iloc[i]
+        hits, dst = near_point[bounds[n]:bounds[n + 1]], dist[bounds[n]:bounds[n + 1]]
         near: dict[str, pd.DataFrame] = {}
-        for name, frame in frames.items():
-            lon, lat = coords[name]
-            dist, _ = point_piece_distances(lon, lat, pieces, corridor_m).nearest(len(frame))
-            hit = np.flatnonzero(np.isfinite(dist))
-            sub = frame.iloc[hit].copy()
-            sub["distance_m"] = dist[hit]
-            near[name] = sub.sort_values("distance_m", kind="stable")
+        for k, (name, frame) in enumerate(frames.items()):
+            mine = (hits >= offsets[k]) & (hits < offsets[k + 1])
+            rows, d = hits[mine] - offsets[k], dst[mine]
+            order = np.lexsort((rows, d))  # nearest first, then in frame order
+            near[name] = frame.iloc[rows[order]].assign(distance_m=d[order])
         out.append({
             "key": row.get("key"), "line_code": row.get("line_code"), "name": row.get("name"),
             "line_type": row.get("line_type"), "operator": row.get("operator"),
             "synthetic": bool(row.get("synthetic")) if row.get("synthetic") is not None else None,
             "length_m": geodesic_length_m(geom),
             "length_by_province_m": length_by_polygon_m(geom, provinces),
-            "crossings": crossings, "corridor_m": corridor_m,
+            "crossings": found, "corridor_m": corridor_m,
             "corridor": tally(near), "corridor_features": near, "geometry": geom,
         })
     return out
@@ -518,6 +754,21 @@ class ProfileSegment:
     counts: dict[str, int]
 
 
+def _profile(segments: Sequence[LinePiece], levels: NDArray[np.object_], pairs: PiecePairs,
+             weights: Mapping[str, float]) -> list[ProfileSegment]:
+    w = level_weights_of(levels, weights)
+    score = np.bincount(pairs.piece, weights=w[pairs.point], minlength=len(segments))
+    counts = {lv: np.bincount(pairs.piece, weights=(levels[pairs.point] == lv).astype(float),
+                              minlength=len(segments)) for lv in LEVEL_CODES}
+    return [ProfileSegment(i, s.geometry, s.start_m, s.end_m, float(score[i]),
+                           {lv: int(counts[lv][i]) for lv in LEVEL_CODES}) for i, s in enumerate(segments)]
+
+
+def _check_segment_km(segment_km: float) -> None:
+    if not 0 < segment_km <= 100:
+        raise ValueError(f"segment_km must be in (0, 100], got {segment_km}")
+
+
 def border_profile(risk_sources: pd.DataFrame, border: BaseGeometry, *, segment_km: float, km: float,
                    weights: Mapping[str, float] = DEFAULT_LEVEL_WEIGHTS) -> list[ProfileSegment]:
     """The border cut into ``segment_km`` segments (geodesic), each scored by the risk near it.
@@ -526,20 +777,25 @@ def border_profile(risk_sources: pd.DataFrame, border: BaseGeometry, *, segment_
     of the segment, on either side (a source near two segments counts in both);
     ``counts`` the number of sources per level.
     """
-    if not 0 < segment_km <= 100:
-        raise ValueError(f"segment_km must be in (0, 100], got {segment_km}")
-    if not 0 < km <= MAX_ZONE_KM:
-        raise ValueError(f"km must be in (0, {MAX_ZONE_KM:g}], got {km}")
+    _check_segment_km(segment_km)
+    _check_km(km)
     segments = cut_line(border, segment_km * 1000.0)
     lon, lat = _lonlat(risk_sources)
-    levels = risk_sources["level"].astype(object).to_numpy() if len(risk_sources) else np.zeros(0, object)
-    w = level_weights_of(levels, weights)
     pairs = point_piece_distances(lon, lat, [s.geometry for s in segments], km * 1000.0)
-    score = np.bincount(pairs.piece, weights=w[pairs.point], minlength=len(segments))
-    counts = {lv: np.bincount(pairs.piece, weights=(levels[pairs.point] == lv).astype(float),
-                              minlength=len(segments)) for lv in LEVEL_CODES}
-    return [ProfileSegment(i, s.geometry, s.start_m, s.end_m, float(score[i]),
-                           {lv: int(counts[lv][i]) for lv in LEVEL_CODES}) for i, s in enumerate(segments)]
+    return _profile(segments, _level_array(risk_sources), pairs, weights)
+
+
+def profile_of_band(band: BorderBand, *, segment_km: float,
+                    weights: Mapping[str, float] = DEFAULT_LEVEL_WEIGHTS) -> list[ProfileSegment]:
+    """:func:`border_profile` for a band's border and risk sources, reusing the band's
+    pairs when the segments are the band's 5 km pieces (the default)."""
+    _check_segment_km(segment_km)
+    sources = band.features.risk_sources
+    if segment_km * 1000.0 != DISTANCE_PIECE_M:
+        return border_profile(sources, band.pieces.border, segment_km=segment_km, km=band.km, weights=weights)
+    mine = band.pairs.point < len(sources)
+    pairs = PiecePairs(band.pairs.point[mine], band.pairs.piece[mine], band.pairs.distance_m[mine])
+    return _profile(band.pieces.pieces, _level_array(sources), pairs, weights)
 
 
 def hottest(segments: Sequence[ProfileSegment], n: int = 5) -> list[ProfileSegment]:

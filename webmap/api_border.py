@@ -3,6 +3,8 @@
 ``GET /border?pair=beijing-hebei&km=10``               counts by side and county pair
 ``GET /border/crossings?corridor_m=500[&pair=]``        pipelines / hazmat routes crossing a border
 ``GET /border/profile?pair=&segment_km=5&km=10&top=5``  border segments scored by nearby risk
+``GET /border/all?km=10&segment_km=5&corridor_m=500``  every pair at once: counts by side, hottest
+                                                        segment, crossing lines (fills the cache)
 ``GET /border/pilot``                                   the Tongzhou–Wuqing–Langfang preset
 ``GET /mutual-aid?lon=&lat=&k=3[&types=a,b]``           nearest resources from every province
 
@@ -92,6 +94,14 @@ def border_profile() -> ResponseReturnValue:
     top = get_int(request.args, "top", default=5, lo=1, hi=100)
     answer = bq.border_profile(context.store(), pair, segment_km=segment_km, km=km, top=top)
     return _answer(answer, fmt, f"border-profile-{pair}", bq.profile_export)
+
+
+@blueprint.get("/border/all")
+def border_all() -> ResponseReturnValue:
+    km = _km()
+    segment_km = get_float(request.args, "segment_km", default=5.0, lo=0.5, hi=100.0)
+    corridor = get_float(request.args, "corridor_m", default=500.0, lo=1.0, hi=bd.MAX_CORRIDOR_M)
+    return jsonify(bq.analyse_all_pairs(context.store(), km=km, segment_km=segment_km, corridor_m=corridor).summary())
 
 
 @blueprint.get("/border/pilot")

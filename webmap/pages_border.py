@@ -37,6 +37,12 @@ BORDER_STRINGS: dict[str, dict[str, str]] = {
     "eta": {"zh": "预计(分钟)", "en": "ETA (min)"}, "across": {"zh": "跨界", "en": "across"},
     "export": {"zh": "导出", "en": "Export"}, "loading": {"zh": "计算中…", "en": "Working…"},
     "error": {"zh": "出错", "en": "Error"}, "other": {"zh": "其他", "en": "other"},
+    "overview": {"zh": "三条省界概览", "en": "All three borders"},
+    "overview_note": {"zh": "两侧风险源数", "en": "risk sources on each side"},
+    "border_km": {"zh": "边界长度(公里)", "en": "Border (km)"},
+    "crossings_short": {"zh": "跨界线路", "en": "Crossing lines"},
+    "aid_point": {"zh": "事故点 经度,纬度", "en": "Incident lon,lat"}, "aid_go": {"zh": "查询支援", "en": "Find help"},
+    "point_hint": {"zh": "请输入 经度,纬度（如 116.95,39.90）", "en": "enter lon,lat (e.g. 116.95,39.90)"},
     "synthetic": SYNTHETIC_NOTICE,
 }
 
@@ -52,6 +58,7 @@ def border_page() -> ResponseReturnValue:
     t = _strings(lang)
     config = {
         "lang": lang, "t": t, "synthetic": synthetic, "basemap": {"url": context.settings().basemap_url},
+        "view": "pilot" if request.args.get("view") == "pilot" else None,
         "pairs": [{"name": p.name, "label": p.zh if lang == "zh" else p.en} for p in PAIRS.values()],
         "levels": [{"code": c, "label": zh if lang == "zh" else en, "colour": col} for c, zh, en, col in RISK_LEVELS],
     }

@@ -4,8 +4,15 @@ Province polygons come from the store's ``areas`` (``area_type = province``), di
 from ``area_type = district``, borders from ``lines`` (``line_type = border``,
 ``line_code = border:<a>-<b>``; when a border line is missing it is derived from the
 two province polygons).  Features near a line are fetched with ``Store.read`` on
-bounding boxes along the line (index-backed on both stores), and every distance is
-then measured by :mod:`geo.border` — so PostGIS and the GeoPackage give the same answers.
+lon/lat boxes covering the line's reach (index-backed on both stores) and kept when
+inside it; every distance is then measured by :mod:`geo.border` — so PostGIS and the
+GeoPackage give the same answers.
+
+Each layer is read once per question: :func:`analyse_all_pairs` reads the reach of all
+three borders and of the lines crossing them in one pass.  Geography, bands (features
+measured against a border) and crossing lines are kept per store and data version
+(:class:`AnalysisCache`), so the page's zone, profile and crossing requests for one pair
+share one read, and nothing is recomputed until the data change.
 
 Everything is WGS-84 (EPSG:4326); distances and lengths in metres.
 """
@@ -14,8 +21,12 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -26,7 +37,6 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from geo import border as bd
-from geo.distance import degree_box
 from geo.entities import LEVEL_CODES
 from geo.io.frames import python_value
 from geo.io.store import Store
@@ -46,16 +56,79 @@ PILOT_NAME = {"zh": "通武廊（通州—武清—廊坊）", "en": "Tongzhou�
 #: Its lon/lat box when the store has no areas (approximate, WGS-84).
 PILOT_FALLBACK_BBOX = (116.25, 38.45, 117.35, 40.05)
 
+#: The columns each answer or export uses (read nothing else: reads cost per value on PostGIS).
 _COLUMNS = {
-    "risk_sources": ("name", "level", "source_type", "province_code", "county_code", "synthetic"),
-    "hazchem_sites": ("name", "site_type", "province_code", "county_code", "synthetic"),
-    "hidden_hazards": ("unit_name", "severity", "status", "province_code", "county_code", "synthetic"),
-    "protection_targets": ("name", "target_type", "province_code", "county_code", "synthetic"),
+    "risk_sources": ("name", "level", "province_code", "county_code", "synthetic"),
+    "hazchem_sites": ("name", "province_code", "county_code", "synthetic"),
+    "hidden_hazards": ("unit_name", "province_code", "county_code", "synthetic"),
+    "protection_targets": ("name", "province_code", "county_code", "synthetic"),
 }
 _WHERE: dict[str, dict[str, Any] | None] = {"hidden_hazards": {"status": "open"}}
 
-#: Border chunks whose boxes are read from the store (metres along the border, at least).
-_CHUNK_M = 80_000.0
+#: Kinds whose rows the answers depend on (their data versions key the cache).
+_KINDS = ("risk_sources", "hazchem_sites", "hidden_hazards", "protection_targets", "areas", "lines")
+
+#: Cost of one ``Store.read`` (seconds) and of one row it returns, per store kind, measured
+#: at seed scale on 2 shared cores (scripts/bench_border.py).  A layer is read with one
+#: box when all its rows cost less than the boxes' queries, else with boxes hugging the
+#: region.  The GeoPackage store reads from memory: one read of a whole layer is cheapest.
+_READ_COST: dict[str, tuple[float, float]] = {"postgis": (0.015, 12e-6), "geopackage": (0.03, 0.0)}
+#: At most this many boxes per read (more queries cost more than the rows they save at
+#: seed scale), and boxes wasting less than this area (square degrees, ~20 km² at 40 °N)
+#: are not split further.
+_MAX_BOXES = 40
+_MIN_WASTE_DEG2 = 0.002
+
+
+# --------------------------------------------------------------------------------------
+# Cache per store and data version
+# --------------------------------------------------------------------------------------
+
+
+class AnalysisCache:
+    """Results of one store, keyed by what they were computed from (data versions included).
+
+    Small LRU, thread-safe; a value is computed outside the lock (two threads may both
+    compute it once — harmless).  Cached values are shared: callers must not mutate them.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_CACHES: weakref.WeakKeyDictionary[Any, AnalysisCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def cache_of(store: Store) -> AnalysisCache:
+    """The :class:`AnalysisCache` of ``store`` (one per store object, dropped with it)."""
+    with _CACHES_LOCK:
+        cache = _CACHES.get(store)
+        if cache is None:
+            cache = _CACHES[store] = AnalysisCache()
+        return cache
+
+
+def _versions(store: Store) -> tuple[int, ...]:
+    return tuple(store.data_version(k) for k in _KINDS)
 
 
 # --------------------------------------------------------------------------------------
@@ -71,10 +144,17 @@ class BorderGeography:
     districts: gpd.GeoDataFrame
     borders: dict[str, BaseGeometry]
     names: dict[str, str]  # area code → Chinese name
+    _pieces: dict[str, bd.BorderPieces] = field(default_factory=dict, compare=False, repr=False)
+
+    def pieces(self, pair: bd.BorderPair) -> bd.BorderPieces:
+        """The pair's border in 5 km pieces with their county pairs (computed once)."""
+        found = self._pieces.get(pair.name)
+        if found is None:
+            found = self._pieces[pair.name] = bd.border_pieces(_border_of(self, pair), pair, self.districts)
+        return found
 
 
-def read_geography(store: Store) -> BorderGeography:
-    """Provinces, districts and border lines from ``store`` (ValueError when no border can be found)."""
+def _read_geography(store: Store) -> BorderGeography:
     areas = store.read("areas", where={"area_type": ["province", "district", "city"]},
                        columns=["area_code", "name", "area_type", "parent_code"])
     names = {str(c): str(n) for c, n in zip(areas["area_code"], areas["name"], strict=True)}
@@ -94,6 +174,13 @@ def read_geography(store: Store) -> BorderGeography:
     return BorderGeography(provinces, districts, borders, names)
 
 
+def read_geography(store: Store) -> BorderGeography:
+    """Provinces, districts and border lines from ``store`` (kept until areas or lines change)."""
+    key = ("geography", store.data_version("areas"), store.data_version("lines"))
+    geography: BorderGeography = cache_of(store).get(key, lambda: _read_geography(store))
+    return geography
+
+
 class MissingBorderError(LookupError):
     """The store has neither the border line nor both province polygons of a pair."""
 
@@ -109,43 +196,119 @@ def _border_of(geo: BorderGeography, pair: bd.BorderPair) -> BaseGeometry:
 
 
 # --------------------------------------------------------------------------------------
-# Fetching features near a line
+# Reading the features of a region
 # --------------------------------------------------------------------------------------
 
 
-def _boxes_along(line: BaseGeometry, max_m: float) -> list[tuple[float, float, float, float]]:
-    """Lon/lat boxes that together cover every point within ``max_m`` of ``line``."""
-    chunk = max(_CHUNK_M, 4 * max_m)
-    boxes = []
-    for piece in bd.cut_line(line, chunk):
-        x0, y0, x1, y1 = piece.geometry.bounds
-        lat_ref = y0 if abs(y0) > abs(y1) else y1
-        bx0, by0, _, _ = degree_box(x0, lat_ref, max_m)
-        dlon, dlat = x0 - bx0, lat_ref - by0
-        boxes.append((x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat))
-    return boxes
+#: Box reads run on this many threads: the database works on one box while the
+#: previous one is turned into a frame (≈ 1.8× faster on PostGIS with 2 cores).
+_READ_THREADS = 2
+
+
+def _read_boxes(store: Store, kind: str, region: BaseGeometry, where: dict[str, Any] | None) -> list[
+        tuple[float, float, float, float]]:
+    """The boxes to read ``kind`` of ``region`` with: one (its bounds) when the whole layer
+    is cheap to read, else disjoint boxes hugging it (see :data:`_READ_COST`)."""
+    per_query, per_row = _READ_COST.get(store.kind, _READ_COST["postgis"])
+    if store.count(kind, where=where) * per_row > _MAX_BOXES * per_query:
+        return bd.cover_boxes(region, max_boxes=_MAX_BOXES, min_waste=_MIN_WASTE_DEG2)
+    x0, y0, x1, y1 = region.bounds
+    return [(float(x0), float(y0), float(x1), float(y1))]
+
+
+def _inside(frame: gpd.GeoDataFrame, region: BaseGeometry) -> gpd.GeoDataFrame:
+    """The rows of ``frame`` (read from boxes, maybe twice on a shared edge) whose point is in ``region``, by key."""
+    frame = frame.drop_duplicates("key")
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    inside = shapely.intersects_xy(region, shapely.get_x(geoms), shapely.get_y(geoms))
+    frame = frame[inside].sort_values("key", kind="stable")
+    return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry="geometry", crs="EPSG:4326")
+
+
+def read_regions(store: Store, kinds: dict[str, Sequence[str] | None], region: BaseGeometry, *,
+                 where: dict[str, dict[str, Any] | None] | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """Rows of each kind (→ its columns) whose point lies in ``region`` (a WGS-84 polygon)
+    and match ``where[kind]``, by key.
+
+    Every box of every kind is one ``Store.read``; they run on :data:`_READ_THREADS` threads.
+    """
+    wheres = where or {}
+    if region.is_empty:
+        return {k: store.read(k, where=wheres.get(k), columns=c, limit=0) for k, c in kinds.items()}
+    tasks = [(kind, box) for kind in kinds for box in _read_boxes(store, kind, region, wheres.get(kind))]
+
+    def one(task: tuple[str, tuple[float, float, float, float]]) -> gpd.GeoDataFrame:
+        kind, box = task
+        return store.read(kind, bbox=box, where=wheres.get(kind), columns=kinds[kind])
+
+    with ThreadPoolExecutor(max_workers=_READ_THREADS) as pool:
+        frames = list(pool.map(one, tasks))
+    out = {}
+    for kind in kinds:
+        parts = [f for (k, _), f in zip(tasks, frames, strict=True) if k == kind]
+        out[kind] = _inside(parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True), region)
+    return out
+
+
+def read_region(store: Store, kind: str, region: BaseGeometry, *, where: dict[str, Any] | None = None,
+                columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    """Rows of ``kind`` whose point lies in ``region`` (a WGS-84 polygon), by key (see :func:`read_regions`)."""
+    return read_regions(store, {kind: columns}, region, where={kind: where})[kind]
 
 
 def read_near(store: Store, kind: str, line: BaseGeometry, max_m: float, *,
               where: dict[str, Any] | None = None, columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
-    """Rows of ``kind`` that may lie within ``max_m`` metres of ``line`` (a superset; deduplicated, by key)."""
-    parts = [store.read(kind, bbox=b, where=where, columns=columns) for b in _boxes_along(line, max_m)]
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return store.read(kind, where=where, columns=columns, limit=0)
-    frame = pd.concat(parts, ignore_index=True).drop_duplicates("key").sort_values("key", kind="stable")
-    return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry="geometry", crs="EPSG:4326")
+    """Rows of ``kind`` that may lie within ``max_m`` metres of ``line`` (a superset, by key)."""
+    return read_region(store, kind, bd.reach_polygon(line, max_m), where=where, columns=columns)
+
+
+def features_in(store: Store, region: BaseGeometry) -> bd.Features:
+    """Risk sources, hazchem sites, open hidden hazards and protection targets in ``region``.
+
+    Plain DataFrames (the ``geometry`` column holds WGS-84 shapely points): the analysis
+    slices them many times, and a GeoDataFrame's bookkeeping would cost more than the slicing.
+    """
+    frames = read_regions(store, {kind: list(cols) for kind, cols in _COLUMNS.items()}, region, where=_WHERE)
+    return bd.Features(**{kind: pd.DataFrame(frame) for kind, frame in frames.items()})
 
 
 def features_near(store: Store, line: BaseGeometry, max_m: float) -> bd.Features:
     """Risk sources, hazchem sites, open hidden hazards and protection targets that may lie near ``line``."""
-    frames = {kind: read_near(store, kind, line, max_m, where=_WHERE.get(kind), columns=cols)
-              for kind, cols in _COLUMNS.items()}
-    return bd.Features(**frames)
+    return features_in(store, bd.reach_polygon(line, max_m))
+
+
+def _subset(features: bd.Features, region: BaseGeometry) -> bd.Features:
+    """The features inside ``region`` (a part of what was read)."""
+    out = {}
+    for name, frame in zip(("risk_sources", "hazchem_sites", "hidden_hazards", "protection_targets"),
+                           features.frames().values(), strict=True):
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        inside = shapely.intersects_xy(region, shapely.get_x(geoms), shapely.get_y(geoms)) if len(frame) else []
+        out[name] = frame[inside].reset_index(drop=True) if len(frame) else frame
+    return bd.Features(**out)
 
 
 def _synthetic(frames: Sequence[pd.DataFrame]) -> bool:
     return any(bool(f["synthetic"].fillna(False).astype(bool).any()) for f in frames if len(f))
+
+
+# --------------------------------------------------------------------------------------
+# Bands: the features near one border, measured once
+# --------------------------------------------------------------------------------------
+
+
+def _band(store: Store, geo: BorderGeography, pair: bd.BorderPair, km: float, versions: tuple[int, ...], *,
+          features: bd.Features | None = None) -> bd.BorderBand:
+    """The band of ``pair`` at ``km`` (cached); ``features``: already read, covering the band."""
+
+    def compute() -> bd.BorderBand:
+        line = _border_of(geo, pair)
+        region = bd.reach_polygon(line, km * 1000.0)
+        found = _subset(features, region) if features is not None else features_in(store, region)
+        return bd.border_band(found, geo.pieces(pair), km=km)
+
+    band: bd.BorderBand = cache_of(store).get(("band", pair.name, float(km), versions), compute)
+    return band
 
 
 # --------------------------------------------------------------------------------------
@@ -176,7 +339,8 @@ class ZoneReport:
                                 "county_b_name": self.names.get(str(row["county_b"]))}
                                for row in r.by_county_pair()],
             "synthetic": self.synthetic, "notice": SYNTHETIC_NOTICE if self.synthetic else None,
-            "crs": "EPSG:4326", "distance": "metres, WGS-84 ellipsoid (AEQD per 5 km border piece)",
+            "crs": "EPSG:4326",
+            "distance": "metres, WGS-84 ellipsoid (transverse Mercator per 5 km border piece, scale-corrected)",
         }
 
     def feature_rows(self) -> gpd.GeoDataFrame:
@@ -199,25 +363,65 @@ class ZoneReport:
         return gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), geometry="geometry", crs="EPSG:4326")
 
 
+def _check_km(km: float) -> None:
+    if not 0 < km <= bd.MAX_ZONE_KM:
+        raise ValueError(f"km must be in (0, {bd.MAX_ZONE_KM:g}], got {km}")
+
+
+def _zone(store: Store, geo: BorderGeography, pair: bd.BorderPair, km: float, versions: tuple[int, ...],
+          features: bd.Features | None = None) -> ZoneReport:
+    def compute() -> ZoneReport:
+        return ZoneReport(bd.zone_of_band(_band(store, geo, pair, km, versions, features=features)), geo.names)
+
+    report: ZoneReport = cache_of(store).get(("zone", pair.name, float(km), versions), compute)
+    return report
+
+
 def border_zone(store: Store, pair_name: str, *, km: float = 10.0,
                 geography: BorderGeography | None = None) -> ZoneReport:
     """Features within ``km`` km of the border of ``pair_name`` by side and county pair.
 
-    Raises :class:`geo.border.UnknownPairError` for an unknown pair, ValueError for a bad ``km``.
+    Raises :class:`geo.border.UnknownPairError` for an unknown pair, ValueError for a bad
+    ``km``, :class:`MissingBorderError` when the store lacks the border.
     """
     pair = bd.get_pair(pair_name)
-    if not 0 < km <= bd.MAX_ZONE_KM:
-        raise ValueError(f"km must be in (0, {bd.MAX_ZONE_KM:g}], got {km}")
+    _check_km(km)
     geo = geography or read_geography(store)
-    line = _border_of(geo, pair)
-    features = features_near(store, line, km * 1000.0)
-    result = bd.border_zone(features, line, pair, km=km, districts=geo.districts)
-    return ZoneReport(result, geo.names)
+    _border_of(geo, pair)
+    return _zone(store, geo, pair, km, _versions(store))
 
 
 # --------------------------------------------------------------------------------------
 # Lines that cross
 # --------------------------------------------------------------------------------------
+
+
+def _crossing_candidates(store: Store, borders: dict[str, BaseGeometry]) -> gpd.GeoDataFrame:
+    """The pipelines and hazmat routes that cross any of ``borders``."""
+    lines = store.read("lines", where={"line_type": list(CROSSING_LINE_TYPES)},
+                       columns=["line_code", "name", "line_type", "operator", "synthetic"])
+    crossing = [any(bd.crossing_points(g, b) for b in borders.values()) for g in lines.geometry]
+    return lines[np.asarray(crossing, dtype=bool)].reset_index(drop=True) if len(lines) else lines
+
+
+def _corridor_region(lines: gpd.GeoDataFrame, corridor_m: float) -> BaseGeometry:
+    return shapely.union_all([bd.reach_polygon(g, corridor_m) for g in lines.geometry])
+
+
+def _crossings(store: Store, geo: BorderGeography, borders: dict[str, BaseGeometry], corridor_m: float,
+               versions: tuple[int, ...], *, lines: gpd.GeoDataFrame | None = None,
+               features: bd.Features | None = None) -> list[dict[str, Any]]:
+    def compute() -> list[dict[str, Any]]:
+        found = lines if lines is not None else _crossing_candidates(store, borders)
+        if not len(found):
+            return []
+        region = _corridor_region(found, corridor_m)
+        near = _subset(features, region) if features is not None else features_in(store, region)
+        return bd.crossing_lines(found, borders, geo.provinces, near, corridor_m=corridor_m)
+
+    key = ("crossings", tuple(sorted(borders)), float(corridor_m), versions)
+    items: list[dict[str, Any]] = cache_of(store).get(key, compute)
+    return items
 
 
 def crossing_lines(store: Store, *, corridor_m: float = 500.0, pair_name: str | None = None,
@@ -229,17 +433,7 @@ def crossing_lines(store: Store, *, corridor_m: float = 500.0, pair_name: str | 
     pairs = [bd.get_pair(pair_name)] if pair_name else list(bd.PAIRS.values())
     geo = geography or read_geography(store)
     borders = {p.name: geo.borders[p.name] for p in pairs if p.name in geo.borders}
-    lines = store.read("lines", where={"line_type": list(CROSSING_LINE_TYPES)},
-                       columns=["line_code", "name", "line_type", "operator", "synthetic"])
-    out: list[dict[str, Any]] = []
-    for i in range(len(lines)):
-        one = lines.iloc[[i]]
-        geom = one.geometry.iloc[0]
-        if not any(bd.crossing_points(geom, b) for b in borders.values()):
-            continue
-        features = features_near(store, geom, corridor_m)
-        out.extend(bd.crossing_lines(one, borders, geo.provinces, features, corridor_m=corridor_m))
-    return out
+    return _crossings(store, geo, borders, corridor_m, _versions(store))
 
 
 def crossings_as_dict(items: Sequence[dict[str, Any]], *, names: dict[str, str] | None = None,
@@ -275,6 +469,27 @@ def crossings_as_dict(items: Sequence[dict[str, Any]], *, names: dict[str, str] 
 # --------------------------------------------------------------------------------------
 
 
+def _profile_answer(band: bd.BorderBand, zone: ZoneReport, *, segment_km: float, weights: dict[str, float],
+                    top: int) -> dict[str, Any]:
+    pair = band.pieces.pair
+    segments = bd.profile_of_band(band, segment_km=segment_km, weights=weights)
+    synthetic = _synthetic([zone.result.features["risk_sources"]])
+
+    def props(s: bd.ProfileSegment) -> dict[str, Any]:
+        return {"index": s.index, "start_km": round(s.start_m / 1000, 3), "end_km": round(s.end_m / 1000, 3),
+                "length_m": round(s.end_m - s.start_m, 1),
+                "score": round(s.score, 3), **{f"count_{lv}": s.counts[lv] for lv in LEVEL_CODES}}
+
+    return {
+        "pair": {"name": pair.name, "zh": pair.zh, "en": pair.en, "a": pair.a, "b": pair.b},
+        "segment_km": segment_km, "km": band.km, "weights": weights,
+        "segments": {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": mapping(s.geometry), "properties": props(s)} for s in segments]},
+        "hottest": [props(s) for s in bd.hottest(segments, top)],
+        "synthetic": synthetic, "notice": SYNTHETIC_NOTICE if synthetic else None, "crs": "EPSG:4326",
+    }
+
+
 def border_profile(store: Store, pair_name: str, *, segment_km: float = 5.0, km: float = 10.0,
                    weights: dict[str, float] | None = None, top: int = 5,
                    geography: BorderGeography | None = None) -> dict[str, Any]:
@@ -286,28 +501,14 @@ def border_profile(store: Store, pair_name: str, *, segment_km: float = 5.0, km:
     pair = bd.get_pair(pair_name)
     if not 0 < segment_km <= 100:
         raise ValueError(f"segment_km must be in (0, 100], got {segment_km}")
-    if not 0 < km <= bd.MAX_ZONE_KM:
-        raise ValueError(f"km must be in (0, {bd.MAX_ZONE_KM:g}], got {km}")
+    _check_km(km)
     weights = dict(weights or _config_weights())
     geo = geography or read_geography(store)
-    line = _border_of(geo, pair)
-    sources = read_near(store, "risk_sources", line, km * 1000.0, columns=_COLUMNS["risk_sources"])
-    segments = bd.border_profile(sources, line, segment_km=segment_km, km=km, weights=weights)
-    synthetic = _synthetic([sources])
-
-    def props(s: bd.ProfileSegment) -> dict[str, Any]:
-        return {"index": s.index, "start_km": round(s.start_m / 1000, 3), "end_km": round(s.end_m / 1000, 3),
-                "length_m": round(s.end_m - s.start_m, 1),
-                "score": round(s.score, 3), **{f"count_{lv}": s.counts[lv] for lv in LEVEL_CODES}}
-
-    return {
-        "pair": {"name": pair.name, "zh": pair.zh, "en": pair.en, "a": pair.a, "b": pair.b},
-        "segment_km": segment_km, "km": km, "weights": weights,
-        "segments": {"type": "FeatureCollection", "features": [
-            {"type": "Feature", "geometry": mapping(s.geometry), "properties": props(s)} for s in segments]},
-        "hottest": [props(s) for s in bd.hottest(segments, top)],
-        "synthetic": synthetic, "notice": SYNTHETIC_NOTICE if synthetic else None, "crs": "EPSG:4326",
-    }
+    _border_of(geo, pair)
+    versions = _versions(store)
+    band = _band(store, geo, pair, km, versions)
+    return _profile_answer(band, _zone(store, geo, pair, km, versions), segment_km=segment_km, weights=weights,
+                           top=top)
 
 
 def _config_weights() -> dict[str, float]:
@@ -318,6 +519,77 @@ def _config_weights() -> dict[str, float]:
         return dict(load_config().weights)
     except (OSError, ValueError):  # a broken config must not break the border page
         return dict(bd.DEFAULT_LEVEL_WEIGHTS)
+
+
+# --------------------------------------------------------------------------------------
+# All pairs at once
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class AllPairs:
+    """Zones and profiles of every pair whose border the store holds, and the crossing lines."""
+
+    km: float
+    segment_km: float
+    corridor_m: float
+    zones: dict[str, ZoneReport]
+    profiles: dict[str, dict[str, Any]]
+    crossings: list[dict[str, Any]]
+    names: dict[str, str]
+
+    def summary(self) -> dict[str, Any]:
+        """Per pair: border length, counts by side, the hottest segment; the crossing lines' count."""
+        pairs = []
+        for name, zone in self.zones.items():
+            d = zone.as_dict()
+            hot = self.profiles[name]["hottest"]
+            pairs.append({"pair": d["pair"], "border_length_m": d["border_length_m"], "by_side": d["by_side"],
+                          "hottest": hot[0] if hot else None,
+                          "crossing_lines": sum(1 for c in self.crossings if name in c["crossings"])})
+        synthetic = any(z.synthetic for z in self.zones.values())
+        return {"km": self.km, "segment_km": self.segment_km, "corridor_m": self.corridor_m, "pairs": pairs,
+                "crossing_lines": len(self.crossings), "synthetic": synthetic,
+                "notice": SYNTHETIC_NOTICE if synthetic else None, "crs": "EPSG:4326"}
+
+
+def analyse_all_pairs(store: Store, *, km: float = 10.0, segment_km: float = 5.0, corridor_m: float = 500.0,
+                      weights: dict[str, float] | None = None, top: int = 5) -> AllPairs:
+    """Zones, profiles and crossing lines of all three borders, reading each layer once.
+
+    One region — every border's reach at ``km`` and the corridors of the lines that
+    cross — is read per layer; each pair's band and the crossings are then computed
+    from it (and cached, so the per-pair requests that follow are answered at once).
+    """
+    _check_km(km)
+    if not 0 < corridor_m <= bd.MAX_CORRIDOR_M:
+        raise ValueError(f"corridor_m must be in (0, {bd.MAX_CORRIDOR_M:g}], got {corridor_m}")
+    if not 0 < segment_km <= 100:
+        raise ValueError(f"segment_km must be in (0, 100], got {segment_km}")
+    weights = dict(weights or _config_weights())
+    geo = read_geography(store)
+    versions = _versions(store)
+
+    def compute() -> AllPairs:
+        pairs = [p for p in bd.PAIRS.values() if p.name in geo.borders and not geo.borders[p.name].is_empty]
+        borders = {p.name: geo.borders[p.name] for p in pairs}
+        lines = _crossing_candidates(store, borders)
+        parts = [bd.reach_polygon(borders[p.name], km * 1000.0) for p in pairs]
+        if len(lines):
+            parts.append(_corridor_region(lines, corridor_m))
+        features = features_in(store, shapely.union_all(parts)) if parts else None
+        zones: dict[str, ZoneReport] = {}
+        profiles: dict[str, dict[str, Any]] = {}
+        for p in pairs:
+            band = _band(store, geo, p, km, versions, features=features)
+            zones[p.name] = _zone(store, geo, p, km, versions, features=features)
+            profiles[p.name] = _profile_answer(band, zones[p.name], segment_km=segment_km, weights=weights, top=top)
+        crossings = _crossings(store, geo, borders, corridor_m, versions, lines=lines, features=features)
+        return AllPairs(km, segment_km, corridor_m, zones, profiles, crossings, geo.names)
+
+    key = ("all", float(km), float(segment_km), float(corridor_m), tuple(sorted(weights.items())), top, versions)
+    result: AllPairs = cache_of(store).get(key, compute)
+    return result
 
 
 # --------------------------------------------------------------------------------------

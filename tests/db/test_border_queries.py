@@ -151,7 +151,10 @@ def test_pilot_region(loaded: Store) -> None:
 
 
 def test_line_of_two_parts_is_read(loaded: Store) -> None:
-    """read_near covers a line of several parts (chunks of each part)."""
+    """read_near covers each part of a multi-part line, and reads little beyond ``max_m``."""
     line = MultiLineString([LineString([(117, 39.0), (117, 39.2)]), LineString([(117, 39.7), (117, 39.9)])])
     near = bq.read_near(loaded, "risk_sources", line, 10_000)
-    assert {"C|a1", "C|b1", "C|b2"} <= set(near["key"])
+    # a1: 7.5 km from the first part's end, b1: 3 km from the second part (both must be read);
+    # c1, 300 m north of 39.5 °N and 17 km west, is between the parts and far from both
+    keys = set(near["key"])
+    assert {"C|a1", "C|b1"} <= keys and "C|c1" not in keys

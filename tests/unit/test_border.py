@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from shapely.geometry import LineString, MultiLineString, box
 
 from geo import border as bd
@@ -179,3 +180,43 @@ def test_province_at() -> None:
     assert bd.province_at(117.5, 39.5, provinces) == B
     assert bd.province_at(117.0, 39.5, provinces) == A  # on the shared edge: the lower code
     assert bd.province_at(120.0, 39.5, provinces) is None
+
+
+@pytest.mark.parametrize("metres", [1.0, 5000.0, 10_000.0, 30_000.0, 49_000.0])
+def test_distances_match_geodesic_to_a_centimetre(metres: float) -> None:
+    """A meridian border: a point ``metres`` east or west is that far (the transverse
+    Mercator of each piece is scale-corrected, so 49 km off the meridian is still exact)."""
+    border = bd.shared_border(PROV_A, PROV_B)
+    lonlat = [at(39.37, metres), at(39.71, -metres)]
+    lon, lat = np.array(lonlat).T
+    assert bd.distance_to_line_m(lon, lat, border, 50_000) == pytest.approx([metres, metres], abs=0.01)
+
+
+def test_distance_to_a_diagonal_line_matches_geodesic() -> None:
+    """A line from (116, 40) to (117, 41): the geodesic from its midpoint square to the line,
+    both ways, is the distance (the line is densified, so it runs straight in lon/lat)."""
+    line = LineString([(116.0, 40.0), (116.0, 41.0), (117.0, 41.0)])  # an L: a meridian and a parallel
+    north = fwd(116.5, 41.0, 0.0, 8000.0)  # due north of the parallel's middle
+    west = fwd(116.0, 40.5, 270.0, 12_000.0)  # due west of the meridian's middle
+    d = bd.distance_to_line_m(np.array([north[0], west[0]]), np.array([north[1], west[1]]), line, 20_000)
+    assert d == pytest.approx([8000.0, 12_000.0], abs=0.05)
+
+
+def test_reach_polygon_and_cover_boxes_hold_every_point_within_reach() -> None:
+    line = LineString([(115.5, 39.5), (116.2, 40.6), (117.3, 40.9)])
+    rng = np.random.default_rng(7)
+    lon, lat = 115.0 + rng.random(4000) * 2.8, 39.0 + rng.random(4000) * 2.4
+    near = np.isfinite(bd.distance_to_line_m(lon, lat, line, 10_000))
+    region = bd.reach_polygon(line, 10_000)
+    inside = shapely.intersects_xy(region, lon, lat)
+    assert near.sum() > 300 and inside[near].all()
+    assert inside.sum() < 1.6 * near.sum()  # a tight superset
+    boxes = bd.cover_boxes(region, max_boxes=12)
+    assert 1 < len(boxes) <= 12
+    in_box = np.zeros(len(lon), dtype=bool)
+    for x0, y0, x1, y1 in boxes:
+        in_box |= (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+    assert in_box[inside].all()
+    area = sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes)
+    x0, y0, x1, y1 = region.bounds
+    assert area < 0.7 * (x1 - x0) * (y1 - y0)  # hugs the band, unlike its bounding box

@@ -125,3 +125,35 @@ def test_border_page(client: FlaskClient) -> None:
     zh = client.get("/border").data.decode()
     assert "跨界" in zh and "vendor/leaflet" in zh and "chart.umd.js" in zh
     assert "cross-border risk analysis" in client.get("/border?lang=en").data.decode()
+
+
+def test_all_pairs_summary(client: FlaskClient) -> None:
+    body = client.get("/api/v1/border/all?km=10").get_json()
+    assert [p["pair"]["name"] for p in body["pairs"]] == ["beijing-hebei"]  # the only border in this store
+    sides = {s["side"]: s["risk_sources"] for s in body["pairs"][0]["by_side"]}
+    assert sides == {"110000": 1, "130000": 1, "other": 0}
+    assert body["pairs"][0]["hottest"]["score"] == pytest.approx(130) and body["crossing_lines"] == 1
+    assert body["pairs"][0]["crossing_lines"] == 1 and body["synthetic"] is True
+    # the per-pair answers agree with the all-pairs pass (which filled the cache)
+    zone = client.get("/api/v1/border?pair=beijing-hebei&km=10").get_json()
+    assert zone["by_side"] == body["pairs"][0]["by_side"]
+    assert client.get("/api/v1/border/all?km=0").status_code == 400
+    assert client.get("/api/v1/border/all?corridor_m=x").status_code == 400
+
+
+def test_answers_follow_the_data(client: FlaskClient, tmp_path: Path) -> None:
+    """The cache is keyed by data version: a new risk source shows in the next answer."""
+    first = client.get("/api/v1/border?pair=beijing-hebei&km=10").get_json()
+    store = GeoPackageStore(tmp_path / "border.gpkg")
+    store.upsert("risk_sources", gpd.GeoDataFrame(
+        {"key": ["C|3"], "credit_code": ["C"], "source_code": ["3"], "name": ["新增储罐"], "level": ["red"],
+         "province_code": ["130000"], "synthetic": [True]}, geometry=[at(39.6, 2000)], crs="EPSG:4326"),
+        batch=_batch("risk_sources"))
+    second = client.get("/api/v1/border?pair=beijing-hebei&km=10").get_json()
+    count = {s["side"]: s["risk_sources"] for s in first["by_side"]}["130000"]
+    assert {s["side"]: s["risk_sources"] for s in second["by_side"]}["130000"] == count + 1
+
+
+def test_pilot_view_page(client: FlaskClient) -> None:
+    page = client.get("/border?view=pilot").data.decode()
+    assert '"view": "pilot"' in page and 'id="aid-point"' in page and 'id="overview"' in page

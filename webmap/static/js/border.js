@@ -9,6 +9,7 @@
   var segmentLayer = L.layerGroup().addTo(map);
   var lineLayer = L.layerGroup().addTo(map);
   var aidLayer = L.layerGroup().addTo(map);
+  var pilotLayer = L.layerGroup().addTo(map);
   var chart = null;
   var lastAid = null;
 
@@ -98,7 +99,9 @@
       l.crossings.forEach(function (c) {
         c.points.forEach(function (pt) { L.circleMarker([pt[1], pt[0]], { radius: 5, color: "#000" }).addTo(lineLayer); });
       });
-      var lengths = Object.keys(l.length_by_province_m).filter(function (k) { return k !== "outside"; }).map(function (k) {
+      var lengths = Object.keys(l.length_by_province_m).filter(function (k) {
+        return k !== "outside" && l.length_by_province_m[k] > 0;
+      }).map(function (k) {
         return esc((l.province_names[k] || k) + " " + (l.length_by_province_m[k] / 1000).toFixed(1));
       }).join("<br>");
       var n = l.crossings.reduce(function (a, c) { return a + c.points.length; }, 0);
@@ -117,17 +120,18 @@
     exportLinks(document.querySelector("[data-endpoint='border']"), "border", zq);
     exportLinks(document.querySelector("[data-endpoint='border/profile']"), "border/profile", pq);
     exportLinks(document.querySelector("[data-endpoint='border/crossings']"), "border/crossings", cq);
-    Promise.all([
+    return Promise.all([
       getJSON("/api/v1/border?" + zq).then(showZone),
       getJSON("/api/v1/border/profile?" + pq).then(showProfile),
       getJSON("/api/v1/border/crossings?" + cq).then(showCrossings)
-    ]).then(function () { $("message").textContent = ""; })
+    ]).then(function () { $("message").textContent = ""; $("sides").setAttribute("data-query", zq); })
       .catch(function (e) { $("message").textContent = t.error + ": " + e.message; });
   }
 
-  map.on("click", function (e) {
-    var q = query({ lon: e.latlng.lng.toFixed(6), lat: e.latlng.lat.toFixed(6), k: 3 });
+  function mutualAid(lon, lat) {
+    var q = query({ lon: Number(lon).toFixed(6), lat: Number(lat).toFixed(6), k: 3 });
     lastAid = q;
+    $("aid-point").value = Number(lon).toFixed(5) + "," + Number(lat).toFixed(5);
     exportLinks($("aid-exports"), "mutual-aid", q);
     getJSON("/api/v1/mutual-aid?" + q).then(function (body) {
       if (lastAid !== q) { return; }
@@ -141,15 +145,46 @@
           (r.across_border ? " (" + t.across + ")" : "") + "</td><td>" + (r.distance_m / 1000).toFixed(2) +
           "</td><td>" + r.eta_min + "</td></tr>";
       }).join("");
+      $("aid").setAttribute("data-incident", q);
     }).catch(function (e) { $("message").textContent = t.error + ": " + e.message; });
+  }
+
+  map.on("click", function (e) { mutualAid(e.latlng.lng, e.latlng.lat); });
+  $("aid-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var parts = $("aid-point").value.split(/[,，\s]+/).filter(function (x) { return x; }).map(Number);
+    if (parts.length !== 2 || parts.some(isNaN)) { $("message").textContent = t.error + ": " + t.point_hint; return; }
+    mutualAid(parts[0], parts[1]);
   });
 
-  $("pilot").addEventListener("click", function () {
-    getJSON("/api/v1/border/pilot").then(function (p) {
+  function pilot() {
+    return getJSON("/api/v1/border/pilot").then(function (p) {
       map.fitBounds([[p.bbox[1], p.bbox[0]], [p.bbox[3], p.bbox[2]]]);
-      if (p.geometry) { L.geoJSON(p.geometry, { style: { color: "#27ae60", weight: 2, fill: false } }).addTo(aidLayer); }
+      pilotLayer.clearLayers();
+      if (p.geometry) { L.geoJSON(p.geometry, { style: { color: "#27ae60", weight: 2, fill: false } }).addTo(pilotLayer); }
+      $("pilot-areas").textContent = p.name[cfg.lang] + ": " + p.areas.map(function (a) { return a.name; }).join("、");
     });
-  });
+  }
+
+  function showOverview(body) {
+    $("overview").querySelector("tbody").innerHTML = body.pairs.map(function (p) {
+      var sides = p.by_side.filter(function (s) { return s.side !== "other"; }).map(function (s) {
+        return esc(s.name) + " " + s.risk_sources;
+      }).join(" / ");
+      return "<tr><td>" + esc(cfg.lang === "zh" ? p.pair.zh : p.pair.en) + "</td><td>" +
+        (p.border_length_m / 1000).toFixed(0) + "</td><td>" + sides + "</td><td>" +
+        (p.hottest ? p.hottest.start_km + "–" + p.hottest.end_km + " (" + p.hottest.score + ")" : "") +
+        "</td><td>" + p.crossing_lines + "</td></tr>";
+    }).join("");
+  }
+
+  $("pilot").addEventListener("click", pilot);
   $("controls").addEventListener("submit", run);
-  run();
+  window.borderPage = { map: map, ready: false, mutualAid: mutualAid,
+                        layers: { segments: segmentLayer, lines: lineLayer, aid: aidLayer, pilot: pilotLayer } };
+  var first = getJSON("/api/v1/border/all?" + query({ km: $("km").value, corridor_m: $("corridor-m").value }))
+    .then(showOverview).catch(function (e) { $("message").textContent = t.error + ": " + e.message; })
+    .then(function () { return run(); });
+  if (cfg.view === "pilot") { first = first.then(pilot); }
+  first.then(function () { window.borderPage.ready = true; });
 })();
