@@ -103,6 +103,9 @@ def display_labels() -> dict[str, Any]:
                    for f, values in VALUE_LABELS.items()},
     }
 
+#: Legend words for the rows of a layer drawn by attribute that have none of its coloured values.
+LEGEND_OTHER = ("其他或未填", "other or not given")
+
 #: Cluster cell in tile units (of 4096): 256 -> a 16 x 16 grid of clusters per tile.
 CLUSTER_CELL = 256
 
@@ -118,6 +121,7 @@ class Style:
     fill_opacity: float = 0.5
     by: str | None = None  # attribute whose value picks the colour
     colors: dict[str, str] = field(default_factory=dict)
+    dash: str | None = None  # dash pattern of lines and outlines in screen pixels ("6 4"; Leaflet dashArray)
 
 
 @dataclass(frozen=True)
@@ -163,14 +167,37 @@ class Layer:
         entity = get_entity(self.entity)
         return {c: {"zh": entity.column(c).zh, "en": FIELD_LABELS_EN.get(c, "")} for c in self.popup}
 
+    def legend(self) -> dict[str, Any]:
+        """What the legend says about the style: ``{"by": {zh, en} | None, "classes": [...]}``.
+
+        A layer drawn by attribute has one class per coloured value, in declaration order
+        (``{"value", "zh", "en", "color"}``), and a last class in the fixed colour (value None) for rows
+        with another value or none, unless the filter or a required column rules those out.  A layer of
+        one colour has no classes (its title names its symbol).
+        """
+        style = self.style
+        if not style.by:
+            return {"by": None, "classes": []}
+        column = get_entity(self.entity).column(style.by)
+        words = VALUE_LABELS.get(style.by, {})
+        classes: list[dict[str, str | None]] = [
+            {"value": v, "zh": words.get(v, (v, v))[0], "en": words.get(v, (v, v))[1], "color": colour}
+            for v, colour in style.colors.items()]
+        allowed = self.where.get(style.by)
+        allowed = [allowed] if isinstance(allowed, str) else allowed
+        if not column.required and not (allowed and set(allowed) <= set(style.colors)):
+            classes.append({"value": None, "zh": LEGEND_OTHER[0], "en": LEGEND_OTHER[1], "color": style.color})
+        return {"by": {"zh": column.zh, "en": FIELD_LABELS_EN.get(style.by, "")}, "classes": classes}
+
     def as_json(self) -> dict[str, Any]:
-        """The declaration for the page and ``GET /api/v1/layers``, with popup labels and value words."""
+        """The declaration for the page and ``GET /api/v1/layers``, with popup labels, value words and legend."""
         data = asdict(self)
         data["popup"] = list(self.popup)
         data["tile_url"] = f"/tiles/{self.id}/{{z}}/{{x}}/{{y}}.pbf"
         data["popup_labels"] = self.popup_labels()
         data["popup_values"] = {c: {v: {"zh": zh, "en": en} for v, (zh, en) in VALUE_LABELS[c].items()}
                                 for c in self.popup if c in VALUE_LABELS}
+        data["legend"] = self.legend()
         return data
 
 
@@ -265,7 +292,7 @@ CATALOG: tuple[Layer, ...] = (
                                                       "water_pipeline": "#4575b4"})),
     Layer("hazmat_routes", "危化品运输路线", "Hazmat transport routes", *_LINES, "lines", "line",
           {"line_type": "hazmat_route"}, ("name", "operator"),
-          Style(color="#d73027", weight=2.0)),
+          Style(color="#d73027", weight=2.0, dash="6 4")),  # dashed: not the (solid red) borders
 )
 
 
@@ -302,9 +329,23 @@ def validate_catalog(layers: tuple[Layer, ...] = CATALOG, *, store: Any | None =
             if missing:
                 raise CatalogError(f"layer {layer.id!r}: popup field {name!r} has no {'/'.join(missing)} label "
                                    "(geo.entities for zh, FIELD_LABELS_EN in layers/catalog.py for en)")
+        _check_legend(layer)
         if store is not None:
             try:
                 store.count(layer.entity, where=layer.where)
             except Exception as exc:
                 reason = str(exc).strip().splitlines()[0]
                 raise CatalogError(f"layer {layer.id!r}: table {layer.entity!r} unusable: {reason}") from None
+
+
+def _check_legend(layer: Layer) -> None:
+    """The legend names every class of a layer drawn by attribute in both languages."""
+    style = layer.style
+    if not style.by:
+        return
+    if not FIELD_LABELS_EN.get(style.by):
+        raise CatalogError(f"layer {layer.id!r}: style attribute {style.by!r} has no en label (FIELD_LABELS_EN)")
+    unnamed = [v for v in style.colors if v not in VALUE_LABELS.get(style.by, {})]
+    if unnamed:
+        raise CatalogError(f"layer {layer.id!r}: legend values {', '.join(map(repr, unnamed))} of {style.by!r} "
+                           "have no zh/en words (VALUE_LABELS in layers/catalog.py)")

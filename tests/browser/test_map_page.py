@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 from playwright.sync_api import Browser, Page
 
 from geo import coords
+from geo.entities import RISK_LEVELS
+from layers.catalog import CATALOG
 
 
 def test_map_loads_draws_tiles_and_opens_a_popup(browser: Browser, live_server: str, artifacts: Path) -> None:
@@ -24,7 +27,7 @@ def test_map_loads_draws_tiles_and_opens_a_popup(browser: Browser, live_server: 
     page.wait_for_load_state("networkidle")
 
     assert page.locator("#synthetic-badge").is_visible()
-    assert page.locator("#legend").inner_text().count("重大") == 1
+    assert page.locator("#legend").inner_text().count("重大") == 1  # risk sources' classes, once
     assert page.locator(".leaflet-control-scale").is_visible()
     assert tiles and all(status in (200, 304) for _, status in tiles)
     # Every default layer asked for its tiles: 512-pixel tiles one zoom up (z7 for the first view at
@@ -61,12 +64,113 @@ def test_map_loads_draws_tiles_and_opens_a_popup(browser: Browser, live_server: 
     assert errors == []
 
 
-def test_english_switch(browser: Browser, live_server: str) -> None:
-    page = browser.new_page()
-    page.goto(live_server + "/?lang=en")
-    page.wait_for_function("window.riskmap && window.riskmap.ready")
-    assert "Risk level" in page.locator("#legend").inner_text()
-    assert "Layers" in page.locator("#layer-switcher").inner_text()
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # ideographs and full-width punctuation
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+UNITS_AND_NAMES = {"km", "WGS", "OSM"}  # may stand in Chinese text
+
+
+def _untranslated(lang: str, texts: dict[str, str]) -> dict[str, list[str]]:
+    """Per place, the words in the other language: any Chinese in English mode; English words other
+    than units and proper names in Chinese mode."""
+    found = {}
+    for where, text in texts.items():
+        words = CJK.findall(text) if lang == "en" else \
+            [w for w in LATIN_WORD.findall(text) if w not in UNITS_AND_NAMES]
+        if words:
+            found[where] = words
+    return found
+
+
+def _legend_entries(page: Page) -> list[str]:
+    return page.evaluate("Array.from(document.querySelectorAll('#legend .legend-layer')).map(e => e.dataset.layer)")
+
+
+def _wait_legend(page: Page, condition: str) -> None:
+    """The legend is redrawn on the next animation frame after a layer or zoom change."""
+    page.wait_for_function(f"() => {{ const q = s => document.querySelector('#legend ' + s); return {condition}; }}")
+
+
+def test_legend_follows_the_layer_switcher_and_the_zoom(browser: Browser, live_server: str,
+                                                        artifacts: Path) -> None:
+    errors: list[str] = []
+    page = _open(browser, live_server + "/", errors)
+    layers = {layer.id: layer for layer in CATALOG}
+    assert _legend_entries(page) == [layer.id for layer in CATALOG if layer.default_on]
+    risk = page.locator("#legend [data-layer=risk_sources]")
+    assert "安全风险源" in risk.inner_text() and "风险等级" in risk.inner_text()
+    # the classes' symbols in the catalog's colours, then the clusters explained (map zoom 8 < 13)
+    fills = risk.locator(".legend-items circle").evaluate_all("cs => cs.map(c => c.getAttribute('fill'))")
+    assert fills[:4] == [colour for *_, colour in RISK_LEVELS]
+    assert "聚合" in risk.inner_text() and "最高的风险等级" in risk.inner_text()
+    # a line layer: its colour and dash; a layer not drawn at this zoom says from which zoom it is
+    page.check("#layer-switcher input[data-layer=hazmat_routes]")
+    page.check("#layer-switcher input[data-layer=townships]")
+    _wait_legend(page, "q('[data-layer=hazmat_routes]') && q('[data-layer=townships]')")
+    line = page.locator("#legend [data-layer=hazmat_routes] line")
+    assert line.get_attribute("stroke") == layers["hazmat_routes"].style.color
+    assert line.get_attribute("stroke-dasharray") == "6 4"
+    assert "legend-inactive" in (page.locator("#legend [data-layer=townships]").get_attribute("class") or "")
+    assert "缩放级别 9" in page.locator("#legend [data-layer=townships]").inner_text()
+    page.uncheck("#layer-switcher input[data-layer=risk_sources]")
+    _wait_legend(page, "!q('[data-layer=risk_sources]')")
+    # zoomed in: townships drawn, risk sources drawn one by one (no cluster note)
+    page.check("#layer-switcher input[data-layer=risk_sources]")
+    page.evaluate("window.riskmap.map.setView([39.9, 116.4], 14)")
+    _wait_legend(page, "q('[data-layer=risk_sources]') && !q('[data-layer=townships].legend-inactive')")
+    assert "聚合" not in page.locator("#legend [data-layer=risk_sources]").inner_text()
+    # an analysis overlay adds its entry while it is drawn
+    page.check("#coverage-toggle")
+    _wait_legend(page, "q('[data-layer=coverage]')")
+    assert "消防5分钟覆盖盲区" in page.locator("#legend [data-layer=coverage]").inner_text()
+    page.uncheck("#coverage-toggle")
+    _wait_legend(page, "!q('[data-layer=coverage]')")
+    # collapsible on screen, printed open
+    page.click("#legend .legend-toggle")
+    assert page.locator("#legend .legend-body").is_hidden()
+    page.emulate_media(media="print")
+    assert page.locator("#legend .legend-body").is_visible()
+    page.screenshot(path=str(artifacts / "legend_print.png"))
+    page.emulate_media(media="screen")
+    page.click("#legend .legend-toggle")
+    assert page.locator("#legend .legend-body").is_visible()
+    assert errors == []
+
+
+def test_each_language_shows_no_words_of_the_other(browser: Browser, live_server: str) -> None:
+    errors: list[str] = []
+    for lang in ("en", "zh"):
+        page = _open(browser, f"{live_server}/?lang={lang}", errors)
+        for layer in CATALOG:  # every layer's legend entry
+            page.check(f"#layer-switcher input[data-layer={layer.id}]")
+        _wait_legend(page, f"document.querySelectorAll('#legend .legend-layer').length === {len(CATALOG)}")
+        texts = {"legend": page.locator("#legend").inner_text(),
+                 "switcher": page.locator("#layer-switcher").inner_text(),
+                 "controls": " ".join(page.evaluate("""Array.from(document.querySelectorAll(
+                     '#topbar [title], #topbar [placeholder], .leaflet-control [title], .leaflet-control a'))
+                     .map(e => (e.title || '') + ' ' + (e.placeholder || ''))"""))}
+        page.evaluate("window.riskmap.map.setView([39.9, 116.4], 14)")
+        _click_feature(page, "risk_sources", "116.35,39.85,116.45,39.95")
+        # names and addresses are data (Chinese in the fixture): the field labels, the title and coded values
+        texts["popup"] = page.evaluate("""() => { const p = document.querySelector('.leaflet-popup-content');
+            return [p.querySelector('b').textContent, ...Array.from(p.querySelectorAll('tr')).map(tr =>
+              tr.cells[0].textContent + ' ' + (['Risk level', 'Location precision', '风险等级', '定位精度']
+              .includes(tr.cells[0].textContent) ? tr.cells[1].textContent : ''))].join(' '); }""")
+        page.evaluate("window.riskmap.map.closePopup()")
+        page.evaluate("window.riskmap.runIncident(39.91, 116.40)")
+        page.wait_for_selector("#incident-targets", state="attached")
+        panel_words = """() => Array.from(document.querySelectorAll(['h2', 'h3', 'th', '.note', 'label', 'p', '.badge',
+            'button'].map(s => '#side-panel ' + s).join(','))).map(e => e.textContent).join(' ')"""
+        texts["incident"] = page.evaluate(panel_words)
+        if lang == "zh":  # the fixture's names are Chinese: all of the panel must be
+            texts["incident (all)"] = page.locator("#side-panel").inner_text()
+        page.click("#stats-button")
+        page.wait_for_selector("#stats-table")
+        texts["statistics"] = page.evaluate(panel_words)
+        if lang == "zh":
+            texts["statistics (all)"] = page.locator("#side-panel").inner_text()
+        assert _untranslated(lang, texts) == {}, lang
+        page.close()
+    assert errors == []
 
 
 def _click_feature(page: Page, layer_id: str, bbox: str) -> dict:

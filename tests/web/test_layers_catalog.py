@@ -8,7 +8,8 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from layers.catalog import CATALOG, VALUE_LABELS, CatalogError, Layer, display_labels, validate_catalog
+from geo.entities import RISK_LEVELS
+from layers.catalog import CATALOG, VALUE_LABELS, CatalogError, Layer, Style, display_labels, validate_catalog
 
 
 def test_every_popup_field_has_a_chinese_and_an_english_label() -> None:
@@ -61,3 +62,29 @@ def test_the_map_page_embeds_labels_and_loads_chart_js_on_demand(client: FlaskCl
     assert cfg["chart_js"].endswith("chart.umd.js")
     assert "chart.umd.js\"></script>" not in html  # not loaded with the map
     assert client.get(cfg["chart_js"]).status_code == 200
+
+
+def test_legend_classes_follow_the_style_with_words_in_both_languages() -> None:
+    validate_catalog()
+    layers = {layer.id: layer for layer in CATALOG}
+    risk = layers["risk_sources"].legend()
+    assert risk["by"] == {"zh": "风险等级", "en": "Risk level"}
+    # level is required: the four colours, highest first, and no "other" class
+    assert [(c["value"], c["zh"], c["en"], c["color"]) for c in risk["classes"]] == list(RISK_LEVELS)
+    # an optional attribute: rows without one of the coloured values are drawn in the fixed colour
+    hazards = layers["hidden_hazards"].legend()["classes"]
+    assert hazards[-1] == {"value": None, "zh": "其他或未填", "en": "other or not given",
+                           "color": layers["hidden_hazards"].style.color}
+    # a filter that keeps only coloured values: no "other" class
+    assert [c["value"] for c in layers["pipelines"].legend()["classes"]] == ["oil_pipeline", "gas_pipeline",
+                                                                           "water_pipeline"]
+    assert layers["risk_district"].legend()["classes"][-1]["value"] == "blue"
+    assert layers["fire_stations"].legend() == {"by": None, "classes": []}
+    assert layers["hazmat_routes"].as_json()["style"]["dash"] == "6 4"  # told apart from the red borders
+
+
+def test_a_coloured_value_without_words_stops_the_catalog() -> None:
+    layer = Layer("x", "测试", "Test", "组", "Group", "risk_sources", "point", popup=("name",),
+                  style=Style(by="level", colors={"red": "#f00", "purple": "#808"}))
+    with pytest.raises(CatalogError, match="'purple'"):
+        validate_catalog((layer,))

@@ -15,6 +15,8 @@
       });
     });
   }
+  // API errors name the bad value in English (a code-like message); the lead-in is in the page's language.
+  function failure(err) { return "<p>" + esc(t.request_failed) + " " + esc(err.message) + "</p>"; }
 
   function showPanel(html) {
     content.innerHTML = html;
@@ -70,7 +72,7 @@
       });
       list.hidden = false;
       if (body.results.length === 1) { flyTo(body.results[0]); }
-    }).catch(function (err) { list.innerHTML = esc(err.message); list.hidden = false; });
+    }).catch(function (err) { list.innerHTML = failure(err); list.hidden = false; });
   });
 
   // ---- incident mode ----------------------------------------------------------------------------
@@ -78,6 +80,22 @@
   var incidentLayer = L.layerGroup().addTo(map);
   var incidentOn = false;
   rm.incidentRadius = 1000;
+  var INCIDENT_STYLE = {
+    ring: { color: "#c0392b", weight: 2, fill: false },
+    half_ring: { color: "#c0392b", weight: 1, dashArray: "4", fill: false },
+    point: { radius: 7, color: "#000", fillColor: "#c0392b", fillOpacity: 1 },
+    link: { color: "#1a9850", weight: 1, dashArray: "3" },
+    resource: { radius: 5, color: "#1a9850", fillOpacity: 0.9 }
+  };
+  function incidentLegend() {
+    var sym = rm.svgSymbol;
+    return "<div class='legend-title'><span>" + esc(t.briefing) + "</span></div><div class='legend-items'>" +
+      "<span class='legend-item'>" + sym("point", INCIDENT_STYLE.point) + esc(t.legend_incident) + "</span>" +
+      "<span class='legend-item'>" + sym("line", INCIDENT_STYLE.ring) + sym("line", INCIDENT_STYLE.half_ring) +
+      esc(t.legend_rings) + "</span>" +
+      "<span class='legend-item'>" + sym("point", INCIDENT_STYLE.resource) + sym("line", INCIDENT_STYLE.link) +
+      esc(t.legend_nearest) + "</span></div>";
+  }
 
   incidentButton.addEventListener("click", function () {
     incidentOn = !incidentOn;
@@ -131,15 +149,14 @@
     showPanel(html);
     incidentLayer.clearLayers();
     var centre = here(inc.lat, inc.lon);
-    L.circle(centre, { radius: inc.radius_m, color: "#c0392b", weight: 2, fill: false }).addTo(incidentLayer);
-    L.circle(centre, { radius: inc.radius_m / 2, color: "#c0392b", weight: 1, dashArray: "4", fill: false })
-      .addTo(incidentLayer);
-    L.circleMarker(centre, { radius: 7, color: "#000", fillColor: "#c0392b", fillOpacity: 1 }).addTo(incidentLayer);
+    L.circle(centre, L.extend({ radius: inc.radius_m }, INCIDENT_STYLE.ring)).addTo(incidentLayer);
+    L.circle(centre, L.extend({ radius: inc.radius_m / 2 }, INCIDENT_STYLE.half_ring)).addTo(incidentLayer);
+    L.circleMarker(centre, INCIDENT_STYLE.point).addTo(incidentLayer);
+    rm.setLegendEntry("incident", incidentLegend());
     Object.keys(body.resources).forEach(function (type) {
       body.resources[type].forEach(function (r) {
-        L.polyline([centre, here(r.lat, r.lon)], { color: "#1a9850", weight: 1, dashArray: "3" })
-          .addTo(incidentLayer);
-        L.circleMarker(here(r.lat, r.lon), { radius: 5, color: "#1a9850", fillOpacity: 0.9 })
+        L.polyline([centre, here(r.lat, r.lon)], INCIDENT_STYLE.link).addTo(incidentLayer);
+        L.circleMarker(here(r.lat, r.lon), INCIDENT_STYLE.resource)
           .bindTooltip(esc(r.name) + " · " + metres(r.distance_m) + " · " + r.eta_min + " " + esc(t.minutes))
           .addTo(incidentLayer);
       });
@@ -151,7 +168,7 @@
     if (radiusBox) { rm.incidentRadius = Number(radiusBox.value) || rm.incidentRadius; }
     return getJSON("/api/v1/incident?lon=" + lon.toFixed(6) + "&lat=" + lat.toFixed(6) + "&radius=" +
                    rm.incidentRadius).then(renderIncident)
-      .catch(function (err) { showPanel("<p>" + esc(err.message) + "</p>"); });
+      .catch(function (err) { showPanel(failure(err)); });
   };
 
   map.on("click", function (e) {
@@ -205,7 +222,7 @@
         },
         options: { animation: false, indexAxis: "y", scales: { x: { stacked: true }, y: { stacked: true } } }
       });
-    }).catch(function (err) { showPanel("<p>" + esc(err.message) + "</p>"); });
+    }).catch(function (err) { showPanel(failure(err)); });
   });
 
   // ---- coverage gaps (an analysis overlay in the layer switcher) ---------------------------------
@@ -216,30 +233,52 @@
     "<label><input type='checkbox' id='coverage-toggle'> " + esc(t.coverage) + "</label>" +
     "<div id='coverage-note' class='note'></div>";
 
+  var COVERAGE_STYLE = { color: "#8e44ad", weight: 0.5, fillOpacity: 0.25 };
+  function number(v) { return v >= 100 ? Math.round(v).toLocaleString() : v.toPrecision(2); }
+  function heatLegend(body) {  // the image's classes: colours low -> high and their lower bounds
+    var ramp = body.colours.map(function (c, i) {
+      return "<span class='legend-item'>" + rm.svgSymbol("polygon", { color: c, weight: 0, fillColor: c,
+        fillOpacity: 0.55 }) + "≥ " + esc(number(body.breaks[i])) + "</span>";  // 0.7 × the PNG's alpha 200
+    }).join("");
+    return "<div class='legend-title'><span>" + esc(t.heatmap) + "</span></div><div class='legend-note'>" +
+      esc(t.legend_heatmap) + "</div><div class='legend-items'>" + ramp + "</div>";
+  }
+
+  function analysisFailed(box, err) {  // the overlay is not drawn: say why under the switch
+    box.checked = false;
+    document.getElementById("coverage-note").innerHTML = failure(err);
+  }
+
   var heatLayer = null;
   document.getElementById("heatmap-toggle").addEventListener("change", function (e) {
     if (!e.target.checked) {
       if (heatLayer) { map.removeLayer(heatLayer); }
+      rm.setLegendEntry("heatmap", null);
       return;
     }
     getJSON("/api/v1/heatmap").then(function (body) {
       var b = body.bounds;  // corners shifted (the GCJ-02 offset varies little across Beijing)
       heatLayer = L.imageOverlay(body.png, [here(b[0][0], b[0][1]), here(b[1][0], b[1][1])],
                                  { opacity: 0.7, interactive: false }).addTo(map);
-    });
+      rm.setLegendEntry("heatmap", heatLegend(body));
+    }).catch(function (err) { analysisFailed(e.target, err); });
   });
   document.getElementById("coverage-toggle").addEventListener("change", function (e) {
     if (!e.target.checked) {
       if (coverageLayer) { map.removeLayer(coverageLayer); }
+      rm.setLegendEntry("coverage", null);
+      document.getElementById("coverage-note").textContent = "";
       return;
     }
     getJSON("/api/v1/coverage").then(function (body) {
       var s = body.summary;
       coverageLayer = L.geoJSON(body.uncovered, display.geoJSONOptions({
-        style: { color: "#8e44ad", weight: 0.5, fillOpacity: 0.25 }, interactive: false })).addTo(map);
+        style: COVERAGE_STYLE, interactive: false })).addTo(map);
+      rm.setLegendEntry("coverage", "<div class='legend-title'>" + rm.svgSymbol("polygon", COVERAGE_STYLE) +
+                        "<span>" + esc(t.coverage) + "</span></div>");
       document.getElementById("coverage-note").textContent = t.coverage_note
         .replace("{km2}", s.uncovered_km2).replace("{pop}", s.uncovered_population).replace("{n}", s.stations);
-    });
+    }).catch(function (err) { analysisFailed(e.target, err); });
   });
 
   rm.commanderReady = true;

@@ -1,0 +1,98 @@
+"""The map page: the synthetic-data badge (one store round trip, right after a load) and its words."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pytest
+from flask.testing import FlaskClient
+from shapely.geometry import Point, box
+
+from geo.io.geopackage import GeoPackageStore
+from geo.io.store import LoadBatch
+from webmap.app import create_app
+from webmap.pages import MAP_STRINGS
+from webmap.settings import Settings
+
+
+def _batch(kind: str) -> LoadBatch:
+    return LoadBatch(kind=kind, file_name="pages.csv", sha256="4" * 64, loaded_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def _counting(store: GeoPackageStore, calls: Counter[str]) -> None:
+    """Count the page's calls of the store's version and count methods (instance attributes shadow the
+    methods; calls the store makes of itself inside one are not counted)."""
+    depth = [0]
+    for name in ("data_version", "data_versions", "count"):
+        method = getattr(store, name)
+
+        def counted(*args: Any, _method: Any = method, _name: str = name, **kwargs: Any) -> Any:
+            if depth[0] == 0:
+                calls[_name] += 1
+            depth[0] += 1
+            try:
+                return _method(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        setattr(store, name, counted)
+
+
+@pytest.fixture
+def real_only(tmp_path: Path) -> tuple[FlaskClient, GeoPackageStore]:
+    """A store with reference rows only (no synthetic ones)."""
+    store = GeoPackageStore(tmp_path / "pages.gpkg")
+    store.init_schema()
+    store.upsert("areas", gpd.GeoDataFrame(
+        {"key": ["110101"], "area_code": ["110101"], "name": ["东城区"], "area_type": ["district"],
+         "province_code": ["110000"], "synthetic": [False]},
+        geometry=[box(116.38, 39.85, 116.45, 39.97)], crs="EPSG:4326"), batch=_batch("areas"))
+    app = create_app(Settings(gpkg_path=tmp_path / "pages.gpkg"), store=store)
+    return app.test_client(), store
+
+
+def test_the_badge_appears_on_the_next_page_after_a_synthetic_load(real_only: tuple[FlaskClient, GeoPackageStore]
+                                                                   ) -> None:
+    client, store = real_only
+    assert 'id="synthetic-badge"' not in client.get("/").get_data(as_text=True)
+    store.upsert("risk_sources", gpd.GeoDataFrame(
+        {"key": ["C1|R1"], "credit_code": ["C1"], "source_code": ["R1"], "name": ["演示储罐"], "level": ["red"],
+         "synthetic": [True]}, geometry=[Point(116.40, 39.90)], crs="EPSG:4326"), batch=_batch("risk_sources"))
+    assert 'id="synthetic-badge"' in client.get("/").get_data(as_text=True)
+    assert 'id="synthetic-badge"' in client.get("/?lang=en").get_data(as_text=True)
+
+
+def test_a_page_asks_the_versions_in_one_call_and_counts_only_after_a_change(
+        real_only: tuple[FlaskClient, GeoPackageStore]) -> None:
+    client, store = real_only
+    calls: Counter[str] = Counter()
+    _counting(store, calls)
+    client.get("/")
+    assert calls["data_versions"] == 1 and calls["data_version"] == 0
+    assert 0 < calls["count"] <= 7  # the loaded entities a layer shows; area results are computed, never synthetic
+    calls.clear()
+    client.get("/")
+    assert calls == Counter({"data_versions": 1})  # unchanged data: nothing counted again
+
+
+def _config(html: str) -> dict[str, Any]:
+    found = re.search(r'<script id="map-config" type="application/json">(.*?)</script>', html, re.S)
+    assert found
+    return json.loads(found.group(1))
+
+
+def test_the_page_carries_legend_words_in_its_language(client: FlaskClient) -> None:
+    zh = _config(client.get("/").get_data(as_text=True))
+    en = _config(client.get("/?lang=en").get_data(as_text=True))
+    for key in MAP_STRINGS:
+        assert zh["t"][key] == MAP_STRINGS[key]["zh"] and en["t"][key] == MAP_STRINGS[key]["en"]
+    assert zh["t"]["legend"] == "图例" and en["t"]["legend"] == "Legend"
+    assert not re.search(r"[\u4e00-\u9fff]", "".join(MAP_STRINGS[k]["en"] for k in MAP_STRINGS))
+    risk = next(layer for layer in en["layers"] if layer["id"] == "risk_sources")
+    assert [c["en"] for c in risk["legend"]["classes"]] == ["major", "significant", "general", "low"]
