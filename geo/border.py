@@ -21,7 +21,6 @@ loader from the reference polygons, :mod:`geo.jurisdiction`).
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -354,43 +353,6 @@ def reach_polygon(geometry: BaseGeometry, max_m: float) -> BaseGeometry:
     widened = (radius + tolerance) / np.cos(np.pi / (4 * _QUAD_SEGS)) * 1.001
     buffered = shapely.buffer(scaled, widened, quad_segs=_QUAD_SEGS)
     return shapely.transform(buffered, lambda xy: xy / scale)
-
-
-def cover_boxes(region: BaseGeometry, *, max_boxes: int,
-                min_waste: float = 0.0) -> list[tuple[float, float, float, float]]:
-    """Disjoint lon/lat boxes that together cover ``region`` (a polygon), at most ``max_boxes``.
-
-    Starting from the region's bounding box, the box wasting the most area (box area
-    minus region area inside it) is halved across its longer side and each half shrunk
-    to the region inside it, until ``max_boxes`` is reached or no box wastes more than
-    ``min_waste`` square degrees.  Boxes sharing an edge may both hold a point on it.
-    """
-    if region is None or region.is_empty:
-        return []
-    heap: list[tuple[float, int, tuple[float, float, float, float], BaseGeometry]] = []
-    serial = 0
-
-    def push(geom: BaseGeometry) -> None:
-        nonlocal serial
-        x0, y0, x1, y1 = geom.bounds
-        heapq.heappush(heap, (-((x1 - x0) * (y1 - y0) - geom.area), serial, (x0, y0, x1, y1), geom))
-        serial += 1
-
-    push(region)
-    while len(heap) < max_boxes and -heap[0][0] > min_waste:
-        _, _, (x0, y0, x1, y1), geom = heapq.heappop(heap)
-        mid_lat = np.cos(np.radians((y0 + y1) / 2))
-        if (x1 - x0) * mid_lat >= (y1 - y0):
-            m = (x0 + x1) / 2
-            halves = (shapely.box(x0, y0, m, y1), shapely.box(m, y0, x1, y1))
-        else:
-            m = (y0 + y1) / 2
-            halves = (shapely.box(x0, y0, x1, m), shapely.box(x0, m, x1, y1))
-        for half in halves:
-            part = shapely.intersection(geom, half)
-            if not part.is_empty and part.area > 0:
-                push(part)
-    return sorted(entry[2] for entry in heap)
 
 
 # --------------------------------------------------------------------------------------

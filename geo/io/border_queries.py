@@ -25,7 +25,6 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,18 +66,6 @@ _WHERE: dict[str, dict[str, Any] | None] = {"hidden_hazards": {"status": "open"}
 
 #: Kinds whose rows the answers depend on (their data versions key the cache).
 _KINDS = ("risk_sources", "hazchem_sites", "hidden_hazards", "protection_targets", "areas", "lines")
-
-#: Cost of one ``Store.read`` (seconds) and of one row it returns, per store kind, measured
-#: at seed scale on 2 shared cores (scripts/bench_border.py).  A layer is read with one
-#: box when all its rows cost less than the boxes' queries, else with boxes hugging the
-#: region.  The GeoPackage store reads from memory: one read of a whole layer is cheapest.
-_READ_COST: dict[str, tuple[float, float]] = {"postgis": (0.015, 12e-6), "geopackage": (0.03, 0.0)}
-#: At most this many boxes per read (more queries cost more than the rows they save at
-#: seed scale), and boxes wasting less than this area (square degrees, ~20 km² at 40 °N)
-#: are not split further.
-_MAX_BOXES = 40
-_MIN_WASTE_DEG2 = 0.002
-
 
 # --------------------------------------------------------------------------------------
 # Cache per store and data version
@@ -200,54 +187,14 @@ def _border_of(geo: BorderGeography, pair: bd.BorderPair) -> BaseGeometry:
 # --------------------------------------------------------------------------------------
 
 
-#: Box reads run on this many threads: the database works on one box while the
-#: previous one is turned into a frame (≈ 1.8× faster on PostGIS with 2 cores).
-_READ_THREADS = 2
-
-
-def _read_boxes(store: Store, kind: str, region: BaseGeometry, where: dict[str, Any] | None) -> list[
-        tuple[float, float, float, float]]:
-    """The boxes to read ``kind`` of ``region`` with: one (its bounds) when the whole layer
-    is cheap to read, else disjoint boxes hugging it (see :data:`_READ_COST`)."""
-    per_query, per_row = _READ_COST.get(store.kind, _READ_COST["postgis"])
-    if store.count(kind, where=where) * per_row > _MAX_BOXES * per_query:
-        return bd.cover_boxes(region, max_boxes=_MAX_BOXES, min_waste=_MIN_WASTE_DEG2)
-    x0, y0, x1, y1 = region.bounds
-    return [(float(x0), float(y0), float(x1), float(y1))]
-
-
-def _inside(frame: gpd.GeoDataFrame, region: BaseGeometry) -> gpd.GeoDataFrame:
-    """The rows of ``frame`` (read from boxes, maybe twice on a shared edge) whose point is in ``region``, by key."""
-    frame = frame.drop_duplicates("key")
-    geoms = np.asarray(frame.geometry.values, dtype=object)
-    inside = shapely.intersects_xy(region, shapely.get_x(geoms), shapely.get_y(geoms))
-    frame = frame[inside].sort_values("key", kind="stable")
-    return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry="geometry", crs="EPSG:4326")
-
-
 def read_regions(store: Store, kinds: dict[str, Sequence[str] | None], region: BaseGeometry, *,
                  where: dict[str, dict[str, Any] | None] | None = None) -> dict[str, gpd.GeoDataFrame]:
     """Rows of each kind (→ its columns) whose point lies in ``region`` (a WGS-84 polygon)
-    and match ``where[kind]``, by key.
-
-    Every box of every kind is one ``Store.read``; they run on :data:`_READ_THREADS` threads.
-    """
+    and match ``where[kind]``, by key: one ``Store.read(region=…)`` per kind, filtered by
+    the store's spatial index and the polygon itself."""
     wheres = where or {}
-    if region.is_empty:
-        return {k: store.read(k, where=wheres.get(k), columns=c, limit=0) for k, c in kinds.items()}
-    tasks = [(kind, box) for kind in kinds for box in _read_boxes(store, kind, region, wheres.get(kind))]
-
-    def one(task: tuple[str, tuple[float, float, float, float]]) -> gpd.GeoDataFrame:
-        kind, box = task
-        return store.read(kind, bbox=box, where=wheres.get(kind), columns=kinds[kind])
-
-    with ThreadPoolExecutor(max_workers=_READ_THREADS) as pool:
-        frames = list(pool.map(one, tasks))
-    out = {}
-    for kind in kinds:
-        parts = [f for (k, _), f in zip(tasks, frames, strict=True) if k == kind]
-        out[kind] = _inside(parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True), region)
-    return out
+    return {kind: store.read(kind, region=region, where=wheres.get(kind), columns=columns)
+            for kind, columns in kinds.items()}
 
 
 def read_region(store: Store, kind: str, region: BaseGeometry, *, where: dict[str, Any] | None = None,

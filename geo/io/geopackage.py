@@ -306,8 +306,11 @@ class GeoPackageStore:
         limit: int | None = None,
         offset: int = 0,
         columns: Sequence[str] | None = None,
+        region: BaseGeometry | None = None,
     ) -> gpd.GeoDataFrame:
         snap, idx = self._candidates(kind, where, bbox)
+        if region is not None:
+            idx = idx[np.isin(idx, snap.tree.query(region, predicate="intersects"))]
         stop = None if limit is None else offset + limit
         names = [c.name for c in select_columns(get_entity(kind), columns)]
         frame = snap.frame if columns is None else snap.frame[[*names, "geometry"]]

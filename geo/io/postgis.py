@@ -285,12 +285,15 @@ class PostGISStore:
         limit: int | None = None,
         offset: int = 0,
         columns: Sequence[str] | None = None,
+        region: BaseGeometry | None = None,
     ) -> gpd.GeoDataFrame:
         entity, table = get_entity(kind), TABLES[kind]
         clauses = self._filters(entity, table, where)
         if bbox is not None:
             env = func.ST_MakeEnvelope(*(bindparam(f"b{i}", v) for i, v in enumerate(bbox)), STORAGE_SRID)
             clauses.append(func.ST_Intersects(table.c.geom, env))
+        if region is not None:
+            clauses.append(func.ST_Intersects(table.c.geom, _wkb_param("region", region)))
         stmt = select(*self._columns(entity, table, columns)).where(*clauses).order_by(table.c.key)
         stmt = stmt.offset(offset).limit(limit)
         return self._frame(entity, stmt, columns=columns)

@@ -156,8 +156,10 @@ class Store(Protocol):
         limit: int | None = None,
         offset: int = 0,
         columns: Sequence[str] | None = None,
+        region: BaseGeometry | None = None,
     ) -> gpd.GeoDataFrame:
-        """Rows intersecting ``bbox`` (lon/lat) and matching ``where``, ordered by key.
+        """Rows intersecting ``bbox`` (lon/lat) and ``region`` (a WGS-84 geometry) and
+        matching ``where``, ordered by key.
 
         ``columns`` limits the attributes returned to ``key`` plus those named (an
         unknown name raises UnknownColumnError); the geometry always comes back.
