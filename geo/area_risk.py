@@ -267,8 +267,11 @@ def _level_steps(section: Mapping[str, Any], where: str, problems: list[str]) ->
 
 def level_indices(levels: Sequence[object] | np.ndarray) -> np.ndarray:
     """0 red, 1 orange, 2 yellow, 3 blue, -1 anything else (int8)."""
-    lookup = {c: i for i, c in enumerate(LEVEL_CODES)}
-    return np.array([lookup.get(v, -1) if isinstance(v, str) else -1 for v in levels], dtype=np.int8)
+    values = np.asarray(levels, dtype=object)
+    out = np.full(len(values), -1, dtype=np.int8)
+    for i, code in enumerate(LEVEL_CODES):
+        out[values == code] = i
+    return out
 
 
 @dataclass
@@ -298,7 +301,8 @@ class Points:
         else:
             lon, lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
         keys = frame["key"].astype(str).to_numpy(dtype=object)
-        order = np.argsort(keys, kind="stable")
+        in_order = len(keys) < 2 or bool((keys[1:] >= keys[:-1]).all())  # as the stores return them
+        order = slice(None) if in_order else np.argsort(keys, kind="stable")
         attrs = {c: frame[c].to_numpy(dtype=object)[order] for c in columns}
         return cls(keys[order], np.asarray(lon, float)[order], np.asarray(lat, float)[order], attrs)
 
@@ -639,13 +643,20 @@ class AreaResult:
     def frame(self) -> gpd.GeoDataFrame:
         """The result as rows of the ``area_results`` entity (explanation as a dict), WGS-84."""
         a = self.areas
+        text = _object_series
         data = {
-            "unit": self.unit, "method": self.method, "area_code": a.code, "name": a.name, "parent_code": a.parent,
-            "level": self.level, "score": self.score,
+            "unit": self.unit, "method": self.method, "area_code": text(a.code), "name": text(a.name),
+            "parent_code": text(a.parent), "level": text(self.level), "score": self.score,
             **{f"count_{c}": self.counts[:, i] for i, c in enumerate(LEVEL_CODES)},
             "population": a.population, "area_km2": a.area_km2, "explanation": self.explanation,
         }
         return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(a.geometry, crs=WGS84), crs=WGS84)
+
+
+def _object_series(values: Any) -> pd.Series:
+    """Text as an object Series (str/None), not pandas' Arrow-backed string dtype, which
+    the stores would only convert back."""
+    return pd.Series(values, dtype=object)
 
 
 def level_counts(sources: Points, membership: Membership, n_areas: int) -> np.ndarray:

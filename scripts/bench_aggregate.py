@@ -17,7 +17,10 @@ loads the reference geography, then times, per store:
 * ``read``: reading every input through the Store interface (once per full recompute);
 * for every unit × method: ``prepare`` (areas, population zonal sums, point-in-area —
   shared by the methods of a unit), ``compute`` and ``write`` (upsert of the results);
-  ``total`` = prepare + compute + write;
+  ``total`` = prepare + compute + write on inputs already read;
+* ``one-shot``: what a single ``riskmap aggregate --unit U --method M`` costs after
+  Python's imports — a freshly opened store (no cached layer snapshot, new connection
+  pool), read (only the layers that method needs) + prepare + compute + write;
 * the heat map at 100 m over Beijing (kernel density only, and with PNG rendering).
 
 Wall-clock seconds and, in brackets, process CPU seconds (the machine has 2 cores shared
@@ -28,10 +31,12 @@ process and is not in the CPU column).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -127,16 +132,18 @@ def load_store(store: Store, data: dict[str, gpd.GeoDataFrame]) -> float:
     return time.perf_counter() - t0
 
 
-def open_bench_stores(names: list[str], database_url: str | None, gpkg: Path | None) -> dict[str, Store]:
+def open_bench_stores(names: list[str], database_url: str | None,
+                      gpkg: Path | None) -> dict[str, Callable[[], Store]]:
+    """How to open each store to benchmark (the PostGIS database is created if missing)."""
     from sqlalchemy import create_engine, make_url, text
 
     from geo.io.geopackage import GeoPackageStore
     from geo.io.postgis import PostGISStore
 
-    stores: dict[str, Store] = {}
+    stores: dict[str, Callable[[], Store]] = {}
     if "geopackage" in names:
         path = gpkg or Path(tempfile.mkdtemp(prefix="bench_aggregate_")) / "bench.gpkg"
-        stores["geopackage"] = GeoPackageStore(path)
+        stores["geopackage"] = functools.partial(GeoPackageStore, path)
     if "postgis" in names:
         if not database_url:
             raise SystemExit("postgis: give --database-url or RISKMAP_DATABASE_URL")
@@ -151,7 +158,7 @@ def open_bench_stores(names: list[str], database_url: str | None, gpkg: Path | N
         with eng.connect() as conn:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
         eng.dispose()
-        stores["postgis"] = PostGISStore(database_url)
+        stores["postgis"] = functools.partial(PostGISStore, database_url)
     return stores
 
 
@@ -163,7 +170,20 @@ def _since(start: tuple[float, float]) -> tuple[float, float]:
     return time.perf_counter() - start[0], time.process_time() - start[1]
 
 
-def bench_store(name: str, store: Store, config: ar.AreaRiskConfig) -> list[dict[str, object]]:
+def one_shot(open_store: Callable[[], Store], unit: str, method: str,
+             config: ar.AreaRiskConfig) -> tuple[float, float]:
+    """Wall and CPU seconds of one ``riskmap aggregate --unit U --method M`` on a fresh store."""
+    store = open_store()
+    try:
+        start = _clock()
+        area_runs.run_area_risk(store, units=[unit], methods=[method], config=config)
+        return _since(start)
+    finally:
+        store.close()
+
+
+def bench_store(name: str, store: Store, config: ar.AreaRiskConfig,
+                open_store: Callable[[], Store]) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     start = _clock()
     inputs = area_runs.read_inputs(store)
@@ -175,9 +195,11 @@ def bench_store(name: str, store: Store, config: ar.AreaRiskConfig) -> list[dict
             start = _clock()
             (run,) = area_runs.run_area_risk(store, units=[unit], methods=[method], config=config, inputs=inputs)
             wall, cpu = _since(start)
+            shot_wall, shot_cpu = one_shot(open_store, unit, method, config)
             rows.append({"store": name, "unit": unit, "method": method, "areas": run.areas,
                          "prepare": f"{run.prepare_s:.2f}", "compute": f"{run.compute_s:.2f}",
                          "write": f"{run.write_s:.2f}", "total": f"{wall:.2f} ({cpu:.2f})",
+                         "one-shot": f"{shot_wall:.2f} ({shot_cpu:.2f})",
                          "red/or/ye/bl": "/".join(str(run.levels[c]) for c in LEVEL_CODES)})
     extent = area_runs.beijing_extent(inputs.areas)
     start = _clock()
@@ -235,7 +257,7 @@ def bench_memory(inputs: area_runs.Inputs, config: ar.AreaRiskConfig) -> list[di
 
 
 def print_table(rows: list[dict[str, object]]) -> None:
-    cols = ["store", "unit", "method", "areas", "prepare", "compute", "write", "total", "red/or/ye/bl"]
+    cols = ["store", "unit", "method", "areas", "prepare", "compute", "write", "total", "one-shot", "red/or/ye/bl"]
     frame = pd.DataFrame(rows).reindex(columns=cols).astype(object).fillna("")
     widths = {c: max(len(c), *(len(str(v)) for v in frame[c])) for c in cols}
     print("  ".join(c.ljust(widths[c]) for c in cols))
@@ -267,14 +289,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {round(SEED_SOURCES * args.scale):,} synthetic risk sources (scale {args.scale}), "
           f"{os.cpu_count()} CPUs (shared); seconds wall (CPU of this process)")
     rows: list[dict[str, object]] = []
-    for name, store in stores.items():
+    for name, open_store in stores.items():
+        store = open_store()
         if data is not None:
             if name == "postgis":
                 _empty_postgis(store)
             print(f"# {name}: loaded in {load_store(store, data):.1f} s", flush=True)
         else:
             store.init_schema()
-        rows.extend(bench_store(name, store, config))
+        rows.extend(bench_store(name, store, config, open_store))
         store.close()
     print_table(rows)
     return 0

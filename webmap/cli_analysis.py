@@ -4,7 +4,8 @@
 * ``riskmap heatmap`` — the weighted kernel-density raster (GeoTIFF, EPSG:4548) plus a
   PNG and its WGS-84 bounds for the web map;
 * ``riskmap area-config check FILE`` — validate ``area_risk.yaml``;
-* ``riskmap major-hazard`` — GB 18218-2018 R and grade of hazardous-chemical sites.
+* ``riskmap major-hazard [--write]`` — GB 18218-2018 R and grade of hazardous-chemical
+  sites; ``--write`` stores the grades in ``hazchem_sites`` (idempotent).
 
 Errors a user can fix print one line and exit with status 1.
 """
@@ -122,16 +123,20 @@ def area_config_check(file: Path) -> None:
 
 @click.command("major-hazard")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per site instead of a table.")
+@click.option("--write", is_flag=True,
+              help="Store each grade in hazchem_sites.major_hazard_grade (sites whose grade is unchanged stay as they "
+                   "were); without it nothing is written.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None, help=_CONFIG_HELP)
-def major_hazard(as_json: bool, config_path: Path | None) -> None:
+def major_hazard(as_json: bool, write: bool, config_path: Path | None) -> None:
     """重大危险源分级 — GB 18218-2018 R and grade of every site with an inventory."""
-    from geo.io.area_runs import assess_major_hazards
+    from geo.io.area_runs import assess_major_hazards, write_major_hazard_grades
     from webmap.cli import _settings, _store, user_errors
 
     settings = _settings()
     store = _store(settings)
     with user_errors():
         table = assess_major_hazards(store, config=_config(config_path), data_dir=settings.data_dir / "reference")
+        written = write_major_hazard_grades(store, table) if write else None
     for row in table.itertuples(index=False):
         if as_json:
             click.echo(json.dumps({**row._asdict(), "detail": json.loads(row.detail)}, ensure_ascii=False))
@@ -141,6 +146,9 @@ def major_hazard(as_json: bool, config_path: Path | None) -> None:
     if not as_json:
         majors = int(table["is_major"].sum()) if len(table) else 0
         click.echo(f"{len(table)} sites with inventories, {majors} major hazard installations")
+    if written is not None:
+        click.echo(f"hazchem_sites.major_hazard_grade: {written.updated} updated, {written.unchanged} unchanged "
+                   f"(batch {written.batch_id})", err=as_json)
     store.close()
 
 

@@ -41,7 +41,7 @@ from geo import heatmap as hm
 from geo import major_hazard as mh
 from geo.entities import LEVEL_CODES, make_key
 from geo.io.reference_files import DEFAULT_REFERENCE_DIR, read_population_raster
-from geo.io.store import LoadBatch, Store
+from geo.io.store import LoadBatch, Store, UpsertResult
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "data" / "config" / "area_risk.yaml"
 RESULT_KIND = "area_results"
@@ -90,8 +90,9 @@ class Inputs:
 
 
 def _batches(frame: pd.DataFrame) -> list[int]:
+    """The (last 20) load batches the rows came from."""
     ids = pd.to_numeric(frame.get("batch_id", pd.Series([], dtype=float)), errors="coerce").dropna()
-    return sorted({int(v) for v in ids})[-20:]
+    return np.unique(ids.to_numpy(dtype=np.int64))[-20:].tolist()
 
 
 def read_sources(store: Store) -> tuple[ar.Points, list[int]]:
@@ -307,12 +308,14 @@ def write_results(store: Store, result: ar.AreaResult, run: RunSummary, inputs: 
     frame["run_at"] = run_at
     frame["params"] = _json(params)
     frame["synthetic"] = False
-    old = store.read(RESULT_KIND, where={"unit": result.unit, "method": result.method})
-    new_keys = set(frame["key"])
+    # Finding the rows to retire needs only key and explanation; whole rows only when there are some.
+    where = {"unit": result.unit, "method": result.method}
+    old = store.read(RESULT_KIND, where=where, columns=("explanation",))
     already = old["explanation"].fillna("").str.contains('"retired_by"', regex=False)
-    stale = old[~old["key"].isin(new_keys) & ~already]
-    if len(stale):
-        retired = stale.copy()
+    stale_keys = old.loc[~old["key"].isin(frame["key"]) & ~already, "key"]
+    if len(stale_keys):
+        retired = store.read(RESULT_KIND, where=where)
+        retired = retired[retired["key"].isin(stale_keys)].copy()
         retired["level"] = None
         retired["score"] = np.nan
         for c in LEVEL_CODES:
@@ -326,7 +329,7 @@ def write_results(store: Store, result: ar.AreaResult, run: RunSummary, inputs: 
                       sha256=hashlib.sha256(run.run_id.encode()).hexdigest(), loaded_at=datetime.now(UTC),
                       rows=len(frame), note=f"area risk run {run.run_id}")
     store.upsert(RESULT_KIND, gpd.GeoDataFrame(frame, geometry="geometry", crs=ar.WGS84), batch=batch)
-    return len(stale)
+    return len(stale_keys)
 
 
 def read_area_results(store: Store, unit: str, method: str, *, area_code: str | None = None) -> gpd.GeoDataFrame:
@@ -485,3 +488,23 @@ def assess_major_hazards(store: Store, *, config: ar.AreaRiskConfig | None = Non
                      "detail": _json(res.as_dict())})
     return pd.DataFrame(rows, columns=["key", "name", "people_500m", "population_known", "s", "r", "alpha",
                                        "is_major", "grade", "grade_zh", "detail"])
+
+
+def write_major_hazard_grades(store: Store, table: pd.DataFrame) -> UpsertResult:
+    """Write the grades of :func:`assess_major_hazards` (``table``) into
+    ``hazchem_sites.major_hazard_grade``: 1–4 for a major hazard installation, empty
+    for a site whose inventory does not make it one.
+
+    Only the assessed sites are written, through ``upsert``: a site whose grade did not
+    change stays as it was (and keeps its batch), so a re-run reports every site
+    unchanged.  A changed site's row records this batch.
+    """
+    sites = store.read("hazchem_sites")
+    grades = table.set_index("key")["grade"]
+    sites = sites[sites["key"].isin(grades.index)].copy()
+    sites["major_hazard_grade"] = pd.array(sites["key"].map(grades).to_numpy(dtype=object), dtype="Int64")
+    pairs = ";".join(f"{k}={g}" for k, g in zip(sites["key"], sites["major_hazard_grade"], strict=True))
+    batch = LoadBatch(kind="hazchem_sites", file_name="riskmap major-hazard --write",
+                      sha256=hashlib.sha256(pairs.encode()).hexdigest(), loaded_at=datetime.now(UTC),
+                      rows=len(sites), note="GB 18218-2018 grades from geo.major_hazard (α from the population raster)")
+    return store.upsert("hazchem_sites", gpd.GeoDataFrame(sites, geometry="geometry", crs=ar.WGS84), batch=batch)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -31,7 +33,7 @@ from geo.io import gpkg_blob
 from geo.io.frames import (
     check_where,
     filter_frame,
-    normalise_frame,
+    normalise_column,
     order_counts,
     point_records,
     prepare_rows,
@@ -66,9 +68,75 @@ _META_DDL = (
 
 @dataclass
 class _Snapshot:
+    """One layer as read at ``version``, rows in key order.
+
+    Only the columns asked for so far are held (a narrow read such as the area-risk
+    engine's does not pay for the others; more are read on demand, see
+    :meth:`GeoPackageStore._snapshot`), each normalised as :func:`geo.io.frames.normalise_frame` does.
+    The STRtree and the full frame are built on first use.
+    """
+
+    entity: Entity
     version: int
-    frame: gpd.GeoDataFrame
-    tree: shapely.STRtree
+    fid_keys: pa.ChunkedArray  # the key column in file (fid) order, to check later column reads line up
+    order: pa.Array  # file row of each key-ordered row
+    geometry: np.ndarray
+    columns: dict[str, pd.Series] = field(default_factory=dict)
+    _tree: shapely.STRtree | None = None
+    _full: gpd.GeoDataFrame | None = None
+
+    def __len__(self) -> int:
+        return len(self.geometry)
+
+    @property
+    def tree(self) -> shapely.STRtree:
+        if self._tree is None:
+            self._tree = shapely.STRtree(self.geometry)
+        return self._tree
+
+    @property
+    def frame(self) -> gpd.GeoDataFrame:
+        """Every column of the entity (the snapshot must hold them all: ``_snapshot(kind)``)."""
+        if self._full is None:
+            self._full = self.select([c.name for c in self.entity.all_columns])
+        return self._full
+
+    def select(self, names: Sequence[str]) -> gpd.GeoDataFrame:
+        """The rows with columns ``names`` (which the snapshot must hold) and the geometry."""
+        return gpd.GeoDataFrame({n: self.columns[n] for n in names},
+                                geometry=gpd.GeoSeries(self.geometry, crs=STORAGE_CRS))
+
+    def add_columns(self, table: pa.Table, names: Sequence[str]) -> None:
+        """Normalise ``names`` of ``table`` (file order) into key order."""
+        for name in names:
+            column = self.entity.column(name)
+            if name in table.column_names:
+                series = _arrow_series(table[name].take(self.order))
+            else:  # a column the file does not have yet: all missing
+                series = pd.Series([None] * len(self), dtype=object)
+            self.columns[name] = normalise_column(series, column)
+
+
+def _arrow_series(values: pa.ChunkedArray) -> pd.Series:
+    """An Arrow column as pandas: text as object (str/None) without the Arrow-string dtype's slow paths."""
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        return pd.Series(values.to_numpy(zero_copy_only=False), dtype=object)
+    return values.to_pandas()
+
+
+def _decode_wkb(wkb: pa.ChunkedArray) -> np.ndarray:
+    """Shapely geometries from (ISO) WKB; 2-D points are unpacked with numpy directly."""
+    arr = wkb.combine_chunks() if wkb.num_chunks != 1 else wkb.chunk(0)
+    n = len(arr)
+    if n and arr.null_count == 0 and pa.types.is_binary(arr.type):
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + n + 1]
+        if offsets[-1] - offsets[0] == 21 * n:  # every blob 21 bytes: little or big endian 2-D points
+            body = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, 21)
+            if (body[:, 0] == 1).all() and (body[:, 1:5] == (1, 0, 0, 0)).all():
+                xy = np.ascontiguousarray(body[:, 5:21]).view("<f8")
+                if not np.isnan(xy).any():
+                    return shapely.points(xy)
+    return shapely.from_wkb(arr.to_numpy(zero_copy_only=False))
 
 
 def _quote(name: str) -> str:
@@ -218,10 +286,39 @@ class GeoPackageStore:
         if insert:
             self._bulk_insert(con, entity, rows, blobs, values)
         else:
-            sets = ", ".join(f"{_quote(n)} = ?" for n in names)
-            sql = f"UPDATE {_quote(entity.table)} SET geom = ?, {sets} WHERE key = ?"
-            con.executemany(sql, ([b, *v, v[0]] for b, v in zip(blobs, values, strict=True)))
+            self._bulk_update(con, entity, rows, blobs, values, names)
         return len(rows)
+
+    def _bulk_update(self, con: sqlite3.Connection, entity: Entity, rows: gpd.GeoDataFrame, blobs: list[bytes],
+                     values: list[tuple[Any, ...]], names: list[str]) -> None:
+        """UPDATE by key, replacing the rows' R-tree entries directly.
+
+        GDAL's R-tree update triggers would call back into Python about fourteen times a
+        row; as in :meth:`_bulk_insert` they are dropped and re-created inside the same
+        transaction.  Geometries are never empty here (``prepare_rows`` rejects them) and
+        fids do not change, so each updated row's index entry is simply replaced.
+        """
+        table = entity.table
+        triggers = con.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name LIKE ?",
+            (table, f"rtree_{table}_geom_update%"),
+        ).fetchall()
+        for name, _ in triggers:
+            con.execute(f"DROP TRIGGER {_quote(name)}")
+        sets = ", ".join(f"{_quote(n)} = ?" for n in names)
+        con.executemany(f"UPDATE {_quote(table)} SET geom = ?, {sets} WHERE key = ?",
+                        ([b, *v, v[0]] for b, v in zip(blobs, values, strict=True)))
+        fid_of = dict(con.execute(f"SELECT key, fid FROM {_quote(table)}").fetchall())
+        fids = [fid_of[k] for k in rows["key"].tolist()]
+        rtree = _quote(f"rtree_{table}_geom")
+        con.executemany(f"DELETE FROM {rtree} WHERE id = ?", ((f,) for f in fids))
+        bounds = shapely.bounds(rows.geometry.values)
+        con.executemany(
+            f"INSERT INTO {rtree} VALUES (?, ?, ?, ?, ?)",
+            ((f, b[0], b[2], b[1], b[3]) for f, b in zip(fids, bounds.tolist(), strict=True)),
+        )
+        for _, sql in triggers:
+            con.execute(sql)
 
     def _bulk_insert(self, con: sqlite3.Connection, entity: Entity, rows: gpd.GeoDataFrame, blobs: list[bytes],
                      values: list[tuple[Any, ...]]) -> None:
@@ -270,31 +367,53 @@ class GeoPackageStore:
 
     # -- reading -------------------------------------------------------------------
 
-    def _snapshot(self, kind: str) -> _Snapshot:
-        entity = get_entity(kind)
-        version = self.data_version(kind)
-        with self._lock:
-            snap = self._snapshots.get(kind)
-            if snap is None or snap.version != version:
-                frame = pyogrio.read_dataframe(self.path, layer=entity.table, use_arrow=True)
-                frame = normalise_frame(entity, frame).sort_values("key", kind="stable").reset_index(drop=True)
-                snap = _Snapshot(version, frame, shapely.STRtree(frame.geometry.values))
-                self._snapshots[kind] = snap
-        return snap
+    def _snapshot(self, kind: str, columns: Sequence[str] | None = None) -> _Snapshot:
+        """The layer's current snapshot holding at least ``columns`` (default: all) and ``key``.
 
-    def _candidates(self, kind: str, where: Where, box: tuple[float, float, float, float] | None) -> tuple[
-        _Snapshot, np.ndarray
-    ]:
-        """Indices (sorted, i.e. in key order) of rows in ``box`` matching ``where``."""
+        A column read is used only if the layer's data version is the same before and
+        after it (an upsert bumps the version in its own transaction), so every column
+        of a snapshot comes from the same state of the layer.
+        """
+        entity = get_entity(kind)
+        wanted = [c.name for c in select_columns(entity, None if columns is None else list(dict.fromkeys(columns)))]
+        with self._lock:
+            for _ in range(5):
+                version = self.data_version(kind)
+                snap = self._snapshots.get(kind)
+                if snap is not None and snap.version != version:
+                    snap = None
+                missing = [n for n in wanted if snap is None or n not in snap.columns]
+                if not missing:
+                    assert snap is not None
+                    return snap
+                _, table = pyogrio.read_arrow(self.path, layer=entity.table, columns=list(dict.fromkeys(
+                    ["key", *missing])), read_geometry=snap is None)
+                if self.data_version(kind) != version:
+                    continue
+                if snap is None:
+                    order = pc.sort_indices(table["key"])  # UTF-8 byte order = Python's str order
+                    snap = _Snapshot(entity, version, table["key"], order, _decode_wkb(table["geom"].take(order)))
+                elif not table["key"].equals(snap.fid_keys):
+                    self._snapshots.pop(kind, None)
+                    continue
+                snap.add_columns(table, missing)
+                self._snapshots[kind] = snap
+                return snap
+        raise StoreError(f"{kind}: the layer kept changing while being read; try again")
+
+    def _candidates(self, kind: str, where: Where, box: tuple[float, float, float, float] | None,
+                    columns: Sequence[str] | None = None) -> tuple[_Snapshot, np.ndarray]:
+        """Indices (sorted, i.e. in key order) of rows in ``box`` matching ``where``; the
+        snapshot holds ``columns`` (default: all)."""
         entity = get_entity(kind)
         filters = check_where(entity, where)
-        snap = self._snapshot(kind)
+        snap = self._snapshot(kind, None if columns is None else [*columns, *filters])
         if box is None:
-            idx = np.arange(len(snap.frame))
+            idx = np.arange(len(snap))
         else:
             idx = np.sort(snap.tree.query(shapely.box(*box), predicate="intersects"))
         if filters:
-            idx = idx[filter_frame(snap.frame.iloc[idx], filters)]
+            idx = idx[filter_frame(pd.DataFrame({n: snap.columns[n] for n in filters}).iloc[idx], filters)]
         return snap, idx
 
     def read(
@@ -308,16 +427,17 @@ class GeoPackageStore:
         columns: Sequence[str] | None = None,
         region: BaseGeometry | None = None,
     ) -> gpd.GeoDataFrame:
-        snap, idx = self._candidates(kind, where, bbox)
+        entity = get_entity(kind)
+        names = None if columns is None else [c.name for c in select_columns(entity, columns)]
+        snap, idx = self._candidates(kind, where, bbox, names)
         if region is not None:
             idx = idx[np.isin(idx, snap.tree.query(region, predicate="intersects"))]
         stop = None if limit is None else offset + limit
-        names = [c.name for c in select_columns(get_entity(kind), columns)]
-        frame = snap.frame if columns is None else snap.frame[[*names, "geometry"]]
+        frame = snap.frame if names is None else snap.select(names)
         return frame.iloc[idx[offset:stop]].reset_index(drop=True)
 
     def count(self, kind: str, *, where: Where = None) -> int:
-        return len(self._candidates(kind, where, None)[1])
+        return len(self._candidates(kind, where, None, ())[1])
 
     def nearest(self, kind: str, lon: float, lat: float, *, k: int, where: Where = None) -> gpd.GeoDataFrame:
         if k < 1:
@@ -380,7 +500,7 @@ class GeoPackageStore:
         psnap, pidx = self._candidates(polygon_kind, polygon_where, None)
         snap, idx = self._candidates(kind, where, None)
         polygons = psnap.frame.iloc[pidx]
-        allowed = np.zeros(len(snap.frame), dtype=bool)
+        allowed = np.zeros(len(snap), dtype=bool)
         allowed[idx] = True
         pi, si = snap.tree.query(polygons.geometry.values, predicate="intersects")
         keep = allowed[si]

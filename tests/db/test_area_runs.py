@@ -137,6 +137,10 @@ def test_params_record_the_run_and_the_data_used(store: Store) -> None:
     assert rows["run_at"].iloc[0].endswith("+00:00")
     explanation = json.loads(rows["explanation"].iloc[0])
     assert set(explanation["components"]) == set(ar.DIMENSIONS)
+    # the top sources are named as loaded
+    names = dict(zip(FRAMES["risk_sources"]["key"], FRAMES["risk_sources"]["name"], strict=True))
+    tops = [s for e in rows["explanation"] for s in json.loads(e)["top_sources"]]
+    assert tops and all(s["name"] == names[s["key"]] for s in tops)
 
 
 def test_major_hazard_grades_use_the_population_raster(store: Store) -> None:
@@ -148,6 +152,22 @@ def test_major_hazard_grades_use_the_population_raster(store: Store) -> None:
     assert ammonia["alpha"] == 2.0 and math.isclose(ammonia["r"], 36.0) and ammonia["grade_zh"] == "三级"
     gas = table.loc["C2|S2"]
     assert not gas["is_major"] and pd.isna(gas["grade"])
+
+
+def test_major_hazard_grades_are_written_back_once(store: Store) -> None:
+    load(store)
+    version = store.data_version("hazchem_sites")
+    first = area_runs.write_major_hazard_grades(store, area_runs.assess_major_hazards(store))
+    assert (first.inserted, first.updated, first.unchanged) == (0, 1, 1)  # 液氨库 gets 三级; 加油站 stays empty
+    sites = store.read("hazchem_sites", columns=("major_hazard_grade", "name", "batch_id")).set_index("key")
+    assert sites.loc["C1|S1", "major_hazard_grade"] == 3 and sites.loc["C1|S1", "batch_id"] == first.batch_id
+    assert pd.isna(sites.loc["C2|S2", "major_hazard_grade"]) and sites.loc["C2|S2", "batch_id"] != first.batch_id
+    assert sites.loc["C1|S1", "name"] == "液氨库"  # the rest of the row as loaded
+    assert store.data_version("hazchem_sites") > version
+    version = store.data_version("hazchem_sites")
+    again = area_runs.write_major_hazard_grades(store, area_runs.assess_major_hazards(store))
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+    assert store.data_version("hazchem_sites") == version
 
 
 @pytest.mark.parametrize("bad", [{"units": ["county"]}, {"methods": ["average"]}])

@@ -141,3 +141,30 @@ def test_area_config_check_command(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "units.h3_res: 12" in result.output
     missing = runner.invoke(main, ["area-config", "check", str(tmp_path / "none.yaml")])
     assert missing.exit_code == 1 and "no such file" in missing.output
+
+
+def test_major_hazard_command_writes_grades_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from webmap.cli import main
+
+    path = tmp_path / "hazard.gpkg"
+    store = GeoPackageStore(path)
+    store.init_schema()
+    inventory = json.dumps([{"name": "液氨", "tonnes": 50}, {"name": "氯气", "tonnes": 10}], ensure_ascii=False)
+    store.upsert("hazchem_sites", gpd.GeoDataFrame(
+        {"key": ["C1|S1"], "credit_code": ["C1"], "site_code": ["S1"], "name": ["液氨库"], "chemicals": [inventory],
+         "synthetic": True}, geometry=gpd.points_from_xy([116.40], [39.91]), crs="EPSG:4326"),
+        batch=_batch("hazchem_sites"))
+    monkeypatch.delenv("RISKMAP_DATABASE_URL", raising=False)
+    monkeypatch.setenv("RISKMAP_GPKG_PATH", str(path))
+    runner = CliRunner()
+    dry = runner.invoke(main, ["major-hazard"])
+    assert dry.exit_code == 0 and "三级" in dry.output and "updated" not in dry.output
+    assert GeoPackageStore(path).read("hazchem_sites")["major_hazard_grade"].isna().all()
+    first = runner.invoke(main, ["major-hazard", "--write"])
+    assert first.exit_code == 0 and "1 updated, 0 unchanged" in first.output
+    assert GeoPackageStore(path).read("hazchem_sites")["major_hazard_grade"].tolist() == [3]
+    again = runner.invoke(main, ["major-hazard", "--write"])
+    assert again.exit_code == 0 and "0 updated, 1 unchanged" in again.output
+
