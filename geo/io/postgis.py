@@ -27,10 +27,12 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     BigInteger,
     Float,
+    Integer,
     MetaData,
     Numeric,
     Select,
     Table,
+    Text,
     and_,
     bindparam,
     case,
@@ -49,7 +51,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.expression import FromClause
@@ -98,7 +100,7 @@ class PostGISStore:
 
     kind = "postgis"
 
-    def __init__(self, url: str, *, engine: Engine | None = None) -> None:
+    def __init__(self, url: str) -> None:
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
@@ -108,16 +110,19 @@ class PostGISStore:
         self.url = parsed.set(drivername="postgresql+psycopg")
         self._versions: dict[str, tuple[float, int]] = {}
         self._cluster_versions: dict[str, int] = {}  # spec -> layer version its kept cells are of
+        self._tile_statements: dict[tuple[Any, ...], Select[Any]] = {}
         # JIT adds 0.5-1 s of compilation to the large low-zoom tile queries and helps none of ours.
-        self.engine = engine or create_engine(self.url, pool_pre_ping=True, pool_size=8, max_overflow=8,
-                                              connect_args={"options": "-c jit=off"})
+        options = {"pool_pre_ping": True, "connect_args": {"options": "-c jit=off"}}
+        self.engine = create_engine(self.url, pool_size=2, max_overflow=6, **options)  # writes
+        # Reads run outside a transaction (their own pool): no BEGIN and no ROLLBACK round trip.
+        self._reader = create_engine(self.url, isolation_level="AUTOCOMMIT", pool_size=8, max_overflow=8, **options)
 
     # -- schema ------------------------------------------------------------------
 
     def check(self) -> None:
         """Raise :class:`StoreError` (one line, naming the setting) unless usable."""
         try:
-            with self.engine.connect() as conn:
+            with self._reader.connect() as conn:
                 has = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).first()
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
@@ -143,7 +148,7 @@ class PostGISStore:
             command.upgrade(self._alembic(conn), "head")
 
     def info(self) -> StoreInfo:
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             versions = {
                 "postgresql": conn.execute(text("SHOW server_version")).scalar_one(),
                 "postgis": conn.execute(text("SELECT postgis_lib_version()")).scalar_one(),
@@ -169,7 +174,7 @@ class PostGISStore:
                 out[kind] = remembered[1]
         missing = [k for k in kinds if k not in out]
         if missing:
-            with self.engine.connect() as conn:
+            with self._reader.connect() as conn:
                 found = dict(conn.execute(select(layer_versions.c.kind, layer_versions.c.version)
                                           .where(layer_versions.c.kind.in_(missing))).all())
             for kind in missing:
@@ -179,6 +184,7 @@ class PostGISStore:
 
     def close(self) -> None:
         self.engine.dispose()
+        self._reader.dispose()
 
     # -- writing -------------------------------------------------------------------
 
@@ -224,7 +230,7 @@ class PostGISStore:
                     self._keep_cluster_cells(conn, spec, definition)
         self._versions.pop(kind, None)
         if result.inserted + result.updated >= ANALYZE_AFTER_ROWS:  # the planner must see the new rows
-            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            with self._reader.connect() as conn:
                 conn.execute(text(f'ANALYZE "{entity.table}"'))
         return result
 
@@ -261,7 +267,7 @@ class PostGISStore:
 
     def _frame(self, entity: Entity, stmt: Select[Any], extra: Sequence[str] = (),
                columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             result = conn.execute(stmt)
             names = list(result.keys())
             rows = result.fetchall()
@@ -301,7 +307,7 @@ class PostGISStore:
     def count(self, kind: str, *, where: Where = None) -> int:
         entity, table = get_entity(kind), TABLES[kind]
         stmt = select(func.count()).select_from(table).where(*self._filters(entity, table, where))
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
 
     def _distance(self, entity: Entity, table: Table, query: BaseGeometry, name: str) -> ColumnElement[float]:
@@ -363,7 +369,7 @@ class PostGISStore:
             ]).subquery(f"g{n}"))
             for n, value in enumerate(values)
         ]
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             rows = conn.execute(union_all(*branches)).all()
         dates = {f for f in fields if entity.column(f).type == "date"}
         out: dict[str, list[dict[str, Any]]] = {v: [] for v in values}
@@ -432,7 +438,7 @@ class PostGISStore:
             .where(*self._filters(pentity, polys, polygon_where))
             .group_by(*group_by)
         )
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             result = conn.execute(stmt)
             out = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         if sum_column:
@@ -454,36 +460,59 @@ class PostGISStore:
         cluster: ClusterSpec | None = None,
     ) -> bytes:
         check_tile(z, x, y)
-        entity, table = get_entity(kind), TABLES[kind]
+        entity = get_entity(kind)
         for name in columns:
             entity.column(name)
+        check_where(entity, where)
         if cluster is not None:
-            rows = self._cluster_rows(kind, z, x, y, cluster, where, extent)
+            cluster.check_zoom(z)
+            if cluster.column:
+                entity.column(cluster.column)
+            spec, _ = cluster.identity(kind, where, extent=extent)
+            if self._cluster_versions.get(spec) != self.data_version(kind):
+                self.keep_clusters(kind, cluster, where=where, extent=extent)
+            per_tile = extent // cluster.cell
+            stmt = self._tile_statement(("cluster", spec, cluster.values), layer_name or kind, extent,
+                                        lambda: self._cluster_rows(spec, cluster, extent))
+            params: dict[str, Any] = {"cz": z, "i0": x * per_tile, "j0": y * per_tile, "prefix": f"cluster:{z}/"}
         else:
-            env = func.ST_TileEnvelope(bindparam("z", z), bindparam("x", x), bindparam("y", y))
-            size = func.ST_XMax(env) - func.ST_XMin(env)
-            search = func.ST_Transform(func.ST_Expand(env, size * bindparam("pad", buffer / extent)), STORAGE_SRID)
-            mvt_geom = func.ST_AsMVTGeom(
-                func.ST_Transform(table.c.geom, 3857), env, bindparam("extent", extent),
-                bindparam("buffer", buffer), True,
-            ).label("geom")
-            rows = (
-                select(mvt_geom, *(table.c[c] for c in columns))
-                .where(table.c.geom.op("&&")(search), *self._filters(entity, table, where))
-                .order_by(table.c.key)
-                .subquery("t")
-            )
-        stmt = select(
-            func.ST_AsMVT(
-                literal_column("t.*", type_=None),
-                bindparam("name", layer_name or kind),
-                bindparam("extent2", extent),
-                literal("geom"),
-            )
-        ).select_from(select(rows).where(rows.c.geom.is_not(None)).subquery("t"))
-        with self.engine.connect() as conn:
-            value = conn.execute(stmt).scalar_one()
+            key = ("features", kind, tuple(columns), json.dumps(where, sort_keys=True, default=str), buffer)
+            stmt = self._tile_statement(key, layer_name or kind, extent,
+                                        lambda: self._feature_rows(entity, columns, where, extent, buffer))
+            params = {"z": z, "x": x, "y": y}
+        with self._reader.connect() as conn:
+            value = conn.execute(stmt, params).scalar_one()
         return bytes(value or b"")
+
+    def _tile_statement(self, key: tuple[Any, ...], name: str, extent: int, rows: Any) -> Select[Any]:
+        """The tile query (built once per key, name and extent; z/x/y or the cell range are
+        its parameters): the rows of ``rows()`` (a subquery with ``geom`` in tile units) as
+        one MVT layer ``name``."""
+        full_key = (*key, name, extent)
+        stmt = self._tile_statements.get(full_key)
+        if stmt is None:
+            t = rows()
+            stmt = select(
+                func.ST_AsMVT(literal_column("t.*", type_=None), literal(name), literal(extent), literal("geom"))
+            ).select_from(select(t).where(t.c.geom.is_not(None)).subquery("t"))
+            self._tile_statements[full_key] = stmt
+        return stmt
+
+    def _feature_rows(self, entity: Entity, columns: Sequence[str], where: Where, extent: int, buffer: int) -> Any:
+        table = TABLES[entity.kind]
+        env = func.ST_TileEnvelope(bindparam("z", type_=Integer), bindparam("x", type_=Integer),
+                                   bindparam("y", type_=Integer))
+        size = func.ST_XMax(env) - func.ST_XMin(env)
+        search = func.ST_Transform(func.ST_Expand(env, size * literal(buffer / extent)), STORAGE_SRID)
+        mvt_geom = func.ST_AsMVTGeom(
+            func.ST_Transform(table.c.geom, 3857), env, literal(extent), literal(buffer), True,
+        ).label("geom")
+        return (
+            select(mvt_geom, *(table.c[c] for c in columns))
+            .where(table.c.geom.op("&&")(search), *self._filters(entity, table, where))
+            .order_by(table.c.key)
+            .subquery("t")
+        )
 
     # -- kept cluster cells ---------------------------------------------------------
 
@@ -493,32 +522,23 @@ class PostGISStore:
         with self.engine.begin() as conn:
             self._cluster_versions[spec] = self._keep_cluster_cells(conn, spec, definition)
 
-    def _cluster_rows(
-        self, kind: str, z: int, x: int, y: int, cluster: ClusterSpec, where: Where, extent: int,
-    ) -> Any:
-        """The clusters tile z/x/y draws (as geo.tiles.cluster_tile_features), read from
-        the kept cell counts; counted first when the layer changed since they were kept."""
-        cluster.check_zoom(z)
-        if cluster.column:
-            get_entity(kind).column(cluster.column)
-        spec, _ = cluster.identity(kind, where, extent=extent)
-        if self._cluster_versions.get(spec) != self.data_version(kind):
-            self.keep_clusters(kind, cluster, where=where, extent=extent)
+    def _cluster_rows(self, spec: str, cluster: ClusterSpec, extent: int) -> Any:
+        """The clusters a tile draws (as geo.tiles.cluster_tile_features), read from the
+        kept cell counts; parameters ``cz`` (zoom), ``i0``/``j0`` (the tile's first cell)
+        and ``prefix`` (of the keys)."""
         cells = cluster_cells.c
         per_tile = extent // cluster.cell
-        cell: BindParameter[int] = bindparam("cell", cluster.cell)
-        half: BindParameter[int] = bindparam("half", cluster.cell // 2)
-        i0: BindParameter[int] = bindparam("i0", x * per_tile)
-        j0: BindParameter[int] = bindparam("j0", y * per_tile)
+        cell, half = literal(cluster.cell), literal(cluster.cell // 2)
+        i0, j0 = bindparam("i0", type_=BigInteger), bindparam("j0", type_=BigInteger)
         return (
             select(
                 func.ST_Point((cells.i - i0) * cell + half, (cells.j - j0) * cell + half).label("geom"),
                 cells.n.label("count"),
                 *(cells.counts[k + 1].label(f"n_{v}") for k, v in enumerate(cluster.values)),
-                func.concat(bindparam("prefix", f"cluster:{z}/"), cells.i, "/", cells.j).label("key"),
+                func.concat(bindparam("prefix", type_=Text), cells.i, "/", cells.j).label("key"),
             )
             .where(
-                cells.spec == bindparam("spec", spec), cells.z == bindparam("cz", z),
+                cells.spec == literal(spec), cells.z == bindparam("cz", type_=Integer),
                 cells.i.between(i0 - 1, i0 + per_tile), cells.j.between(j0 - 1, j0 + per_tile),
             )
             .order_by(cells.i, cells.j)
