@@ -33,6 +33,7 @@ from geo.io import gpkg_blob
 from geo.io.frames import (
     check_where,
     filter_frame,
+    geo_frame,
     normalise_column,
     order_counts,
     point_records,
@@ -469,19 +470,24 @@ class GeoPackageStore:
         lo = degree_box(minx, miny, distance_m)
         hi = degree_box(maxx, maxy, distance_m)
         box = (min(lo[0], hi[0]), min(lo[1], hi[1]), max(lo[2], hi[2]), max(lo[3], hi[3]))
-        snap, idx = self._candidates(kind, where, box)
-        hits = self._with_distance(snap, idx, geometry)
-        hits = hits[hits["distance_m"] <= distance_m].reset_index(drop=True)
-        if columns is None:
-            return hits
-        return hits[[*(c.name for c in select_columns(get_entity(kind), columns)), "distance_m", "geometry"]]
+        names = [c.name for c in select_columns(get_entity(kind), columns)]
+        snap, idx = self._candidates(kind, where, box, names)
+        return self._with_distance(snap, idx, geometry, names, within_m=distance_m)
 
     @staticmethod
-    def _with_distance(snap: _Snapshot, idx: np.ndarray, query: BaseGeometry) -> gpd.GeoDataFrame:
-        hits = snap.frame.iloc[idx].copy()
-        hits["distance_m"] = distances_m(query, hits.geometry.values) if len(hits) else np.array([], float)
-        order = np.lexsort((hits["key"].to_numpy(), np.round(hits["distance_m"].to_numpy(), 3)))
-        return hits.iloc[order].reset_index(drop=True)
+    def _with_distance(snap: _Snapshot, idx: np.ndarray, query: BaseGeometry, names: Sequence[str] | None = None,
+                       *, within_m: float | None = None) -> gpd.GeoDataFrame:
+        """Rows ``idx`` (those within ``within_m`` metres, when given) with ``distance_m``,
+        nearest first (ties by key); columns ``names`` (default: all)."""
+        names = [c.name for c in snap.entity.all_columns] if names is None else names
+        d = distances_m(query, snap.geometry[idx]) if len(idx) else np.array([], float)
+        if within_m is not None:
+            idx, d = idx[d <= within_m], d[d <= within_m]
+        # idx is in key order, so a stable sort on the rounded distance breaks ties by key
+        order = np.argsort(np.round(d, 3), kind="stable")
+        rows, d = idx[order], d[order]
+        columns = {n: snap.columns[n].iloc[rows].reset_index(drop=True) for n in names}
+        return geo_frame(columns | {"distance_m": d}, snap.geometry[rows])
 
     def count_per_polygon(
         self,
