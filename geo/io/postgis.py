@@ -81,7 +81,9 @@ from geo.tiles import MERCATOR_HALF, check_tile
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: Seconds a layer's data version is remembered (it is read on every tile request).
 VERSION_TTL_S = 1.0
-#: An upsert that inserts or updates at least this many rows is followed by ANALYZE.
+#: An upsert that inserts at least this many rows, and at least half as many as the table
+#: held at its last ANALYZE (or it never had one), is followed by ANALYZE: the planner
+#: must know a bulk load at once, not when autovacuum comes round.
 ANALYZE_AFTER_ROWS = 1000
 _SETTING = "RISKMAP_DATABASE_URL"
 
@@ -229,9 +231,13 @@ class PostGISStore:
                 for spec, definition in kept:  # the next low-zoom tile should not pay for the load
                     self._keep_cluster_cells(conn, spec, definition)
         self._versions.pop(kind, None)
-        if result.inserted + result.updated >= ANALYZE_AFTER_ROWS:  # the planner must see the new rows
+        if result.inserted >= ANALYZE_AFTER_ROWS:
             with self._reader.connect() as conn:
-                conn.execute(text(f'ANALYZE "{entity.table}"'))
+                analysed = float(conn.execute(text(
+                    "SELECT coalesce(max(reltuples), -1) FROM pg_class WHERE oid = to_regclass(:t)"
+                ), {"t": entity.table}).scalar_one())  # -1: never analysed
+                if analysed < 0 or result.inserted >= analysed / 2:
+                    conn.execute(text(f'ANALYZE "{entity.table}"'))
         return result
 
     def _stage(self, conn: Connection, entity: Entity, rows: gpd.GeoDataFrame, names: list[str]) -> Table:
@@ -274,13 +280,23 @@ class PostGISStore:
         # Column-wise from the row tuples: much faster than DataFrame(list of Row objects).
         values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
         data: dict[str, Any] = dict(zip(names, values, strict=True))
-        geometry = shapely.from_wkb([bytes(b) for b in data.pop("geom_wkb")]) if rows else np.array([], dtype=object)
+        if not rows:
+            geometry = np.array([], dtype=object)
+        elif "geom_x" in data:  # points come as two floats: no WKB to parse
+            geometry = shapely.points(np.array(data.pop("geom_x"), dtype=float), np.array(data.pop("geom_y"),
+                                                                                       dtype=float))
+        else:
+            geometry = shapely.from_wkb([bytes(b) for b in data.pop("geom_wkb")])
         return typed_frame(entity, data, geometry, extra=extra, columns=columns)
 
     @staticmethod
     def _columns(entity: Entity, table: Table, columns: Sequence[str] | None = None) -> list[ColumnElement[Any]]:
         names = [c.name for c in select_columns(entity, columns)]
-        return [*(table.c[n] for n in names), func.ST_AsBinary(table.c.geom).label("geom_wkb")]
+        if entity.geometry_type == "Point":
+            geom = [func.ST_X(table.c.geom).label("geom_x"), func.ST_Y(table.c.geom).label("geom_y")]
+        else:
+            geom = [func.ST_AsBinary(table.c.geom).label("geom_wkb")]
+        return [*(table.c[n] for n in names), *geom]
 
     def read(
         self,
@@ -321,7 +337,7 @@ class PostGISStore:
         text>)`` would build a PROJ pipeline for every row (~18 ms each).
         """
         step: BindParameter[float] = bindparam(f"{name}_step", SEGMENT_DEGREES, unique=True)
-        mine = table.c.geom if entity.geometry_type == "point" else func.ST_Segmentize(table.c.geom, step)
+        mine = table.c.geom if entity.geometry_type == "Point" else func.ST_Segmentize(table.c.geom, step)
         theirs = _wkb_param(name, query) if query.geom_type == "Point" else \
             func.ST_Segmentize(_wkb_param(name, query), step)
         return func.ST_Distance(cast(mine, Geography), cast(theirs, Geography), True)
