@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from geo.entities import UnknownColumnError, UnknownEntityError
+from geo.io.area_runs import MissingReferenceError
 from geo.io.store import StoreError
 from geo.tiles import TileRangeError
 
@@ -28,6 +29,7 @@ STATUS_CODES: dict[type[Exception], int] = {
     UnknownColumnError: 400,
     NotFound: 404,
     UnknownEntityError: 404,
+    MissingReferenceError: 409,  # the store lacks reference geography the answer needs
     StoreError: 503,
 }
 

@@ -129,6 +129,10 @@ def read_inputs(store: Store, *, data_dir: Path | None = None, composite: bool =
                   read_seconds=time.perf_counter() - t0)
 
 
+class MissingReferenceError(ValueError):
+    """The store lacks reference geography an answer needs (load it with `riskmap reference load`)."""
+
+
 def beijing_extent(areas: gpd.GeoDataFrame) -> Any:
     """Beijing's WGS-84 polygon (the province row, else the union of its districts)."""
     row = areas[areas["area_code"] == BEIJING_CODE]
@@ -136,7 +140,7 @@ def beijing_extent(areas: gpd.GeoDataFrame) -> Any:
         return row.geometry.iloc[0]
     districts = areas[(areas["area_type"] == "district") & (areas["parent_code"] == BEIJING_CITY_CODE)]
     if not len(districts):
-        raise ValueError("no Beijing boundary in the store: run `riskmap reference load` first")
+        raise MissingReferenceError("no Beijing boundary in the store: run `riskmap reference load` first")
     return shapely.union_all(districts.geometry.values)
 
 

@@ -126,3 +126,10 @@ def test_map_page_tells_the_browser_the_basemap_datum(tmp_path: Path) -> None:
                         basemap_datum="gcj02")
     html = create_app(settings).test_client().get("/").get_data(as_text=True)
     assert '"datum": "gcj02"' in html
+
+
+def test_heat_map_without_the_beijing_boundary_is_a_409_naming_what_to_load(client: FlaskClient) -> None:
+    for path in ("/api/v1/heatmap", "/api/v1/heatmap.png"):
+        response = client.get(path)
+        assert response.status_code == 409
+        assert "riskmap reference load" in response.get_json()["error"]
