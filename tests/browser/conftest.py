@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,9 +10,9 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pytest
+from browser_support import serving
 from playwright.sync_api import Browser, sync_playwright
 from shapely.geometry import box
-from werkzeug.serving import make_server
 
 from geo.io.geopackage import GeoPackageStore
 from geo.io.store import LoadBatch
@@ -56,12 +55,8 @@ def _fixture_store(path: Path) -> GeoPackageStore:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     path = tmp_path_factory.mktemp("browser") / "map.gpkg"
     store = _fixture_store(path)
-    app = create_app(Settings(gpkg_path=path), store=store)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(create_app(Settings(gpkg_path=path), store=store)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

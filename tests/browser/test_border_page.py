@@ -8,7 +8,6 @@ fire stations in Beijing, Hebei and Tianjin.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,9 +16,9 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+from browser_support import open_page, serving
 from playwright.sync_api import Browser, Page
 from shapely.geometry import LineString, MultiLineString, Point
-from werkzeug.serving import make_server
 
 from geo import border as bd
 from geo.io.geopackage import GeoPackageStore
@@ -119,22 +118,12 @@ def border_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     lines = store.read("lines", where={"line_code": ["GP-TZ-SH", "border:110000-130000"]})
     border = lines[lines["line_code"] == "border:110000-130000"].geometry.iloc[0]
     assert bd.crossing_points(PIPELINE, border), "the fixture pipeline must cross the Beijing–Hebei border"
-    app = create_app(Settings(gpkg_path=path), store=store)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(create_app(Settings(gpkg_path=path), store=store)) as url:
+        yield url
 
 
 def _open(browser: Browser, url: str) -> tuple[Page, list[str]]:
-    page = browser.new_page(viewport={"width": 1500, "height": 900})
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
-    page.wait_for_function("window.borderPage && window.borderPage.ready", timeout=30_000)
-    return page, errors
+    return open_page(browser, url, ready="window.borderPage && window.borderPage.ready", width=1500, height=900)
 
 
 def _cells(page: Page, table: str) -> list[list[str]]:

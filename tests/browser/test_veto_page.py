@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from browser_support import open_page, serving
 from playwright.sync_api import Browser, Page
 from shapely.geometry import Point, box
-from werkzeug.serving import make_server
 
 from geo.io.geopackage import GeoPackageStore
 from geo.io.store import LoadBatch
@@ -35,22 +34,12 @@ def veto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         {"key": ["C1|G1"], "credit_code": ["C1"], "site_code": ["G1"], "name": ["演示加油站"],
          "site_type": ["gas_station"], "gas_station_grade": [2], "synthetic": [True]},
         geometry=[Point(*STATION)], crs="EPSG:4326"), batch=batch)
-    app = create_app(Settings(gpkg_path=path), store=store)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(create_app(Settings(gpkg_path=path), store=store)) as url:
+        yield url
 
 
 def _open(browser: Browser, url: str) -> tuple[Page, list[str]]:
-    page = browser.new_page(viewport={"width": 1400, "height": 850})
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
-    page.wait_for_function("window.vetoPage !== undefined")
-    return page, errors
+    return open_page(browser, url, ready="window.vetoPage !== undefined", width=1400, height=850)
 
 
 def test_injected_site_shows_veto_with_distance_line(browser: Browser, veto_server: str, artifacts: Path) -> None:
