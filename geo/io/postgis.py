@@ -276,7 +276,10 @@ class PostGISStore:
         with self._reader.connect() as conn:
             result = conn.execute(stmt)
             names = list(result.keys())
-            rows = result.fetchall()
+            # The driver's own tuples: the values need no SQLAlchemy result processing
+            # (text, numbers, booleans, dates), which would cost ~2 µs a row.
+            rows = result.cursor.fetchall() if result.cursor is not None else []
+            result.close()
         # Column-wise from the row tuples: much faster than DataFrame(list of Row objects).
         values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
         data: dict[str, Any] = dict(zip(names, values, strict=True))
