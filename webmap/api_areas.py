@@ -95,7 +95,7 @@ def _heatmap_args() -> tuple[float | None, float | None]:
 
 def _heatmap_image(cell: float | None, bandwidth: float | None) -> HeatmapImage:
     store = context.store()
-    version = (id(store), store.data_version("risk_sources"), store.data_version("areas"), cell, bandwidth)
+    version = (id(store), *store.data_versions(["risk_sources", "areas"]).values(), cell, bandwidth)
 
     def compute() -> HeatmapImage:
         grid = compute_heatmap(store, config=load_config(), cell_m=cell, bandwidth_m=bandwidth)

@@ -107,7 +107,7 @@ def read_inputs(store: Store, *, data_dir: Path | None = None, composite: bool =
     """Read risk sources, areas, the population raster and — for the composite method —
     open hidden hazards, units and resources."""
     t0 = time.perf_counter()
-    versions = {k: store.data_version(k) for k in INPUT_KINDS}
+    versions = store.data_versions(INPUT_KINDS)
     sources, source_batches = read_sources(store)
     areas = store.read("areas", where={"area_type": ["province", "district", "township"]})
     batches = {"risk_sources": source_batches, "areas": _batches(areas)}

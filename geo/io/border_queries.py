@@ -115,7 +115,7 @@ def cache_of(store: Store) -> AnalysisCache:
 
 
 def _versions(store: Store) -> tuple[int, ...]:
-    return tuple(store.data_version(k) for k in _KINDS)
+    return tuple(store.data_versions(_KINDS).values())
 
 
 # --------------------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def _read_geography(store: Store) -> BorderGeography:
 
 def read_geography(store: Store) -> BorderGeography:
     """Provinces, districts and border lines from ``store`` (kept until areas or lines change)."""
-    key = ("geography", store.data_version("areas"), store.data_version("lines"))
+    key = ("geography", *store.data_versions(["areas", "lines"]).values())
     geography: BorderGeography = cache_of(store).get(key, lambda: _read_geography(store))
     return geography
 

@@ -29,7 +29,8 @@ from geo.entities import STORAGE_CRS, Column, Entity
 STORE_MANAGED = ("batch_id", "row_hash")
 
 
-def _to_date_text(value: Any) -> str | None:
+def date_text(value: Any) -> str | None:
+    """A date (date, datetime, Timestamp or text) as ISO ``YYYY-MM-DD``; None when missing."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
         return None
     if isinstance(value, datetime | pd.Timestamp):
@@ -49,7 +50,7 @@ def normalise_column(series: pd.Series, column: Column) -> pd.Series:
     if column.type == "bool":
         return series.astype("boolean")
     if column.type == "date":
-        return pd.Series([_to_date_text(v) for v in series], index=series.index, dtype=object)
+        return pd.Series([date_text(v) for v in series], index=series.index, dtype=object)
     missing = series.isna().to_numpy()
     values = series.to_numpy(dtype=object, na_value=None, copy=True)
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):  # numbers etc. -> text
@@ -63,11 +64,11 @@ def _typed(values: Sequence[Any], column: Column) -> Any:
     if column.type == "int":
         return pd.array(values, dtype="Int64")
     if column.type == "float":
-        return np.array([np.nan if v is None else v for v in values], dtype="float64")
+        return _floats(values)
     if column.type == "bool":
         return pd.array(values, dtype="boolean")
     if column.type == "date":
-        return pd.Series([_to_date_text(v) for v in values], dtype=object)
+        return pd.Series([date_text(v) for v in values], dtype=object)
     return pd.Series(values, dtype=object)  # not pandas' inferred string dtype
 
 
@@ -77,8 +78,12 @@ def typed_frame(entity: Entity, data: Mapping[str, Sequence[Any]], geometry: np.
     typed column values (ints, floats, bools, dates, str or None) — no per-value checks."""
     out: dict[str, Any] = {c.name: _typed(data[c.name], c) for c in select_columns(entity, columns)}
     for name in extra:
-        out[name] = np.array([np.nan if v is None else v for v in data[name]], dtype="float64")
+        out[name] = _floats(data[name])
     return geo_frame(out, geometry)
+
+
+def _floats(values: Sequence[Any]) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype="float64")
 
 
 _STORAGE_CRS = pyproj.CRS.from_user_input(STORAGE_CRS)

@@ -577,12 +577,13 @@ class GeoPackageStore:
         """The layer's points counted in the cells of zoom ``z``: counted once per data
         version at the spec's base zoom, coarser zooms derived and kept on first use."""
         cluster.check_zoom(z)
-        snap, idx = self._candidates(kind, where, None)
+        names = [cluster.column] if cluster.column else []  # only what is counted: not the whole layer
+        snap, idx = self._candidates(kind, where, None, names)
         key = (kind, cluster.identity(kind, where, extent=extent)[0])
         with self._lock:
             kept = self._clusters.get(key)
         if kept is None or kept[0] != snap.version:
-            rows = snap.frame.iloc[idx]
+            rows = snap.select(names).iloc[idx]
             kept = (snap.version, {cluster.base_zoom: base_cells(rows, cluster, extent=extent)})
             with self._lock:
                 self._clusters[key] = kept

@@ -60,6 +60,7 @@ from geo.distance import SEGMENT_DEGREES
 from geo.entities import STORAGE_SRID, Entity, get_entity
 from geo.io.frames import (
     check_where,
+    date_text,
     order_counts,
     prepare_rows,
     records,
@@ -182,7 +183,7 @@ class PostGISStore:
             for kind in missing:
                 out[kind] = int(found.get(kind) or 0)
                 self._versions[kind] = (now, out[kind])
-        return out
+        return {k: out[k] for k in kinds}  # in the order asked (callers build cache keys from it)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -393,11 +394,8 @@ class PostGISStore:
         dates = {f for f in fields if entity.column(f).type == "date"}
         out: dict[str, list[dict[str, Any]]] = {v: [] for v in values}
         for row in sorted(rows, key=lambda r: (r.grp, round(r.distance_m, 3), r.sort_key)):
-            record = {f: getattr(row, f) for f in fields} | {"lon": row.lon, "lat": row.lat,
-                                                               "distance_m": row.distance_m}
-            for f in dates:
-                record[f] = None if record[f] is None else record[f].isoformat()
-            out[values[row.grp]].append(record)
+            record = {f: date_text(getattr(row, f)) if f in dates else getattr(row, f) for f in fields}
+            out[values[row.grp]].append(record | {"lon": row.lon, "lat": row.lat, "distance_m": row.distance_m})
         return out
 
     def within_distance(
