@@ -159,10 +159,10 @@ def _group_cells(z: int, i: np.ndarray, j: np.ndarray, n: np.ndarray, counts: np
         return ClusterCells.empty(z, counts.shape[1])
     ij, which = np.unique(np.column_stack([i, j]), axis=0, return_inverse=True)
     which = which.ravel()
-    total = np.bincount(which, weights=n, minlength=len(ij)).astype(np.int64)
-    per_value = np.column_stack([np.bincount(which, weights=counts[:, k], minlength=len(ij))
-                                 for k in range(counts.shape[1])]).astype(np.int64) \
-        if counts.shape[1] else np.zeros((len(ij), 0), dtype=np.int64)
+    total = np.zeros(len(ij), dtype=np.int64)
+    np.add.at(total, which, n)
+    per_value = np.zeros((len(ij), counts.shape[1]), dtype=np.int64)
+    np.add.at(per_value, which, counts)
     return ClusterCells(z, ij[:, 0].astype(np.int64), ij[:, 1].astype(np.int64), total, per_value)
 
 
