@@ -17,12 +17,12 @@ image overlay Leaflet can place), colours :data:`geo.heatmap.HEAT_RAMP`.
 from __future__ import annotations
 
 import hashlib
-import json
 import struct
 import time
 import uuid
 import zlib
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +30,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import pandas as pd
 import rasterio
 import shapely
@@ -39,6 +40,7 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject, tr
 from geo import area_risk as ar
 from geo import heatmap as hm
 from geo import major_hazard as mh
+from geo.collector import collector_frozen
 from geo.entities import LEVEL_CODES, make_key
 from geo.io.reference_files import DEFAULT_REFERENCE_DIR, read_population_raster
 from geo.io.store import LoadBatch, Store, UpsertResult
@@ -97,7 +99,7 @@ def _batches(frame: pd.DataFrame) -> list[int]:
 
 def read_sources(store: Store) -> tuple[ar.Points, list[int]]:
     """Risk sources as :class:`geo.area_risk.Points` with ``name`` and ``level_idx``."""
-    frame = store.read("risk_sources", columns=("name", "level", "batch_id"))
+    frame = store.read_points("risk_sources", columns=("name", "level", "batch_id"))
     points = ar.Points.from_frame(frame, ("name", "level"))
     points.attrs["level_idx"] = ar.level_indices(points.attrs.pop("level"))
     return points, _batches(frame)
@@ -105,28 +107,42 @@ def read_sources(store: Store) -> tuple[ar.Points, list[int]]:
 
 def read_inputs(store: Store, *, data_dir: Path | None = None, composite: bool = True) -> Inputs:
     """Read risk sources, areas, the population raster and — for the composite method —
-    open hidden hazards, units and resources."""
+    open hidden hazards, units and resources.
+
+    The smaller reads run in threads while the risk sources are read: the database
+    works on the sources' query while this process reads the rest.
+    """
     t0 = time.perf_counter()
     versions = store.data_versions(INPUT_KINDS)
-    sources, source_batches = read_sources(store)
-    areas = store.read("areas", where={"area_type": ["province", "district", "township"]})
-    batches = {"risk_sources": source_batches, "areas": _batches(areas)}
-    if composite:
-        hazards = store.read("hidden_hazards", where={"status": "open"}, columns=("batch_id",))
-        units = store.read("units", columns=("insured", "batch_id"))
-        resources = store.read("resources", columns=("resource_type", "batch_id"))
-        batches |= {"hidden_hazards": _batches(hazards), "units": _batches(units), "resources": _batches(resources)}
-        inputs = ar.CompositeInputs(
-            ar.Points.from_frame(hazards),
-            ar.Points.from_frame(units, ("insured",)),
-            ar.Points.from_frame(resources, ("resource_type",)),
-        )
-    else:
-        inputs = ar.CompositeInputs(ar.Points.empty(), ar.Points.empty(("insured",)),
-                                    ar.Points.empty(("resource_type",)))
-    population, transform, _ = read_population_raster(data_dir or DEFAULT_REFERENCE_DIR)
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="read_inputs") as pool:
+        raster = pool.submit(read_population_raster, data_dir or DEFAULT_REFERENCE_DIR)
+        areas_read = pool.submit(store.read, "areas", where={"area_type": ["province", "district", "township"]})
+        composite_read = pool.submit(_read_composite, store) if composite else None
+        sources, source_batches = read_sources(store)
+        areas = areas_read.result()
+        batches = {"risk_sources": source_batches, "areas": _batches(areas)}
+        if composite_read is None:
+            inputs = ar.CompositeInputs(ar.Points.empty(), ar.Points.empty(("insured",)),
+                                        ar.Points.empty(("resource_type",)))
+        else:
+            inputs, composite_batches = composite_read.result()
+            batches |= composite_batches
+        population, transform, _ = raster.result()
     return Inputs(sources, inputs, areas, population, transform, versions, batches,
                   read_seconds=time.perf_counter() - t0)
+
+
+def _read_composite(store: Store) -> tuple[ar.CompositeInputs, dict[str, list[int]]]:
+    """Open hidden hazards, units and resources for the composite method, with their batches."""
+    hazards = store.read_points("hidden_hazards", where={"status": "open"}, columns=("batch_id",))
+    units = store.read_points("units", columns=("insured", "batch_id"))
+    resources = store.read_points("resources", columns=("resource_type", "batch_id"))
+    inputs = ar.CompositeInputs(
+        ar.Points.from_frame(hazards),
+        ar.Points.from_frame(units, ("insured",)),
+        ar.Points.from_frame(resources, ("resource_type",)),
+    )
+    return inputs, {"hidden_hazards": _batches(hazards), "units": _batches(units), "resources": _batches(resources)}
 
 
 class MissingReferenceError(ValueError):
@@ -253,25 +269,26 @@ def run_area_risk(
     if inputs is None:
         inputs = read_inputs(store, data_dir=data_dir, composite="composite" in method_list)
     summaries: list[RunSummary] = []
-    for unit in dict.fromkeys(unit_list):
-        t0 = time.perf_counter()
-        areas, membership = build_areas(unit, inputs, cell_m=cell, h3_res=res)
-        prepare = time.perf_counter() - t0
-        for method in dict.fromkeys(method_list):
-            t1 = time.perf_counter()
-            children = None
-            if unit == "district" and method == "highest":
-                townships, in_townships = build_areas("township", inputs, cell_m=cell, h3_res=res)
-                children = ar.highest_level(townships, inputs.sources, config, membership=in_townships)
-            result = ar.run_method(method, areas, inputs.sources, config, inputs=inputs.composite,
-                                   children=children, membership=membership)
-            t2 = time.perf_counter()
-            run = RunSummary(unit, method, _run_id(), len(areas), _level_tally(result.level),
-                             prepare_s=prepare, compute_s=t2 - t1)
-            if persist:
-                run.retired = write_results(store, result, run, inputs)
-            run.write_s = time.perf_counter() - t2
-            summaries.append(run)
+    with collector_frozen():  # the inputs are large and acyclic: full collections need not walk them
+        for unit in dict.fromkeys(unit_list):
+            t0 = time.perf_counter()
+            areas, membership = build_areas(unit, inputs, cell_m=cell, h3_res=res)
+            prepare = time.perf_counter() - t0
+            for method in dict.fromkeys(method_list):
+                t1 = time.perf_counter()
+                children = None
+                if unit == "district" and method == "highest":
+                    townships, in_townships = build_areas("township", inputs, cell_m=cell, h3_res=res)
+                    children = ar.highest_level(townships, inputs.sources, config, membership=in_townships)
+                result = ar.run_method(method, areas, inputs.sources, config, inputs=inputs.composite,
+                                       children=children, membership=membership)
+                t2 = time.perf_counter()
+                run = RunSummary(unit, method, _run_id(), len(areas), _level_tally(result.level),
+                                 prepare_s=prepare, compute_s=t2 - t1)
+                if persist:
+                    run.retired = write_results(store, result, run, inputs)
+                run.write_s = time.perf_counter() - t2
+                summaries.append(run)
     return summaries
 
 
@@ -286,14 +303,14 @@ def _level_tally(levels: np.ndarray) -> dict[str, int]:
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    """Compact UTF-8 JSON (numpy numbers and arrays as JSON numbers and lists): orjson,
+    a quarter of the time of :func:`json.dumps` for the 4,038 explanations of an H3 run."""
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY, default=_json_default).decode()
 
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
@@ -312,14 +329,18 @@ def write_results(store: Store, result: ar.AreaResult, run: RunSummary, inputs: 
     frame["run_at"] = run_at
     frame["params"] = _json(params)
     frame["synthetic"] = False
-    # Finding the rows to retire needs only key and explanation; whole rows only when there are some.
-    where = {"unit": result.unit, "method": result.method}
-    old = store.read(RESULT_KIND, where=where, columns=("explanation",))
-    already = old["explanation"].fillna("").str.contains('"retired_by"', regex=False)
-    stale_keys = old.loc[~old["key"].isin(frame["key"]) & ~already, "key"]
-    if len(stale_keys):
-        retired = store.read(RESULT_KIND, where=where)
-        retired = retired[retired["key"].isin(stale_keys)].copy()
+    # Finding the rows to retire needs the keys, then the explanations of the rows this
+    # run did not produce (retired already, or to retire); whole rows only of those to retire.
+    where: dict[str, Any] = {"unit": result.unit, "method": result.method}
+    old = store.read(RESULT_KIND, where=where, columns=())
+    gone = old.loc[~old["key"].isin(frame["key"]), "key"].tolist()
+    stale_keys: list[str] = []
+    if gone:
+        gone_rows = store.read(RESULT_KIND, where={**where, "key": gone}, columns=("explanation",))
+        already = gone_rows["explanation"].fillna("").str.contains('"retired_by"', regex=False)
+        stale_keys = gone_rows.loc[~already, "key"].tolist()
+    if stale_keys:
+        retired = store.read(RESULT_KIND, where={**where, "key": stale_keys}).copy()
         retired["level"] = None
         retired["score"] = np.nan
         for c in LEVEL_CODES:

@@ -72,14 +72,33 @@ def _typed(values: Sequence[Any], column: Column) -> Any:
     return pd.Series(values, dtype=object)  # not pandas' inferred string dtype
 
 
-def typed_frame(entity: Entity, data: Mapping[str, Sequence[Any]], geometry: np.ndarray, *,
-                extra: Sequence[str] = (), columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
-    """A frame as :func:`normalise_frame` gives, built straight from a database driver's
-    typed column values (ints, floats, bools, dates, str or None) — no per-value checks."""
+def typed_columns(entity: Entity, data: Mapping[str, Sequence[Any]], *, extra: Sequence[str] = (),
+                  columns: Sequence[str] | None = None) -> dict[str, Any]:
+    """The columns :func:`normalise_frame` gives (geometry aside), built straight from a
+    database driver's typed column values (ints, floats, bools, dates, str or None) — no
+    per-value checks.  ``extra`` columns are floats."""
     out: dict[str, Any] = {c.name: _typed(data[c.name], c) for c in select_columns(entity, columns)}
     for name in extra:
         out[name] = _floats(data[name])
-    return geo_frame(out, geometry)
+    return out
+
+
+def typed_frame(entity: Entity, data: Mapping[str, Sequence[Any]], geometry: np.ndarray, *,
+                extra: Sequence[str] = (), columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    """:func:`typed_columns` with their geometry, as a WGS-84 GeoDataFrame."""
+    return geo_frame(typed_columns(entity, data, extra=extra, columns=columns), geometry)
+
+
+def point_frame(columns: Mapping[str, Any], lon: Any, lat: Any) -> pd.DataFrame:
+    """What :meth:`geo.io.store.Store.read_points` returns: ``columns`` plus float
+    ``lon``/``lat`` (WGS-84 degrees)."""
+    return pd.DataFrame({**columns, "lon": np.asarray(lon, dtype=float), "lat": np.asarray(lat, dtype=float)})
+
+
+def check_point_layer(entity: Entity) -> None:
+    """Raise ValueError unless ``entity`` is a point layer (``read_points`` needs one)."""
+    if entity.geometry_type != "Point":
+        raise ValueError(f"{entity.kind}: read_points needs a point layer, not {entity.geometry_type}")
 
 
 def _floats(values: Sequence[Any]) -> np.ndarray:

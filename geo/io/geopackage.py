@@ -31,11 +31,13 @@ from geo.distance import degree_box, distances_m
 from geo.entities import ENTITIES, STORAGE_CRS, Entity, get_entity
 from geo.io import gpkg_blob
 from geo.io.frames import (
+    check_point_layer,
     check_where,
     filter_frame,
     geo_frame,
     normalise_column,
     order_counts,
+    point_frame,
     point_records,
     prepare_rows,
     python_value,
@@ -81,13 +83,32 @@ class _Snapshot:
     version: int
     fid_keys: pa.ChunkedArray  # the key column in file (fid) order, to check later column reads line up
     order: pa.Array  # file row of each key-ordered row
-    geometry: np.ndarray
+    wkb: pa.ChunkedArray  # the geometry blobs' WKB, in key order
     columns: dict[str, pd.Series] = field(default_factory=dict)
+    _xy: np.ndarray | None = None
+    _geometry: np.ndarray | None = None
     _tree: shapely.STRtree | None = None
     _full: gpd.GeoDataFrame | None = None
 
     def __len__(self) -> int:
-        return len(self.geometry)
+        return len(self.wkb)
+
+    @property
+    def coordinates(self) -> np.ndarray:
+        """(n, 2) lon/lat of a point layer, unpacked from the WKB without shapely objects."""
+        if self._xy is None:
+            self._xy = _point_xy(self.wkb)
+            if self._xy is None:
+                self._xy = shapely.get_coordinates(self.geometry).reshape(-1, 2)
+        return self._xy
+
+    @property
+    def geometry(self) -> np.ndarray:
+        if self._geometry is None:
+            xy = self._xy if self._xy is not None else _point_xy(self.wkb)
+            self._geometry = shapely.points(xy) if xy is not None else \
+                shapely.from_wkb(self.wkb.to_numpy(zero_copy_only=False))
+        return self._geometry
 
     @property
     def tree(self) -> shapely.STRtree:
@@ -125,19 +146,21 @@ def _arrow_series(values: pa.ChunkedArray) -> pd.Series:
     return values.to_pandas()
 
 
-def _decode_wkb(wkb: pa.ChunkedArray) -> np.ndarray:
-    """Shapely geometries from (ISO) WKB; 2-D points are unpacked with numpy directly."""
+def _point_xy(wkb: pa.ChunkedArray) -> np.ndarray | None:
+    """(n, 2) coordinates when every blob is a little-endian 2-D point with coordinates
+    (ISO WKB, 21 bytes each), unpacked with numpy; None otherwise."""
     arr = wkb.combine_chunks() if wkb.num_chunks != 1 else wkb.chunk(0)
     n = len(arr)
-    if n and arr.null_count == 0 and pa.types.is_binary(arr.type):
-        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + n + 1]
-        if offsets[-1] - offsets[0] == 21 * n:  # every blob 21 bytes: little or big endian 2-D points
-            body = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, 21)
-            if (body[:, 0] == 1).all() and (body[:, 1:5] == (1, 0, 0, 0)).all():
-                xy = np.ascontiguousarray(body[:, 5:21]).view("<f8")
-                if not np.isnan(xy).any():
-                    return shapely.points(xy)
-    return shapely.from_wkb(arr.to_numpy(zero_copy_only=False))
+    if not n or arr.null_count or not pa.types.is_binary(arr.type):
+        return None
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + n + 1]
+    if offsets[-1] - offsets[0] != 21 * n:
+        return None
+    body = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, 21)
+    if not ((body[:, 0] == 1).all() and (body[:, 1:5] == (1, 0, 0, 0)).all()):
+        return None
+    xy = np.ascontiguousarray(body[:, 5:21]).view("<f8")
+    return None if np.isnan(xy).any() else xy
 
 
 def _quote(name: str) -> str:
@@ -393,7 +416,7 @@ class GeoPackageStore:
                     continue
                 if snap is None:
                     order = pc.sort_indices(table["key"])  # UTF-8 byte order = Python's str order
-                    snap = _Snapshot(entity, version, table["key"], order, _decode_wkb(table["geom"].take(order)))
+                    snap = _Snapshot(entity, version, table["key"], order, table["geom"].take(order))
                 elif not table["key"].equals(snap.fid_keys):
                     self._snapshots.pop(kind, None)
                     continue
@@ -436,6 +459,14 @@ class GeoPackageStore:
         stop = None if limit is None else offset + limit
         frame = snap.frame if names is None else snap.select(names)
         return frame.iloc[idx[offset:stop]].reset_index(drop=True)
+
+    def read_points(self, kind: str, *, where: Where = None, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        entity = get_entity(kind)
+        check_point_layer(entity)
+        names = [c.name for c in select_columns(entity, columns)]
+        snap, idx = self._candidates(kind, where, None, names)
+        xy = snap.coordinates[idx]
+        return point_frame({n: snap.columns[n].iloc[idx].reset_index(drop=True) for n in names}, xy[:, 0], xy[:, 1])
 
     def count(self, kind: str, *, where: Where = None) -> int:
         return len(self._candidates(kind, where, None, ())[1])

@@ -23,6 +23,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from geoalchemy2 import Geography
+from psycopg import pq
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     BigInteger,
@@ -39,6 +40,7 @@ from sqlalchemy import (
     cast,
     create_engine,
     delete,
+    event,
     exists,
     func,
     insert,
@@ -56,15 +58,19 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
+from geo.collector import collector_paused
 from geo.distance import SEGMENT_DEGREES
 from geo.entities import STORAGE_SRID, Entity, get_entity
 from geo.io.frames import (
+    check_point_layer,
     check_where,
     date_text,
     order_counts,
+    point_frame,
     prepare_rows,
     records,
     select_columns,
+    typed_columns,
     typed_frame,
 )
 from geo.io.schema import TABLES, cluster_cells, cluster_specs, layer_versions, load_batches
@@ -93,6 +99,15 @@ def _bigint_array(items: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
     return cast(array(items), ARRAY(BigInteger)) if items else literal_column("'{}'::bigint[]")
 
 
+def _binary_results(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                    executemany: bool) -> None:
+    """Ask for binary results when the execution says ``binary_results=True``: floats,
+    integers and dates then cross the wire without text formatting and parsing (a third
+    less client CPU on a bulk read)."""
+    if context is not None and context.execution_options.get("binary_results"):
+        cursor.format = pq.Format.BINARY
+
+
 def _wkb_param(name: str, geometry: BaseGeometry) -> ColumnElement[Any]:
     """A bound WGS-84 geometry parameter."""
     return func.ST_GeomFromWKB(bindparam(name, shapely.to_wkb(geometry), unique=True), STORAGE_SRID)
@@ -119,6 +134,7 @@ class PostGISStore:
         self.engine = create_engine(self.url, pool_size=2, max_overflow=6, **options)  # writes
         # Reads run outside a transaction (their own pool): no BEGIN and no ROLLBACK round trip.
         self._reader = create_engine(self.url, isolation_level="AUTOCOMMIT", pool_size=8, max_overflow=8, **options)
+        event.listen(self._reader, "before_cursor_execute", _binary_results)
 
     # -- schema ------------------------------------------------------------------
 
@@ -272,23 +288,27 @@ class PostGISStore:
                 clauses.append(col == value)
         return clauses
 
-    def _frame(self, entity: Entity, stmt: Select[Any], extra: Sequence[str] = (),
-               columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
-        with self._reader.connect() as conn:
-            result = conn.execute(stmt)
+    def _fetch_columns(self, stmt: Select[Any]) -> dict[str, Sequence[Any]]:
+        """Run a read and return its result column by column (driver values)."""
+        with self._reader.connect() as conn, collector_paused():
+            result = conn.execution_options(binary_results=True).execute(stmt)
             names = list(result.keys())
             # The driver's own tuples: the values need no SQLAlchemy result processing
             # (text, numbers, booleans, dates), which would cost ~2 µs a row.
             rows = result.cursor.fetchall() if result.cursor is not None else []
             result.close()
-        # Column-wise from the row tuples: much faster than DataFrame(list of Row objects).
-        values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-        data: dict[str, Any] = dict(zip(names, values, strict=True))
-        if not rows:
-            geometry = np.array([], dtype=object)
-        elif "geom_x" in data:  # points come as two floats: no WKB to parse
-            geometry = shapely.points(np.array(data.pop("geom_x"), dtype=float), np.array(data.pop("geom_y"),
-                                                                                       dtype=float))
+            # Column-wise from the row tuples: much faster than DataFrame(list of Row objects).
+            # The row tuples go before the collector resumes, so it has no pile to walk.
+            values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+            del rows
+        return dict(zip(names, values, strict=True))
+
+    def _frame(self, entity: Entity, stmt: Select[Any], extra: Sequence[str] = (),
+               columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+        data = self._fetch_columns(stmt)
+        if "geom_x" in data:  # points come as two floats: no WKB to parse
+            geometry = shapely.points(np.array(data.pop("geom_x"), dtype=float),
+                                      np.array(data.pop("geom_y"), dtype=float))
         else:
             geometry = shapely.from_wkb([bytes(b) for b in data.pop("geom_wkb")])
         return typed_frame(entity, data, geometry, extra=extra, columns=columns)
@@ -323,6 +343,14 @@ class PostGISStore:
         stmt = select(*self._columns(entity, table, columns)).where(*clauses).order_by(table.c.key)
         stmt = stmt.offset(offset).limit(limit)
         return self._frame(entity, stmt, columns=columns)
+
+    def read_points(self, kind: str, *, where: Where = None, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        entity, table = get_entity(kind), TABLES[kind]
+        check_point_layer(entity)
+        stmt = select(*self._columns(entity, table, columns)).where(*self._filters(entity, table, where))
+        data = self._fetch_columns(stmt.order_by(table.c.key))
+        lon, lat = data.pop("geom_x"), data.pop("geom_y")
+        return point_frame(typed_columns(entity, data, columns=columns), lon, lat)
 
     def count(self, kind: str, *, where: Where = None) -> int:
         entity, table = get_entity(kind), TABLES[kind]

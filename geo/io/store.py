@@ -165,6 +165,15 @@ class Store(Protocol):
         unknown name raises UnknownColumnError); the geometry always comes back.
         """
 
+    def read_points(
+        self, kind: str, *, where: Where = None, columns: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """A point layer's rows matching ``where`` as plain columns, ordered by key:
+        ``key`` plus ``columns`` (all when None), then ``lon`` and ``lat`` (WGS-84
+        degrees, floats) instead of a geometry — the bulk read of the area-risk engine,
+        which needs coordinates, not shapely objects.  ValueError for other layers.
+        """
+
     def count(self, kind: str, *, where: Where = None) -> int:
         """Number of rows matching ``where``."""
 

@@ -94,3 +94,25 @@ def test_updated_geometries_move_in_the_files_rtree(make_store: Callable[[str], 
     new_box = pyogrio.read_dataframe(store.path, layer="risk_sources", bbox=(117.29, 40.29, 117.51, 40.51))
     assert len(old_box) == 0
     assert sorted(new_box["key"]) == sorted(rows["key"])
+
+
+def test_read_points_equals_a_read_with_its_coordinates(store: Store) -> None:
+    store.upsert("risk_sources", sources(), batch=_batch("risk_sources"))
+    where = {"level": ["red", "blue", None]}
+    points = store.read_points("risk_sources", where=where, columns=("name", "likelihood", "synthetic"))
+    frame = store.read("risk_sources", where=where, columns=("name", "likelihood", "synthetic"))
+    assert points.columns.tolist() == ["key", "name", "likelihood", "synthetic", "lon", "lat"]
+    assert points["key"].is_monotonic_increasing
+    pd.testing.assert_frame_equal(points.drop(columns=["lon", "lat"]), pd.DataFrame(frame.drop(columns="geometry")))
+    np.testing.assert_array_equal(points["lon"].to_numpy(), shapely.get_x(frame.geometry.values))
+    np.testing.assert_array_equal(points["lat"].to_numpy(), shapely.get_y(frame.geometry.values))
+    every = store.read_points("risk_sources")
+    assert every.columns.tolist() == [*store.read("risk_sources").columns.drop("geometry"), "lon", "lat"]
+    assert store.read_points("risk_sources", where={"level": "no such level"}).empty
+
+
+def test_read_points_refuses_a_layer_that_is_not_points(store: Store) -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="point layer"):
+        store.read_points("areas")

@@ -252,6 +252,19 @@ def test_zonal_population_sums_cell_centres_inside() -> None:
     assert ar.zonal_population(geoms, pop, transform, may_overlap=False)[0] == pytest.approx(expected)
 
 
+def test_polygon_mappings_are_the_geometries_geojson() -> None:
+    holed = shapely.Polygon([(2, 2), (5, 2), (5, 5), (2, 5)], [[(3, 3), (4, 3), (4, 4), (3, 4)]])
+    geoms = np.array([box(0, 0, 1, 1), shapely.MultiPolygon([box(0, 0, 1, 1), holed]), shapely.MultiPolygon(),
+                      box(7, 7, 8, 8)], dtype=object)
+    got = ar.polygon_mappings(geoms)
+    for mapping, geom in zip(got, geoms, strict=True):
+        expect = shapely.geometry.mapping(shapely.MultiPolygon(list(shapely.get_parts(geom))))
+        assert mapping["type"] == "MultiPolygon"
+        assert mapping["coordinates"] == [[[list(xy) for xy in ring] for ring in polygon]
+                                          for polygon in expect["coordinates"]]
+    assert got[2]["coordinates"] == []
+
+
 def test_nearest_distance_is_geodesic() -> None:
     d = ar.nearest_distance_m(np.array([116.4]), np.array([39.9]), np.array([116.5, 116.41]), np.array([39.9, 39.9]))
     from geo.distance import geodesic_m
