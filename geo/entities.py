@@ -290,8 +290,7 @@ ENTITIES: dict[str, Entity] = {
                 Column("area_km2", "float", "面积(平方公里)"),
                 Column("explanation", "text", "依据"),  # JSON: top sources, components, thresholds
                 Column("run_id", "text", "计算批次"),
-                Column("run_at", "text", "计算时间"),  # ISO 8601, UTC
-                Column("params", "text", "参数"),  # JSON: method/unit parameters, input data versions
+                Column("run_at", "text", "计算时间"),  # ISO 8601, UTC; parameters: the store's run log
             ),
             "Area risk (区域风险) per unit and method: latest run of geo.io.area_runs.",
         ),

@@ -56,7 +56,8 @@ def _run_info(rows: Any) -> dict[str, Any]:
     if not len(rows):
         return {"run_id": None, "run_at": None, "params": None}
     first = rows.iloc[0]
-    return {"run_id": first["run_id"], "run_at": first["run_at"], "params": json.loads(first["params"] or "null")}
+    run = context.store().read_runs([first["run_id"]]).get(first["run_id"])
+    return {"run_id": first["run_id"], "run_at": first["run_at"], "params": run.params if run else None}
 
 
 @blueprint.get("/areas/<unit>")

@@ -7,7 +7,9 @@ area with ``upsert``: the latest run of a (unit, method) replaces the previous r
 by key.  Rows of an earlier run that the latest one no longer produces (a cell that
 lost its sources, a different cell size) are *retired*: rewritten with no level, no
 score and ``explanation.retired_by`` naming the run, so a map reading the table
-directly draws nothing for them; :func:`read_area_results` leaves them out.
+directly draws nothing for them; :func:`read_area_results` leaves them out.  Each
+run's parameters, input data versions and batches are kept once, in the store's run
+log (:meth:`geo.io.store.Store.record_run`); every result row names its ``run_id``.
 
 Rasters: the heat map is written as a GeoTIFF in EPSG:4548 (rasterio) and rendered
 for the web map as a palette PNG warped to Web Mercator with its WGS-84 bounds (an
@@ -43,7 +45,7 @@ from geo import major_hazard as mh
 from geo.collector import collector_frozen
 from geo.entities import LEVEL_CODES, make_key
 from geo.io.reference_files import DEFAULT_REFERENCE_DIR, read_population_raster
-from geo.io.store import LoadBatch, Store, UpsertResult
+from geo.io.store import LoadBatch, RunRecord, Store, UpsertResult
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "data" / "config" / "area_risk.yaml"
 RESULT_KIND = "area_results"
@@ -315,19 +317,19 @@ def _json_default(value: Any) -> Any:
 
 
 def write_results(store: Store, result: ar.AreaResult, run: RunSummary, inputs: Inputs) -> int:
-    """Upsert ``result`` as the latest run of its (unit, method); retire rows of earlier
-    runs that this one did not produce.  Returns how many rows were retired."""
+    """Record the run (parameters, input data versions and batches) in the store's run
+    log, upsert ``result`` as the latest run of its (unit, method) and retire rows of
+    earlier runs that this one did not produce.  Returns how many rows were retired."""
     run_at = datetime.now(UTC).isoformat(timespec="seconds")
     frame = result.frame()
-    params = {
+    params = orjson.loads(_json({  # plain JSON values (the parameters may hold numpy numbers)
         "run": run.as_dict(), "unit_params": result.areas.params, "method_params": result.params,
         "data_versions": inputs.data_versions, "batches": inputs.batches,
-    }
+    }))
     frame["key"] = [make_key((result.unit, result.method, c)) for c in frame["area_code"]]
     frame["explanation"] = [_json(e) for e in frame["explanation"]]
     frame["run_id"] = run.run_id
     frame["run_at"] = run_at
-    frame["params"] = _json(params)
     frame["synthetic"] = False
     # Finding the rows to retire needs the keys, then the explanations of the rows this
     # run did not produce (retired already, or to retire); whole rows only of those to retire.
@@ -348,8 +350,8 @@ def write_results(store: Store, result: ar.AreaResult, run: RunSummary, inputs: 
         retired["explanation"] = _json({"retired_by": run.run_id})
         retired["run_id"] = run.run_id
         retired["run_at"] = run_at
-        retired["params"] = _json({"retired": True, "run": run.as_dict()})
         frame = pd.concat([frame, retired[frame.columns]], ignore_index=True)
+    store.record_run(RunRecord(run.run_id, RESULT_KIND, run_at, params))
     batch = LoadBatch(kind=RESULT_KIND, file_name=f"riskmap aggregate {result.unit} {result.method}",
                       sha256=hashlib.sha256(run.run_id.encode()).hexdigest(), loaded_at=datetime.now(UTC),
                       rows=len(frame), note=f"area risk run {run.run_id}")

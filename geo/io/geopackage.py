@@ -48,13 +48,14 @@ from geo.io.store import (
     ClusterSpec,
     DuplicateKeyError,
     LoadBatch,
+    RunRecord,
     StoreError,
     StoreInfo,
     UpsertResult,
     Where,
 )
 
-SCHEMA_VERSION = "0001"
+SCHEMA_VERSION = "0002"  # 0002: the run log
 _EARTH_M = 2.1e7  # more than half the equator: a search radius that covers everything
 
 _PYOGRIO_DTYPES = {"text": object, "int": "int64", "float": "float64", "bool": "bool", "date": object}
@@ -66,6 +67,8 @@ _META_DDL = (
     "CREATE TABLE IF NOT EXISTS riskmap_load_batches (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,"
     " file_name TEXT NOT NULL, sha256 TEXT NOT NULL, loaded_at TEXT NOT NULL, rows INTEGER NOT NULL,"
     " note TEXT)",
+    "CREATE TABLE IF NOT EXISTS riskmap_runs (run_id TEXT PRIMARY KEY, kind TEXT NOT NULL, run_at TEXT NOT NULL,"
+    " params TEXT NOT NULL)",
 )
 
 
@@ -263,6 +266,26 @@ class GeoPackageStore:
     def close(self) -> None:
         self._snapshots.clear()
         self._clusters.clear()
+
+    # -- run log ---------------------------------------------------------------------
+
+    def record_run(self, run: RunRecord) -> None:
+        con = self._connect()
+        try:
+            con.execute("INSERT OR REPLACE INTO riskmap_runs VALUES (?, ?, ?, ?)",
+                        (run.run_id, run.kind, run.run_at, run.params_json()))
+        finally:
+            con.close()
+
+    def read_runs(self, run_ids: Sequence[str]) -> dict[str, RunRecord]:
+        ids = list(run_ids)
+        con = self._connect()
+        try:
+            rows = con.execute("SELECT run_id, kind, run_at, params FROM riskmap_runs WHERE run_id IN "
+                               f"({', '.join('?' * len(ids))})", ids).fetchall() if ids else []
+        finally:
+            con.close()
+        return {row[0]: RunRecord.from_row(*row) for row in rows}
 
     # -- writing -----------------------------------------------------------------
 

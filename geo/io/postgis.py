@@ -73,11 +73,12 @@ from geo.io.frames import (
     typed_columns,
     typed_frame,
 )
-from geo.io.schema import TABLES, cluster_cells, cluster_specs, layer_versions, load_batches
+from geo.io.schema import TABLES, cluster_cells, cluster_specs, layer_versions, load_batches, runs
 from geo.io.store import (
     ClusterSpec,
     DuplicateKeyError,
     LoadBatch,
+    RunRecord,
     StoreError,
     StoreInfo,
     UpsertResult,
@@ -204,6 +205,19 @@ class PostGISStore:
     def close(self) -> None:
         self.engine.dispose()
         self._reader.dispose()
+
+    # -- run log ---------------------------------------------------------------------
+
+    def record_run(self, run: RunRecord) -> None:
+        values = {"kind": run.kind, "run_at": run.run_at, "params": run.params_json()}
+        stmt = pg_insert(runs).values(run_id=run.run_id, **values)
+        with self.engine.begin() as conn:
+            conn.execute(stmt.on_conflict_do_update(index_elements=[runs.c.run_id], set_=values))
+
+    def read_runs(self, run_ids: Sequence[str]) -> dict[str, RunRecord]:
+        stmt = select(runs.c.run_id, runs.c.kind, runs.c.run_at, runs.c.params).where(runs.c.run_id.in_(list(run_ids)))
+        with self._reader.connect() as conn:
+            return {row[0]: RunRecord.from_row(*row) for row in conn.execute(stmt)}
 
     # -- writing -------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 Each entity becomes a table with a serial ``fid``, a unique ``key``, its columns and
 ``geom geometry(<type>, 4326)`` with a GiST index, plus a GiST index on
-``geom::geography`` for metric KNN and distance filters.
+``geom::geography`` for metric KNN and distance filters (not on :data:`UNMEASURED` layers).
 """
 
 from __future__ import annotations
@@ -60,6 +60,11 @@ layer_versions = Table(
 )
 
 
+#: Layers no query measures distances from or to: no geography index to keep up on
+#: every write (area results are rewritten by each run and only read by area and drawn).
+UNMEASURED = frozenset({"area_results"})
+
+
 def _entity_table(entity: Entity) -> Table:
     columns = [Column("fid", BigInteger, primary_key=True, autoincrement=True)]
     for col in entity.all_columns:
@@ -70,7 +75,8 @@ def _entity_table(entity: Entity) -> Table:
         Column("geom", Geometry(geom_type, srid=STORAGE_SRID, spatial_index=True), nullable=False)
     )
     table = Table(entity.table, metadata, *columns)
-    Index(f"{entity.table}_geog_idx", cast(table.c.geom, Geography), postgresql_using="gist")
+    if entity.kind not in UNMEASURED:
+        Index(f"{entity.table}_geog_idx", cast(table.c.geom, Geography), postgresql_using="gist")
     return table
 
 
@@ -99,4 +105,15 @@ cluster_cells = Table(
     Column("j", BigInteger, primary_key=True),
     Column("n", BigInteger, nullable=False),
     Column("counts", ARRAY(BigInteger), nullable=False),
+)
+
+#: The run log (geo.io.store.RunRecord): one row per computation whose results went
+#: into a layer, with its parameters; created by migration 0003.
+runs = Table(
+    "riskmap_runs",
+    derived_metadata,
+    Column("run_id", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("run_at", Text, nullable=False),
+    Column("params", Text, nullable=False),
 )

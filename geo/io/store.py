@@ -61,6 +61,24 @@ class UpsertResult:
         return self.inserted + self.updated + self.unchanged
 
 
+@dataclass(frozen=True)
+class RunRecord:
+    """A computation whose results went into a layer (an area-risk run): when, and with
+    which parameters and input data — kept once per run, not on every result row."""
+
+    run_id: str
+    kind: str  # the layer its results were written to
+    run_at: str  # ISO 8601, UTC
+    params: dict[str, Any]
+
+    def params_json(self) -> str:
+        return json.dumps(self.params, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_row(cls, run_id: str, kind: str, run_at: str, params: str) -> RunRecord:
+        return cls(run_id, kind, run_at, json.loads(params))
+
+
 @dataclass
 class StoreInfo:
     """What ``/api/v1/health`` reports about a store."""
@@ -252,6 +270,12 @@ class Store(Protocol):
         Ordered by match quality (an exact value first, then a prefix, then any
         substring), then key.
         """
+
+    def record_run(self, run: RunRecord) -> None:
+        """Keep ``run`` in the store's run log (recording a run id again replaces it)."""
+
+    def read_runs(self, run_ids: Sequence[str]) -> dict[str, RunRecord]:
+        """The recorded runs among ``run_ids``, by id (ids never recorded are left out)."""
 
     def close(self) -> None:
         """Release connections / file handles."""

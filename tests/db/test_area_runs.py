@@ -129,7 +129,11 @@ def test_params_record_the_run_and_the_data_used(store: Store) -> None:
     load(store)
     (run,) = area_runs.run_area_risk(store, units=["township"], methods=["composite"])
     rows = area_runs.read_area_results(store, "township", "composite")
-    params = json.loads(rows["params"].iloc[0])
+    assert set(rows["run_id"]) == {run.run_id}
+    recorded = store.read_runs([run.run_id, "no such run"])
+    assert list(recorded) == [run.run_id] and recorded[run.run_id].kind == "area_results"
+    assert recorded[run.run_id].run_at == rows["run_at"].iloc[0]
+    params = recorded[run.run_id].params
     assert params["run"]["run_id"] == run.run_id
     assert params["data_versions"]["risk_sources"] == store.data_version("risk_sources")
     assert params["batches"]["risk_sources"] and params["batches"]["hidden_hazards"]

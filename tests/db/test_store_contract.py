@@ -21,7 +21,7 @@ from pyproj import Geod
 from shapely.geometry import LineString, Point, box
 
 from geo.entities import UnknownColumnError, UnknownEntityError, make_key
-from geo.io.store import ClusterSpec, DuplicateKeyError, LoadBatch, Store
+from geo.io.store import ClusterSpec, DuplicateKeyError, LoadBatch, RunRecord, Store
 
 GEOD = Geod(ellps="WGS84")
 LEVELS = ("red", "orange", "yellow", "blue")
@@ -107,7 +107,7 @@ def test_init_schema_is_idempotent_and_reports_versions(store: Store) -> None:
     store.init_schema()
     info = store.info()
     assert info.kind == store.kind
-    assert info.schema_version == {"postgis": "0002", "geopackage": "0001"}[store.kind]  # 0002: kept cluster cells
+    assert info.schema_version == {"postgis": "0003", "geopackage": "0002"}[store.kind]  # 0003: the run log
     assert "geos" in info.versions and "proj" in info.versions
 
 
@@ -383,3 +383,14 @@ def test_data_versions_in_one_call_match_each_layers_version(loaded: Store) -> N
     kinds = ["risk_sources", "areas", "units"]
     assert loaded.data_versions(kinds) == {k: loaded.data_version(k) for k in kinds}
     assert loaded.data_versions(kinds)["units"] == 0 < loaded.data_versions(kinds)["risk_sources"]
+
+
+def test_run_log_keeps_a_run_once_and_replaces_it_on_a_second_record(store: Store) -> None:
+    first = RunRecord("20260101T000000-aaaa", "area_results", "2026-01-01T00:00:00+00:00",
+                      {"method_params": {"weights": {"red": 100}}, "名称": "区域风险", "batches": {"units": [1, 2]}})
+    store.record_run(first)
+    assert store.read_runs([first.run_id]) == {first.run_id: first}
+    again = RunRecord(first.run_id, "area_results", "2026-01-02T00:00:00+00:00", {"method_params": {}})
+    store.record_run(again)
+    assert store.read_runs([first.run_id, "never recorded"]) == {first.run_id: again}
+    assert store.read_runs([]) == {}
