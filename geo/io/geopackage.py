@@ -56,6 +56,8 @@ from geo.io.store import (
 )
 
 SCHEMA_VERSION = "0002"  # 0002: the run log
+#: Columns layers no longer have, dropped from files made before (as PostGIS migrations do).
+_DROPPED_COLUMNS = {"area_results": ("params",)}  # run parameters moved to the run log
 _EARTH_M = 2.1e7  # more than half the equator: a search radius that covers everything
 
 _PYOGRIO_DTYPES = {"text": object, "int": "int64", "float": "float64", "bool": "bool", "date": object}
@@ -201,6 +203,12 @@ class GeoPackageStore:
         try:
             for ddl in _META_DDL:
                 con.execute(ddl)
+            for kind, dropped in _DROPPED_COLUMNS.items():
+                table = _quote(get_entity(kind).table)
+                have = {row[1] for row in con.execute(f"PRAGMA table_info({table})")}
+                for name in dropped:
+                    if name in have:
+                        con.execute(f"ALTER TABLE {table} DROP COLUMN {_quote(name)}")
             for entity in ENTITIES.values():
                 con.execute(
                     f"CREATE UNIQUE INDEX IF NOT EXISTS {_quote(entity.table + '_key')}"

@@ -53,3 +53,20 @@ def pd_concat(*frames: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     import pandas as pd
 
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+
+
+def test_a_file_from_before_the_run_log_loses_the_per_row_parameters(tmp_path: Path) -> None:
+    path = tmp_path / "old.gpkg"
+    GeoPackageStore(path).init_schema()
+    con = sqlite3.connect(path)
+    con.execute("ALTER TABLE area_results ADD COLUMN params TEXT")  # as files made before schema 0002 had it
+    con.execute("DELETE FROM riskmap_meta")
+    con.commit()
+    con.close()
+    store = GeoPackageStore(path)
+    store.init_schema()
+    con = sqlite3.connect(path)
+    assert "params" not in {row[1] for row in con.execute("PRAGMA table_info(area_results)")}
+    assert con.execute("SELECT count(*) FROM riskmap_runs").fetchone()[0] == 0
+    assert store.info().schema_version == "0002"
+    assert pyogrio.read_info(path, layer="area_results")["fields"].tolist()[-1] == "row_hash"
