@@ -70,3 +70,19 @@ def test_a_file_from_before_the_run_log_loses_the_per_row_parameters(tmp_path: P
     assert con.execute("SELECT count(*) FROM riskmap_runs").fetchone()[0] == 0
     assert store.info().schema_version == "0002"
     assert pyogrio.read_info(path, layer="area_results")["fields"].tolist()[-1] == "row_hash"
+
+
+def test_kept_read_connections_see_other_writers_and_survive_close(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "shared.gpkg"
+    reader, writer = GeoPackageStore(path), GeoPackageStore(path)  # as two processes on one file
+    reader.init_schema()
+    before = reader.data_version("risk_sources")
+    batch = LoadBatch(kind="risk_sources", file_name="a.csv", sha256="0" * 64, loaded_at=datetime.now(UTC))
+    writer.upsert("risk_sources", _sources(20), batch=batch)
+    with ThreadPoolExecutor(4) as pool:  # each thread its own kept connection, each sees the commit
+        seen = set(pool.map(lambda _: reader.data_version("risk_sources"), range(16)))
+    assert seen == {before + 1}
+    reader.close()
+    assert reader.data_version("risk_sources") == before + 1 and len(reader.read("risk_sources")) == 20
