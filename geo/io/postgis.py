@@ -362,7 +362,10 @@ class PostGISStore:
         entity, table = get_entity(kind), TABLES[kind]
         check_point_layer(entity)
         stmt = select(*self._columns(entity, table, columns)).where(*self._filters(entity, table, where))
-        data = self._fetch_columns(stmt.order_by(table.c.key))
+        # Byte order (Python's and the embedded store's, whatever the database's collation);
+        # it also makes a bulk read sort the rows rather than walk the key index through a
+        # heap that is not in key order: 3.3 s instead of 7.6 s for 1.6 M sources, the same at 162,699.
+        data = self._fetch_columns(stmt.order_by(table.c.key.collate("C")))
         lon, lat = data.pop("geom_x"), data.pop("geom_y")
         return point_frame(typed_columns(entity, data, columns=columns), lon, lat)
 
