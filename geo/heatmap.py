@@ -7,7 +7,7 @@ values are *weight per km²* and the raster's total (× cell area) equals Σ w�
 sources well inside the grid.
 
 Computed as a weighted histogram (one ``bincount``) convolved with the discretised
-kernel by FFT (``scipy.signal.fftconvolve``): O(cells · log cells), independent of
+kernel by FFT (:func:`fft_convolve_same`, ``scipy.fft``): O(cells · log cells), independent of
 the number of points after the histogram.  Each point is counted at its cell's
 centre, so positions are rounded by at most half a cell (50 m at 100 m cells).
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from affine import Affine
-from scipy.signal import fftconvolve
+from scipy import fft as sp_fft
 
 KERNELS = ("quartic", "gaussian")
 
@@ -121,10 +121,23 @@ def kernel_density(
     if k.size == 1:
         smooth = hist
     else:
-        smooth = fftconvolve(hist, k, mode="same")
+        smooth = fft_convolve_same(hist, k)
         smooth[smooth < 1e-9 * max(float(smooth.max()), 1.0)] = 0.0  # FFT round-off around empty cells
     cell_km2 = (cell_m / 1000.0) ** 2
     return DensityGrid((smooth / cell_km2).astype(np.float32), transform)
+
+
+def fft_convolve_same(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """The 2-D convolution of ``image`` with ``kernel``, the centre part of ``image``'s
+    shape — ``scipy.signal.fftconvolve(image, kernel, mode="same")`` with real FFTs of
+    fast lengths, as it computes it, but through ``scipy.fft`` (``scipy.signal`` takes
+    1.3 s to import)."""
+    full = [a + b - 1 for a, b in zip(image.shape, kernel.shape, strict=True)]
+    shape = [sp_fft.next_fast_len(n, real=True) for n in full]
+    product = sp_fft.rfft2(image, shape) * sp_fft.rfft2(kernel, shape)
+    out = sp_fft.irfft2(product, shape)
+    top, left = (kernel.shape[0] - 1) // 2, (kernel.shape[1] - 1) // 2
+    return out[top:top + image.shape[0], left:left + image.shape[1]].copy()
 
 
 # --------------------------------------------------------------------------------------

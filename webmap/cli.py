@@ -6,6 +6,7 @@ line naming the setting or value and exit with status 1 — never a traceback.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -45,7 +46,34 @@ def _store(settings: Settings) -> Store:
         return store
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: Commands defined in the capability modules (``COMMANDS`` of ``webmap/cli_<x>.py``), by
+#: name: a module is imported only when one of its commands runs (or for ``--help``), so
+#: ``riskmap aggregate`` does not import the veto, ETL, geocoder and border libraries.
+CAPABILITY_COMMANDS = {
+    "load": "webmap.cli_etl",
+    "geocode": "webmap.cli_geocode",
+    "demo-data": "webmap.cli_demo",
+    **dict.fromkeys(("aggregate", "heatmap", "area-config", "major-hazard"), "webmap.cli_analysis"),
+    **dict.fromkeys(("veto", "veto-batch", "audit", "rules"), "webmap.cli_veto"),
+    "border": "webmap.cli_border",
+}
+
+
+class _CommandLine(click.Group):
+    """The ``riskmap`` group: built-in commands plus the capability modules', imported on use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *CAPABILITY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in CAPABILITY_COMMANDS:
+            module = importlib.import_module(CAPABILITY_COMMANDS[cmd_name])
+            command = next(c for c in module.COMMANDS if c.name == cmd_name)
+        return command
+
+
+@click.group(cls=_CommandLine, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """北京安全风险一张图 — Beijing work-safety risk map (一张图).
 
@@ -159,16 +187,6 @@ def demo(scale: float, seed: int, no_serve: bool, port: int | None) -> None:
     if not no_serve:
         serve_app(settings, port=port)
 
-
-def _register_capability_commands() -> None:
-    from webmap import cli_analysis, cli_border, cli_demo, cli_etl, cli_geocode, cli_veto
-
-    for module in (cli_etl, cli_geocode, cli_demo, cli_analysis, cli_veto, cli_border):
-        for command in module.COMMANDS:
-            main.add_command(command)
-
-
-_register_capability_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

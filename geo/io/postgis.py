@@ -19,9 +19,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from geoalchemy2 import Geography
 from psycopg import pq
 from shapely.geometry.base import BaseGeometry
@@ -87,6 +84,8 @@ from geo.io.store import (
 from geo.tiles import MERCATOR_HALF, check_tile
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: The newest migration in MIGRATIONS (a test checks it is Alembic's head).
+SCHEMA_HEAD = "0003"
 #: Seconds a layer's data version is remembered (it is read on every tile request).
 VERSION_TTL_S = 1.0
 #: An upsert that inserts at least this many rows, and at least half as many as the table
@@ -156,16 +155,27 @@ class PostGISStore:
     def _safe_url(self) -> str:
         return self.url.set(drivername="postgresql").render_as_string(hide_password=True)
 
-    def _alembic(self, conn: Connection) -> Config:
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        cfg.attributes["connection"] = conn
-        return cfg
+    def _revision(self, conn: Connection) -> str | None:
+        """The schema's Alembic revision (None before the first migration)."""
+        if conn.execute(text("SELECT to_regclass('alembic_version')")).scalar_one() is None:
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     def init_schema(self) -> None:
+        """Create or upgrade the schema to SCHEMA_HEAD.  Alembic (0.5 s to import) is
+        loaded only when there is something to migrate."""
         self.check()
+        with self._reader.connect() as conn:
+            if self._revision(conn) == SCHEMA_HEAD:
+                return
+        from alembic import command
+        from alembic.config import Config
+
         with self.engine.begin() as conn:
-            command.upgrade(self._alembic(conn), "head")
+            cfg = Config()
+            cfg.set_main_option("script_location", str(MIGRATIONS))
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
 
     def info(self) -> StoreInfo:
         with self._reader.connect() as conn:
@@ -175,7 +185,7 @@ class PostGISStore:
                 "geos": conn.execute(text("SELECT postgis_geos_version()")).scalar_one(),
                 "proj": conn.execute(text("SELECT postgis_proj_version()")).scalar_one(),
             }
-            schema = MigrationContext.configure(conn).get_current_revision()
+            schema = self._revision(conn)
         return StoreInfo(self.kind, self._safe_url(), schema, {k: str(v) for k, v in versions.items()})
 
     def data_version(self, kind: str) -> int:

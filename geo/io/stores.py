@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geo.io.geopackage import GeoPackageStore
-from geo.io.postgis import PostGISStore
 from geo.io.store import Store
 
 
@@ -15,6 +13,10 @@ def open_store(*, database_url: str | None, gpkg_path: Path) -> Store:
     Does not touch the database; call ``init_schema()`` (or ``check()`` on PostGIS).
     Raises :class:`geo.io.store.StoreError` for a malformed URL.
     """
-    if database_url:
+    if database_url:  # each store's libraries are imported only when it is used (~1 s for PostGIS)
+        from geo.io.postgis import PostGISStore
+
         return PostGISStore(database_url)
+    from geo.io.geopackage import GeoPackageStore
+
     return GeoPackageStore(gpkg_path)

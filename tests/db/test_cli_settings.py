@@ -73,3 +73,41 @@ def test_help_lists_the_commands() -> None:
     assert result.returncode == 0
     for command in ("serve", "init", "info", "reference", "demo"):
         assert command in result.stdout
+
+
+def test_every_capability_command_is_reachable_by_name() -> None:
+    import importlib
+
+    from webmap.cli import CAPABILITY_COMMANDS, main
+
+    for module_name in set(CAPABILITY_COMMANDS.values()):
+        module = importlib.import_module(module_name)
+        for command in module.COMMANDS:
+            assert CAPABILITY_COMMANDS.get(command.name) == module_name, command.name
+    import click
+
+    with click.Context(main) as ctx:
+        assert set(CAPABILITY_COMMANDS) <= set(main.list_commands(ctx))
+        assert all(main.get_command(ctx, name) is not None for name in main.list_commands(ctx))
+
+
+def test_aggregate_does_not_import_the_other_capabilities(tmp_path: Path) -> None:
+    code = ("import sys; from click.testing import CliRunner; from webmap.cli import main; "
+            "r = CliRunner().invoke(main, ['aggregate', '--help']); assert r.exit_code == 0, r.output; "
+            "print(sorted(m for m in ('webmap.cli_veto', 'webmap.cli_etl', 'webmap.cli_border', 'flask', "
+            "'geo.io.postgis') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={k: v for k, v in os.environ.items() if not k.startswith("RISKMAP_")})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_schema_head_is_the_newest_migration() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from geo.io.postgis import MIGRATIONS, SCHEMA_HEAD
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_HEAD

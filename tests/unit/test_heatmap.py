@@ -71,3 +71,13 @@ def test_ramp_classes() -> None:
     assert classes[2] == 1 and classes[-1] == len(hm.HEAT_RAMP)
     auto = hm.ramp_breaks(np.linspace(0, 100, 1001))
     assert len(auto) == len(hm.HEAT_RAMP) + 1 and np.all(np.diff(auto) > 0)
+
+
+@pytest.mark.parametrize(("image_shape", "kernel_shape"), [((40, 57), (21, 21)), ((5, 3), (7, 9)), ((30, 30), (4, 6))])
+def test_fft_convolution_is_scipy_signal_same_mode(image_shape: tuple[int, int], kernel_shape: tuple[int, int]) -> None:
+    from scipy.signal import fftconvolve
+
+    rng = np.random.default_rng(3)
+    image, kernel = rng.random(image_shape), rng.random(kernel_shape)
+    np.testing.assert_allclose(hm.fft_convolve_same(image, kernel), fftconvolve(image, kernel, mode="same"),
+                               rtol=1e-12, atol=1e-12)
