@@ -243,7 +243,8 @@ CATALOG: tuple[Layer, ...] = (
           Style(color="#999999", weight=0.6, fill_opacity=0.0), min_zoom=9),
     Layer("zones", "管控区域(五环等,近似)", "Zones (5th Ring etc., approximate)", *_BOUNDARIES, "areas",
           "polygon", {"area_type": "zone"}, ("name", "approximate", "source"),
-          Style(color="#7b3294", weight=2.0, fill_opacity=0.05)),
+          # a light dashed outline and a tint: told apart from the solid dark-purple ring road it follows
+          Style(color="#c2a5cf", fill_color="#c2a5cf", weight=1.5, fill_opacity=0.12, dash="5 4")),
     Layer("borders", "京津冀省界", "Jing-Jin-Ji borders", *_BOUNDARIES, "lines", "line",
           {"line_type": "border"}, ("name",), Style(color="#e31a1c", weight=3.0)),
     Layer("ring_roads", "五环路(近似)", "5th Ring Road (approximate)", *_BOUNDARIES, "lines", "line",

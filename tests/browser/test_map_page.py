@@ -257,6 +257,11 @@ def test_incident_mode_lists_nearest_resources(browser: Browser, live_server: st
     assert page.locator("#print-button").is_hidden()
     page.pdf(path=str(artifacts / "incident_briefing.pdf"))
     page.emulate_media(media="screen")
+    assert page.evaluate("window.riskmap.incidentLayer.getLayers().length") >= 3  # rings and the point
+    assert "事故点" in page.locator("#legend").inner_text()
+    page.click("#incident-button")  # incident mode off: its drawing and legend entry go
+    assert page.evaluate("window.riskmap.incidentLayer.getLayers().length") == 0
+    assert "事故点" not in page.locator("#legend").inner_text()
     assert errors == []
 
 

@@ -88,3 +88,13 @@ def test_a_coloured_value_without_words_stops_the_catalog() -> None:
                   style=Style(by="level", colors={"red": "#f00", "purple": "#808"}))
     with pytest.raises(CatalogError, match="'purple'"):
         validate_catalog((layer,))
+
+
+def test_lines_and_outlines_in_one_colour_are_told_apart() -> None:
+    # Layers drawn in a single colour (not by an attribute) differ in colour or dash, so the
+    # legend can name each one: e.g. the 5th Ring zone and the 5th Ring road it follows.
+    strokes = [(layer.style.color, layer.style.dash) for layer in CATALOG
+               if layer.geometry in ("line", "polygon") and layer.style.by is None]
+    assert len(strokes) == len(set(strokes))
+    zone, road = (next(layer for layer in CATALOG if layer.id == i).style for i in ("zones", "ring_roads"))
+    assert (zone.color, zone.dash) != (road.color, road.dash)

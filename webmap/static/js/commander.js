@@ -78,6 +78,7 @@
   // ---- incident mode ----------------------------------------------------------------------------
   var incidentButton = document.getElementById("incident-button");
   var incidentLayer = L.layerGroup().addTo(map);
+  rm.incidentLayer = incidentLayer;
   var incidentOn = false;
   rm.incidentRadius = 1000;
   var INCIDENT_STYLE = {
@@ -102,7 +103,12 @@
     rm.incidentOn = incidentOn;
     incidentButton.setAttribute("aria-pressed", String(incidentOn));
     map.getContainer().style.cursor = incidentOn ? "crosshair" : "";
-    if (incidentOn) { showPanel("<p>" + esc(t.incident_hint) + "</p>" + radiusInput()); }
+    if (incidentOn) {
+      showPanel("<p>" + esc(t.incident_hint) + "</p>" + radiusInput());
+    } else {  // leaving incident mode takes its rings, links and legend entry off the map
+      incidentLayer.clearLayers();
+      rm.setLegendEntry("incident", null);
+    }
   });
 
   function radiusInput() {
