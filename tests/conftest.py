@@ -40,16 +40,18 @@ def pg_admin_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def make_pg_database(pg_admin_url: str) -> Iterator[Callable[[], str]]:
-    """Factory of fresh, empty PostGIS databases (dropped at the end of the session)."""
+def make_pg_database(pg_admin_url: str) -> Iterator[Callable[..., str]]:
+    """Factory of fresh, empty PostGIS databases (dropped at the end of the session);
+    ``make(icu_locale="en-US")`` gives one whose default collation is that ICU locale."""
     admin = create_engine(make_url(pg_admin_url).set(drivername="postgresql+psycopg"),
                           isolation_level="AUTOCOMMIT")
     created: list[str] = []
 
-    def make() -> str:
+    def make(icu_locale: str | None = None) -> str:
         name = f"rm_{uuid.uuid4().hex[:12]}"
+        locale = f" LOCALE_PROVIDER icu ICU_LOCALE '{icu_locale}' TEMPLATE template0" if icu_locale else ""
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"{locale}'))
         created.append(name)
         url = make_url(pg_admin_url).set(database=name)
         engine = create_engine(url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
@@ -66,7 +68,7 @@ def make_pg_database(pg_admin_url: str) -> Iterator[Callable[[], str]]:
 
 
 @pytest.fixture
-def make_store(make_pg_database: Callable[[], str], tmp_path: Path) -> Iterator[Callable[[str], Store]]:
+def make_store(make_pg_database: Callable[..., str], tmp_path: Path) -> Iterator[Callable[[str], Store]]:
     """Factory: ``make_store("postgis" | "geopackage")`` -> a fresh, initialised store."""
     stores: list[Store] = []
 

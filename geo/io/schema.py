@@ -1,6 +1,7 @@
 """SQLAlchemy tables of the PostGIS store, derived from :mod:`geo.entities`.
 
-Each entity becomes a table with a serial ``fid``, a unique ``key``, its columns and
+Each entity becomes a table with a serial ``fid``, a unique ``key`` (collation "C": rows
+come in the same key order as from the embedded store on any database), its columns and
 ``geom geometry(<type>, 4326)`` with a GiST index, plus a GiST index on
 ``geom::geography`` for metric KNN and distance filters (not on :data:`UNMEASURED` layers).
 """
@@ -69,6 +70,8 @@ def _entity_table(entity: Entity) -> Table:
     columns = [Column("fid", BigInteger, primary_key=True, autoincrement=True)]
     for col in entity.all_columns:
         sql_type: TypeEngine[Any] = Float(precision=53) if col.type == "float" else _SQL_TYPES[col.type]()
+        if col.name == "key":  # byte order, as Python and the embedded store, whatever the database's locale
+            sql_type = Text(collation="C")
         columns.append(Column(col.name, sql_type, nullable=col.name != "key", unique=col.name == "key"))
     geom_type = entity.geometry_type.upper()
     columns.append(

@@ -116,3 +116,59 @@ def test_read_points_refuses_a_layer_that_is_not_points(store: Store) -> None:
 
     with pytest.raises(ValueError, match="point layer"):
         store.read_points("areas")
+
+
+def test_postgis_returns_keys_in_byte_order_on_a_database_with_a_locale(make_pg_database: Callable[..., str],
+                                                                          make_store: Callable[[str], Store]) -> None:
+    from sqlalchemy import create_engine, text
+
+    from geo.io.postgis import PostGISStore
+
+    keys = ["a|z", "ab", "A1", "a1", "中", "z", "Z"]  # ICU en-US order: a|z a1 A1 ab z Z 中
+    rows = sources(len(keys))
+    rows["key"] = keys
+    expect = sorted(keys)  # Python's order: code points, i.e. UTF-8 bytes
+    url = make_pg_database(icu_locale="en-US")
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:  # an ICU database: its own text order is not byte order
+        assert conn.execute(text("SELECT datlocprovider FROM pg_database WHERE datname = current_database()"
+                                 )).scalar() == "i"
+    engine.dispose()
+    postgis = PostGISStore(url)
+    postgis.init_schema()
+    try:
+        postgis.upsert("risk_sources", rows, batch=_batch("risk_sources"))
+        assert postgis.read("risk_sources")["key"].tolist() == expect
+        assert postgis.read("risk_sources", limit=3, offset=2)["key"].tolist() == expect[2:5]
+        assert postgis.read_points("risk_sources")["key"].tolist() == expect
+    finally:
+        postgis.close()
+    embedded = make_store("geopackage")
+    embedded.upsert("risk_sources", rows, batch=_batch("risk_sources"))
+    assert embedded.read("risk_sources")["key"].tolist() == expect
+
+
+def test_migration_0004_puts_existing_keys_in_byte_order(make_pg_database: Callable[..., str]) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    from geo.io.postgis import MIGRATIONS, PostGISStore
+
+    url = make_pg_database(icu_locale="en-US")
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:  # a database made before 0004: keys in the database's collation
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+        conn.execute(text('ALTER TABLE risk_sources ALTER COLUMN key TYPE text COLLATE "default"'))
+    store = PostGISStore(url)
+    store.init_schema()
+    store.close()
+    collation = ("SELECT coalesce(collation_name, 'default') FROM information_schema.columns "
+                 "WHERE table_name = :t AND column_name = 'key'")
+    with engine.connect() as conn:
+        assert conn.execute(text(collation), {"t": "risk_sources"}).scalar() == "C"
+        assert conn.execute(text(collation), {"t": "area_results"}).scalar() == "C"
+    engine.dispose()
