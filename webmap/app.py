@@ -10,6 +10,7 @@ from layers.catalog import CATALOG, validate_catalog
 from webmap import api_areas, api_border, api_commander, api_veto, pages_border, pages_veto
 from webmap.api import api
 from webmap.errors import register_error_handlers
+from webmap.json_provider import FastJSONProvider
 from webmap.pages import pages
 from webmap.settings import Settings, load_settings
 from webmap.tiles import tiles
@@ -32,8 +33,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         if spec is not None:
             store.keep_clusters(layer.entity, spec, where=layer.where)
     app = Flask(__name__)
-    app.config["JSON_AS_ASCII"] = False
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json = FastJSONProvider(app)
     app.extensions["riskmap.settings"] = settings
     app.extensions["riskmap.store"] = store
     register_error_handlers(app)
