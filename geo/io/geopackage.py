@@ -53,6 +53,7 @@ from geo.io.store import (
     StoreInfo,
     UpsertResult,
     Where,
+    utc_stamp,
 )
 
 SCHEMA_VERSION = "0002"  # 0002: the run log
@@ -280,6 +281,15 @@ class GeoPackageStore:
                                                f"({', '.join('?' * len(kinds))})", list(kinds)).fetchall()
         found = {k: int(v) for k, v in rows}
         return {k: found.get(k, 0) for k in kinds}
+
+    def last_loaded(self, kinds: Sequence[str]) -> dict[str, str | None]:
+        for kind in kinds:
+            get_entity(kind)
+        rows = self._read_connection().execute(
+            "SELECT kind, loaded_at FROM riskmap_load_batches WHERE id IN (SELECT max(id) FROM riskmap_load_batches"
+            f" WHERE kind IN ({', '.join('?' * len(kinds))}) GROUP BY kind)", list(kinds)).fetchall() if kinds else []
+        found = {kind: utc_stamp(datetime.fromisoformat(at)) for kind, at in rows}
+        return {kind: found.get(kind) for kind in kinds}
 
     def close(self) -> None:
         self._snapshots.clear()

@@ -80,6 +80,7 @@ from geo.io.store import (
     StoreInfo,
     UpsertResult,
     Where,
+    utc_stamp,
 )
 from geo.tiles import MERCATOR_HALF, check_tile
 
@@ -211,6 +212,16 @@ class PostGISStore:
                 out[kind] = int(found.get(kind) or 0)
                 self._versions[kind] = (now, out[kind])
         return {k: out[k] for k in kinds}  # in the order asked (callers build cache keys from it)
+
+    def last_loaded(self, kinds: Sequence[str]) -> dict[str, str | None]:
+        for kind in kinds:
+            get_entity(kind)
+        latest = select(func.max(load_batches.c.id)).where(load_batches.c.kind.in_(list(kinds))) \
+            .group_by(load_batches.c.kind)
+        stmt = select(load_batches.c.kind, load_batches.c.loaded_at).where(load_batches.c.id.in_(latest))
+        with self._reader.connect() as conn:
+            found = {kind: utc_stamp(at) for kind, at in conn.execute(stmt)}
+        return {kind: found.get(kind) for kind in kinds}
 
     def close(self) -> None:
         self.engine.dispose()

@@ -25,7 +25,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 import geopandas as gpd
@@ -59,6 +59,13 @@ class UpsertResult:
     @property
     def total(self) -> int:
         return self.inserted + self.updated + self.unchanged
+
+
+def utc_stamp(moment: datetime) -> str:
+    """``moment`` in UTC as ``YYYY-MM-DDTHH:MM:SSZ`` (a naive time is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,10 @@ class Store(Protocol):
 
     def data_versions(self, kinds: Sequence[str]) -> dict[str, int]:
         """:meth:`data_version` of each of ``kinds``, in one round trip."""
+
+    def last_loaded(self, kinds: Sequence[str]) -> dict[str, str | None]:
+        """When each layer last received a load batch (its ``loaded_at``, UTC, ISO 8601
+        ``YYYY-MM-DDTHH:MM:SSZ``), None if never; in the order asked."""
 
     def upsert(self, kind: str, features: gpd.GeoDataFrame, *, batch: LoadBatch) -> UpsertResult:
         """Insert or update rows by natural ``key`` in one transaction.

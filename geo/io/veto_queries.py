@@ -139,13 +139,19 @@ def attribute_max(store: Store, kind: str, column: str, *, version: int | None =
 
 @dataclass
 class DataStamp:
-    """What data a verdict was computed on: layer data versions and the evaluation time (UTC)."""
+    """What data a verdict was computed on: layer data versions, when each layer was last
+    loaded (UTC; None if never) and the evaluation time (UTC)."""
 
     versions: dict[str, int]
+    loaded_at: dict[str, str | None] = field(default_factory=dict)
     evaluated_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
+    @classmethod
+    def of(cls, store: Store, versions: dict[str, int]) -> DataStamp:
+        return cls(versions, store.last_loaded(list(versions)))
+
     def as_dict(self) -> dict[str, Any]:
-        return {"data_versions": self.versions, "evaluated_at": self.evaluated_at}
+        return {"data_versions": self.versions, "data_loaded_at": self.loaded_at, "evaluated_at": self.evaluated_at}
 
 
 def _attribute_maxima(store: Store, rules: Sequence[Any], versions: dict[str, int]) -> dict[tuple[str, str], float]:
@@ -175,7 +181,7 @@ def evaluate_one(
     rules = rule_set.rules_for(use)
     groups = layer_rules(rules)
     versions = store.data_versions(["areas", *groups])
-    stamp = DataStamp(versions)
+    stamp = DataStamp.of(store, versions)
     areas = context_areas(store, rule_set, version=versions["areas"])
     search = search_distances(rules, _attribute_maxima(store, rules, versions))
     candidates: dict[str, gpd.GeoDataFrame] = {}
@@ -254,7 +260,7 @@ def evaluate_sites(
     unloaded = [kind for kind in groups if versions[kind] == 0]
     verdicts = evaluate_many(rule_set, sites, land_uses, hazards=hazards, areas=areas, unloaded=unloaded,
                              names=names)
-    return verdicts, DataStamp(versions)
+    return verdicts, DataStamp.of(store, versions)
 
 
 def evaluate_parcels(store: Store, rule_set: RuleSet, parcels: gpd.GeoDataFrame, *,

@@ -394,3 +394,17 @@ def test_run_log_keeps_a_run_once_and_replaces_it_on_a_second_record(store: Stor
     store.record_run(again)
     assert store.read_runs([first.run_id, "never recorded"]) == {first.run_id: again}
     assert store.read_runs([]) == {}
+
+
+def test_last_loaded_is_the_latest_batch_time_per_layer_in_utc(store: Store) -> None:
+    from datetime import timedelta, timezone
+
+    assert store.last_loaded(["risk_sources", "units"]) == {"risk_sources": None, "units": None}
+    beijing = timezone(timedelta(hours=8))
+    for day in (1, 3, 2):  # the latest batch counts, not the largest time
+        loaded_at = datetime(2026, 1, day, 8, tzinfo=beijing)
+        store.upsert("risk_sources", risk_sources(5), batch=LoadBatch(
+            kind="risk_sources", file_name="f.csv", sha256="0" * 64, loaded_at=loaded_at))
+    assert store.last_loaded(["units", "risk_sources"]) == {"units": None, "risk_sources": "2026-01-02T00:00:00Z"}
+    with pytest.raises(UnknownEntityError):
+        store.last_loaded(["nonsense"])

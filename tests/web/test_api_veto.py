@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 import zipfile
 from datetime import UTC, datetime
@@ -69,6 +70,8 @@ def test_single_site_veto_with_distance_and_citation(client: FlaskClient) -> Non
     assert hit["name"] == "演示加油站" and hit["distance_m"] == pytest.approx(49, abs=0.01)
     assert hit["required_m"] == 50 and body["rules"][0]["citation"]["standard"] == "GB 50156"
     assert body["rule_set_version"] and body["data_versions"]["hazchem_sites"] >= 1 and body["evaluated_at"]
+    assert set(body["data_loaded_at"]) == set(body["data_versions"])  # when each layer was last loaded
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["data_loaded_at"]["hazchem_sites"])
     assert body["synthetic"] is True and body["notice"]["zh"]
     assert len(body["rules"]) == len(client.get("/api/v1/veto/rules").get_json()["rules"])
 

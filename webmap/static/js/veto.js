@@ -107,8 +107,10 @@
       [t.site_name, v.name], [t.address, v.address ? v.address + (v.geocode ? " (" + v.geocode.precision + ")" : "") : null],
       [t.land_use, pick(v.land_use)], [t.protection_class, pc],
       [t.rule_set_version, v.rule_set_version],
-      [t.data_stamp, Object.keys(v.data_versions).map(function (k) { return k + " v" + v.data_versions[k]; }).join(", ") +
-        " · " + v.evaluated_at]
+      [t.data_stamp, Object.keys(v.data_versions).map(function (k) {
+        var loaded = (v.data_loaded_at || {})[k];  // when the layer was last loaded, UTC
+        return k + " v" + v.data_versions[k] + (loaded ? " (" + loaded + ")" : "");
+      }).join(", ") + " · " + v.evaluated_at]
     ];
     document.getElementById("sheet-meta").innerHTML = meta.filter(function (m) { return m[1]; }).map(function (m) {
       return "<tr><td>" + escapeHtml(m[0]) + "</td><td>" + escapeHtml(m[1]) + "</td></tr>";
