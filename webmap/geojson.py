@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 from shapely.geometry import mapping
+
+from geo.io.frames import python_list
 
 
 def feature_collection(frame: gpd.GeoDataFrame, *, columns: list[str] | None = None) -> dict[str, Any]:
@@ -18,14 +19,10 @@ def feature_collection(frame: gpd.GeoDataFrame, *, columns: list[str] | None = N
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs("EPSG:4326")
     names = columns if columns is not None else [c for c in frame.columns if c != frame.geometry.name]
-    values = [_python_values(frame[name]) for name in names]
+    values = [python_list(frame[name]) for name in names]
     geometries = [mapping(g) if g is not None and not g.is_empty else None for g in frame.geometry.values]
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": dict(zip(names, row, strict=True)), "geometry": geometry}
         for row, geometry in zip(zip(*values, strict=True) if names else [()] * len(frame), geometries, strict=True)
     ]}
 
-
-def _python_values(series: pd.Series) -> list[Any]:
-    """A column as JSON-ready Python values (None for every kind of missing)."""
-    return series.astype(object).where(series.notna(), None).tolist()

@@ -182,11 +182,11 @@ def hash_rows(entity: Entity, rows: gpd.GeoDataFrame) -> list[str]:
     but the store-managed ones (as plain Python values, None for missing)."""
     names = [c.name for c in entity.all_columns if c.name not in STORE_MANAGED]
     wkb = shapely.to_wkb(rows.geometry.values, byte_order=1, output_dimension=2)
-    values = zip(*(_python_list(rows[n]) for n in names), strict=True)
+    values = zip(*(python_list(rows[n]) for n in names), strict=True)
     return [hashlib.sha1(geom + repr(v).encode()).hexdigest() for geom, v in zip(wkb, values, strict=True)]
 
 
-def _python_list(series: pd.Series) -> list[Any]:
+def python_list(series: pd.Series) -> list[Any]:
     """A column as plain Python values, None for every kind of missing."""
     return series.to_numpy(dtype=object, na_value=None).tolist()
 
@@ -204,7 +204,7 @@ def python_value(value: Any) -> Any:
 
 def records(entity: Entity, rows: gpd.GeoDataFrame) -> list[tuple[Any, ...]]:
     """Rows as tuples of Python values in ``entity.column_names`` order (geometry excluded)."""
-    return list(zip(*(_python_list(rows[name]) for name in entity.column_names), strict=True))
+    return list(zip(*(python_list(rows[name]) for name in entity.column_names), strict=True))
 
 
 def check_where(entity: Entity, where: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -251,7 +251,7 @@ def point_records(frame: gpd.GeoDataFrame, fields: Sequence[str]) -> list[dict[s
     """Rows with a ``distance_m`` column as plain dicts: ``fields``, ``lon``/``lat`` of a
     point on each geometry's surface (WGS-84) and ``distance_m``."""
     points = shapely.point_on_surface(frame.geometry.values)
-    columns = [_python_list(frame[f]) for f in fields]
+    columns = [python_list(frame[f]) for f in fields]
     return [
         {**{f: col[n] for f, col in zip(fields, columns, strict=True)},
          "lon": float(x), "lat": float(y), "distance_m": float(d)}
