@@ -104,15 +104,16 @@ class _Snapshot:
         """(n, 2) lon/lat of a point layer, unpacked from the WKB without shapely objects."""
         if self._xy is None:
             self._xy = _point_xy(self.wkb)
-            if self._xy is None:
+            if self._xy is None:  # not plain 2-D points: read them through shapely
                 self._xy = shapely.get_coordinates(self.geometry).reshape(-1, 2)
         return self._xy
 
     @property
     def geometry(self) -> np.ndarray:
         if self._geometry is None:
-            xy = self._xy if self._xy is not None else _point_xy(self.wkb)
-            self._geometry = shapely.points(xy) if xy is not None else \
+            if self._xy is None:
+                self._xy = _point_xy(self.wkb)
+            self._geometry = shapely.points(self._xy) if self._xy is not None else \
                 shapely.from_wkb(self.wkb.to_numpy(zero_copy_only=False))
         return self._geometry
 
@@ -167,6 +168,11 @@ def _point_xy(wkb: pa.ChunkedArray) -> np.ndarray | None:
         return None
     xy = np.ascontiguousarray(body[:, 5:21]).view("<f8")
     return None if np.isnan(xy).any() else xy
+
+
+def _placeholders(values: Sequence[Any]) -> str:
+    """``(?, ?, …)`` for an SQL ``IN`` list of ``values``."""
+    return f"({', '.join('?' * len(values))})"
 
 
 def _quote(name: str) -> str:
@@ -277,8 +283,9 @@ class GeoPackageStore:
     def data_versions(self, kinds: Sequence[str]) -> dict[str, int]:
         for kind in kinds:
             get_entity(kind)
-        rows = self._read_connection().execute("SELECT kind, version FROM riskmap_layer_version WHERE kind IN "
-                                               f"({', '.join('?' * len(kinds))})", list(kinds)).fetchall()
+        rows = self._read_connection().execute(
+            f"SELECT kind, version FROM riskmap_layer_version WHERE kind IN {_placeholders(kinds)}", list(kinds)
+        ).fetchall()
         found = {k: int(v) for k, v in rows}
         return {k: found.get(k, 0) for k in kinds}
 
@@ -287,7 +294,7 @@ class GeoPackageStore:
             get_entity(kind)
         rows = self._read_connection().execute(
             "SELECT kind, loaded_at FROM riskmap_load_batches WHERE id IN (SELECT max(id) FROM riskmap_load_batches"
-            f" WHERE kind IN ({', '.join('?' * len(kinds))}) GROUP BY kind)", list(kinds)).fetchall() if kinds else []
+            f" WHERE kind IN {_placeholders(kinds)} GROUP BY kind)", list(kinds)).fetchall() if kinds else []
         found = {kind: utc_stamp(datetime.fromisoformat(at)) for kind, at in rows}
         return {kind: found.get(kind) for kind in kinds}
 
@@ -312,8 +319,9 @@ class GeoPackageStore:
 
     def read_runs(self, run_ids: Sequence[str]) -> dict[str, RunRecord]:
         ids = list(run_ids)
-        rows = self._read_connection().execute("SELECT run_id, kind, run_at, params FROM riskmap_runs WHERE run_id IN "
-                                               f"({', '.join('?' * len(ids))})", ids).fetchall() if ids else []
+        rows = self._read_connection().execute(
+            f"SELECT run_id, kind, run_at, params FROM riskmap_runs WHERE run_id IN {_placeholders(ids)}", ids
+        ).fetchall() if ids else []
         return {row[0]: RunRecord.from_row(*row) for row in rows}
 
     # -- writing -----------------------------------------------------------------

@@ -40,7 +40,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.coords import convert
 from geo.distance import degree_box
 from geo.entities import STORAGE_CRS
-from geo.io.store import Store
+from geo.io.store import Store, utc_stamp
 from geo.veto import (
     VERDICT_LABELS,
     GeometryError,
@@ -144,7 +144,7 @@ class DataStamp:
 
     versions: dict[str, int]
     loaded_at: dict[str, str | None] = field(default_factory=dict)
-    evaluated_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    evaluated_at: str = field(default_factory=lambda: utc_stamp(datetime.now(UTC)))
 
     @classmethod
     def of(cls, store: Store, versions: dict[str, int]) -> DataStamp:
