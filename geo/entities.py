@@ -292,7 +292,7 @@ ENTITIES: dict[str, Entity] = {
                 Column("run_id", "text", "计算批次"),
                 Column("run_at", "text", "计算时间"),  # ISO 8601, UTC; parameters: the store's run log
             ),
-            "Area risk (区域风险) per unit and method: latest run of geo.io.area_runs.",
+            "Area risk (区域风险) per unit and method: latest run of geo.capabilities.area_risk.",
         ),
     )
 }

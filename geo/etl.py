@@ -1,6 +1,6 @@
 """Turn a raw table of text cells into validated entity rows and a list of problems.
 
-Pure: no files, no store.  :mod:`geo.io.readers` reads a file into text cells with
+Pure: no files, no store.  :mod:`geo.files.readers` reads a file into text cells with
 1-based source row numbers, :func:`geo.validation.match_headers` says which header
 is which column, and :func:`validate_table` here returns the rows ready for
 ``Store.upsert`` (a WGS-84 GeoDataFrame with ``key``) plus every :class:`Issue`:

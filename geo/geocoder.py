@@ -150,7 +150,7 @@ def no_match(query: str, reason: str) -> GeocodeResult:
 
 
 class OnlineProvider(Protocol):
-    """An online geocoding service (``geo.io.online_geocoder``); consulted only when the
+    """An online geocoding service (``geo.files.online_geocoder``); consulted only when the
     offline answer is coarser than a township.  Must never raise: failures come back as
     ``precision="none"`` with the reason in ``matched["note"]``."""
 

@@ -2,7 +2,7 @@
 
 Pure: built from an ``areas`` frame (``area_code``, ``name``, ``area_type``,
 ``parent_code`` and optionally ``province_code``/``city_code``, WGS-84 polygons) as
-:func:`geo.io.reference_files.read_reference` or a store's ``areas`` layer returns it.
+:func:`geo.files.reference.read_reference` or a store's ``areas`` layer returns it.
 
 * Codes come from the district polygon (``area_type == "district"``) a point lies in:
   ``county_code`` is its 6-digit GB/T 2260 code (for Beijing's districts the adcode,

@@ -1,7 +1,7 @@
 """Site veto (一票否决): rule sets as data, land use → protection class, verdicts.
 
 The pure core of the planner's question "may we build X here?".  Nothing here
-touches a store or a file: :mod:`geo.io.veto_queries` fetches the hazards near a
+touches a store or a file: :mod:`geo.capabilities.veto` fetches the hazards near a
 site and hands them to :func:`evaluate_site` (one site) or :func:`evaluate_many`
 (a batch); both return :class:`Verdict` objects.
 
@@ -877,7 +877,7 @@ def evaluate_candidates(
     name: str | None = None,
 ) -> Verdict:
     """:func:`evaluate_site` for one site from per-layer frames that already carry
-    ``distance_m`` (as :meth:`geo.io.store.Store.within_distance` returns them).
+    ``distance_m`` (as :meth:`geo.stores.protocol.Store.within_distance` returns them).
     ``unloaded``: layers with no data at all (their rules report ``no_data``)."""
     rules = rule_set.rules_for(land_use)
     gone = set(unloaded)

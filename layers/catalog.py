@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from geo.entities import LEVEL_CODES, RISK_LEVELS, UnknownColumnError, UnknownEntityError, get_entity
-from geo.io.store import ClusterSpec
+from geo.stores.protocol import ClusterSpec
 
 LEVEL_COLOURS = {code: colour for code, _, _, colour in RISK_LEVELS}
 

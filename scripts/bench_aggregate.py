@@ -50,11 +50,11 @@ import pandas as pd  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from geo import area_risk as ar  # noqa: E402
+from geo.capabilities import area_risk as area_runs  # noqa: E402
 from geo.coords import BEIJING_METRIC_CRS  # noqa: E402
 from geo.entities import LEVEL_CODES, make_key  # noqa: E402
-from geo.io import area_runs  # noqa: E402
-from geo.io.reference_files import load_reference, read_reference  # noqa: E402
-from geo.io.store import LoadBatch, Store  # noqa: E402
+from geo.files.reference import load_reference, read_reference  # noqa: E402
+from geo.stores.protocol import LoadBatch, Store  # noqa: E402
 
 SEED_SOURCES = 162_699
 SEED_UNITS = 9_911
@@ -137,8 +137,8 @@ def open_bench_stores(names: list[str], database_url: str | None,
     """How to open each store to benchmark (the PostGIS database is created if missing)."""
     from sqlalchemy import create_engine, make_url, text
 
-    from geo.io.geopackage import GeoPackageStore
-    from geo.io.postgis import PostGISStore
+    from geo.stores.geopackage import GeoPackageStore
+    from geo.stores.postgis import PostGISStore
 
     stores: dict[str, Callable[[], Store]] = {}
     if "geopackage" in names:
@@ -217,7 +217,7 @@ def bench_store(name: str, store: Store, config: ar.AreaRiskConfig,
 
 def memory_inputs(data: dict[str, gpd.GeoDataFrame]) -> area_runs.Inputs:
     """The engine's inputs built straight from the synthetic frames (no store)."""
-    from geo.io.reference_files import read_population_raster
+    from geo.files.reference import read_population_raster
 
     src = ar.Points.from_frame(data["risk_sources"], ("name", "level"))
     src.attrs["level_idx"] = ar.level_indices(src.attrs.pop("level"))

@@ -4,7 +4,7 @@ Usage:  python scripts/bench_border.py [--gpkg FILE | --database-url URL] [--km 
 
 "All pairs" is what the analyst page computes for every border: the zone (counts by
 side and county pair), the 5 km profile and the crossing lines with their corridors,
-for Beijing–Hebei, Beijing–Tianjin and Tianjin–Hebei (geo.io.border_queries.analyse_all_pairs).
+for Beijing–Hebei, Beijing–Tianjin and Tianjin–Hebei (geo.capabilities.border.analyse_all_pairs).
 Each run starts with the analysis cache empty (as after a data load) on a store that is
 already open (a running server); the first row also pays for opening the store.  Prints
 the median wall and CPU seconds of the runs, then the page's per-pair requests with an
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from geo import border as bd
-from geo.io import border_queries as bq
-from geo.io.stores import open_store
+from geo.capabilities import border as bq
+from geo.stores import open_store
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:

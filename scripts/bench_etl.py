@@ -33,10 +33,10 @@ import numpy as np
 import shapely
 
 from geo import coords
-from geo.io.loader import load_file
-from geo.io.reference_files import read_reference
-from geo.io.store import Store
+from geo.capabilities.loading import load_file
+from geo.files.reference import read_reference
 from geo.jurisdiction import assign_jurisdiction, build_jurisdiction_index
+from geo.stores.protocol import Store
 from geo.validation import level_from_ls, make_credit_code
 
 #: Rows per kind at scale 1.0 (DOMAIN.md seed figures; protection targets, lines, areas and
@@ -211,7 +211,7 @@ def generate(out: Path, scale: float, seed: int = 1) -> dict[str, tuple[Path, st
 def open_bench_store(kind: str, folder: Path, admin_url: str | None) -> Iterator[Store]:
     """A fresh store of ``kind``: a new PostGIS database (dropped afterwards) or a new .gpkg."""
     if kind == "geopackage":
-        from geo.io.geopackage import GeoPackageStore
+        from geo.stores.geopackage import GeoPackageStore
 
         store: Store = GeoPackageStore(folder / f"bench-{uuid.uuid4().hex[:6]}.gpkg")
         store.init_schema()
@@ -220,7 +220,7 @@ def open_bench_store(kind: str, folder: Path, admin_url: str | None) -> Iterator
         return
     from sqlalchemy import create_engine, make_url, text
 
-    from geo.io.postgis import PostGISStore
+    from geo.stores.postgis import PostGISStore
 
     if not admin_url:
         raise SystemExit("PostGIS needs --database-url or RISKMAP_TEST_DATABASE_URL")

@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from eval_geocode import build_labelled_set
 
+from geo.capabilities.geocoding import build_gazetteer
 from geo.geocoder import Geocoder
-from geo.io.gazetteer import build_gazetteer
 
 TARGET_PER_S = 20_000
 

@@ -18,7 +18,7 @@ Steps (everything on 127.0.0.1; servers and the database are removed at the end,
    do soon after a load); ``--jit off`` disables PostgreSQL's JIT for that database (it costs ~1 s on
    the low-zoom tile queries of both servers). With ``--store geopackage`` the data also goes into a
    temporary GeoPackage (the embedded store) served by a second instance of ours.
-2. Our server: ``riskmap serve`` (waitress, 8 threads; run as ``python -m webmap.cli serve``) as a
+2. Our server: ``riskmap serve`` (waitress, 8 threads; run as ``python -m webmap.cli.main serve``) as a
    subprocess on a free port. If a server is stopped from outside during a run, it is restarted, the
    run is measured again and a note says so.
 3. tipg (PyPI) in its own venv (``--tipg-venv``, created with pip when missing), ``uvicorn tipg.main:app``
@@ -92,8 +92,8 @@ sys.path.insert(0, str(ROOT))
 
 from geo.coords import BEIJING_METRIC_CRS  # noqa: E402
 from geo.entities import make_key  # noqa: E402
-from geo.io.reference_files import load_reference, read_reference  # noqa: E402
-from geo.io.store import LoadBatch, Store  # noqa: E402
+from geo.files.reference import load_reference, read_reference  # noqa: E402
+from geo.stores.protocol import LoadBatch, Store  # noqa: E402
 from layers.catalog import get_layer  # noqa: E402
 
 if TYPE_CHECKING:
@@ -751,7 +751,7 @@ def our_server(store: str, database_url: str | None, gpkg: Path | None, tmp: Pat
         env["RISKMAP_GPKG_PATH"] = str(gpkg)
     # `riskmap serve` is this click command; run through -m so that other jobs on the machine that
     # stop their servers by name ("riskmap serve") leave this one alone
-    argv = [sys.executable, "-m", "webmap.cli", "serve", "--host", "127.0.0.1", "--port", "{port}"]
+    argv = [sys.executable, "-m", "webmap.cli.main", "serve", "--host", "127.0.0.1", "--port", "{port}"]
     return Server(f"riskmap serve ({store})", argv, env, "/api/v1/health", tmp / f"riskmap_{store}.log")
 
 
@@ -894,7 +894,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"# postgis: using the loaded database {database_url}", flush=True)
         elif "postgis" in stores or tipg_python:
             database_url = stack.enter_context(fresh_database(args.database_url, keep=args.keep))
-            from geo.io.postgis import PostGISStore
+            from geo.stores.postgis import PostGISStore
 
             pg = PostGISStore(database_url)
             print(f"# postgis: loaded in {load_store(pg, data):.1f} s", flush=True)
@@ -902,7 +902,7 @@ def main(argv: list[str] | None = None) -> int:
             notes.append("PostgreSQL: " + analyze_database(database_url, jit=args.jit))
         gpkg = None
         if "geopackage" in stores:
-            from geo.io.geopackage import GeoPackageStore
+            from geo.stores.geopackage import GeoPackageStore
 
             gpkg = args.gpkg or tmp / "bench.gpkg"
             if gpkg.exists():

@@ -33,11 +33,11 @@ import pandas as pd
 import shapely
 from sqlalchemy import create_engine, make_url, text
 
-from geo.io.geopackage import GeoPackageStore
-from geo.io.postgis import PostGISStore
-from geo.io.reference_files import read_reference
-from geo.io.store import LoadBatch, Store
-from geo.io.veto_queries import evaluate_one, evaluate_parcels, read_rule_set
+from geo.capabilities.veto import evaluate_one, evaluate_parcels, read_rule_set
+from geo.files.reference import read_reference
+from geo.stores.geopackage import GeoPackageStore
+from geo.stores.postgis import PostGISStore
+from geo.stores.protocol import LoadBatch, Store
 
 BEIJING_CORE = (115.9, 39.6, 116.9, 40.3)  # where the synthetic hazards are scattered (lon/lat box)
 LAND_USES = ["school", "residential", "hospital", "gas_station_grade2", "gas_station_grade1", "hazchem_storage",

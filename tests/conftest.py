@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
-from geo.io.geopackage import GeoPackageStore
-from geo.io.postgis import PostGISStore
-from geo.io.store import Store
+from geo.stores.geopackage import GeoPackageStore
+from geo.stores.postgis import PostGISStore
+from geo.stores.protocol import Store
 
 STORE_KINDS = ("postgis", "geopackage")
 

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from flask import Flask
 
-from geo.io.store import Store
-from geo.io.stores import open_store
+from geo.stores import open_store
+from geo.stores.protocol import Store
 from layers.catalog import CATALOG, validate_catalog
-from webmap import api_areas, api_border, api_commander, api_veto, pages_border, pages_veto
-from webmap.api import api
+from webmap.api import areas as api_areas
+from webmap.api import border as api_border
+from webmap.api import commander as api_commander
+from webmap.api import veto as api_veto
+from webmap.api.layers import api
+from webmap.api.tiles import tiles
 from webmap.errors import register_error_handlers
 from webmap.json_provider import FastJSONProvider
-from webmap.pages import pages
+from webmap.pages import border as pages_border
+from webmap.pages import veto as pages_veto
+from webmap.pages.map import pages
 from webmap.settings import Settings, load_settings
-from webmap.tiles import tiles
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:

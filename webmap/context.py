@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from geo.io.store import Store
+from geo.stores.protocol import Store
 from webmap.settings import Settings
 
 

@@ -6,9 +6,9 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from geo.capabilities.area_risk import MissingReferenceError
 from geo.entities import UnknownColumnError, UnknownEntityError
-from geo.io.area_runs import MissingReferenceError
-from geo.io.store import StoreError
+from geo.stores.protocol import StoreError
 from geo.tiles import TileRangeError
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import geopandas as gpd
 from shapely.geometry import mapping
 
-from geo.io.frames import python_list
+from geo.stores.frames import python_list
 
 
 def feature_collection(frame: gpd.GeoDataFrame, *, columns: list[str] | None = None) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from browser_support import serving
 from playwright.sync_api import Browser, sync_playwright
 from shapely.geometry import box
 
-from geo.io.geopackage import GeoPackageStore
-from geo.io.store import LoadBatch
+from geo.stores.geopackage import GeoPackageStore
+from geo.stores.protocol import LoadBatch
 from webmap.app import create_app
 from webmap.settings import Settings
 

@@ -21,9 +21,9 @@ from playwright.sync_api import Browser, Page
 from shapely.geometry import LineString, MultiLineString, Point
 
 from geo import border as bd
-from geo.io.geopackage import GeoPackageStore
-from geo.io.reference_files import read_reference
-from geo.io.store import LoadBatch
+from geo.files.reference import read_reference
+from geo.stores.geopackage import GeoPackageStore
+from geo.stores.protocol import LoadBatch
 from webmap.app import create_app
 from webmap.settings import Settings
 

@@ -13,8 +13,8 @@ from browser_support import open_page, serving
 from playwright.sync_api import Browser, Page
 from shapely.geometry import Point, box
 
-from geo.io.geopackage import GeoPackageStore
-from geo.io.store import LoadBatch
+from geo.stores.geopackage import GeoPackageStore
+from geo.stores.protocol import LoadBatch
 from webmap.app import create_app
 from webmap.settings import Settings
 

@@ -14,10 +14,10 @@ import pytest
 import shapely
 
 from geo import area_risk as ar
+from geo.capabilities import area_risk as area_runs
 from geo.entities import LEVEL_CODES, make_key
-from geo.io import area_runs
-from geo.io.reference_files import read_reference
-from geo.io.store import LoadBatch, Store
+from geo.files.reference import read_reference
+from geo.stores.protocol import LoadBatch, Store
 
 CORE = ("110101", "110102")  # 东城区, 西城区
 

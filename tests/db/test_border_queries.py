@@ -1,4 +1,4 @@
-"""geo.io.border_queries on both stores: the square-province fixture with known answers."""
+"""geo.capabilities.border on both stores: the square-province fixture with known answers."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pyproj import Geod
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, box
 
 from geo import border as bd
-from geo.io import border_queries as bq
-from geo.io.store import LoadBatch, Store
+from geo.capabilities import border as bq
+from geo.stores.protocol import LoadBatch, Store
 
 GEOD = Geod(ellps="WGS84")
 A, B = "110000", "130000"

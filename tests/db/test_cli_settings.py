@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, make_url, text
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("RISKMAP_")} | env
-    return subprocess.run([sys.executable, "-m", "webmap.cli", *args], env=full_env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "webmap.cli.main", *args], env=full_env, capture_output=True,
                           text=True, timeout=120)
 
 
@@ -78,7 +78,7 @@ def test_help_lists_the_commands() -> None:
 def test_every_capability_command_is_reachable_by_name() -> None:
     import importlib
 
-    from webmap.cli import CAPABILITY_COMMANDS, main
+    from webmap.cli.main import CAPABILITY_COMMANDS, main
 
     for module_name in set(CAPABILITY_COMMANDS.values()):
         module = importlib.import_module(module_name)
@@ -92,10 +92,10 @@ def test_every_capability_command_is_reachable_by_name() -> None:
 
 
 def test_aggregate_does_not_import_the_other_capabilities(tmp_path: Path) -> None:
-    code = ("import sys; from click.testing import CliRunner; from webmap.cli import main; "
+    code = ("import sys; from click.testing import CliRunner; from webmap.cli.main import main; "
             "r = CliRunner().invoke(main, ['aggregate', '--help']); assert r.exit_code == 0, r.output; "
-            "print(sorted(m for m in ('webmap.cli_veto', 'webmap.cli_etl', 'webmap.cli_border', 'flask', "
-            "'geo.io.postgis') if m in sys.modules))")
+            "print(sorted(m for m in ('webmap.cli.veto', 'webmap.cli.loading', 'webmap.cli.border', 'flask', "
+            "'geo.stores.postgis') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                             env={k: v for k, v in os.environ.items() if not k.startswith("RISKMAP_")})
     assert result.returncode == 0, result.stderr
@@ -106,7 +106,7 @@ def test_schema_head_is_the_newest_migration() -> None:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from geo.io.postgis import MIGRATIONS, SCHEMA_HEAD
+    from geo.stores.postgis import MIGRATIONS, SCHEMA_HEAD
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))

@@ -11,8 +11,8 @@ import numpy as np
 import pyogrio
 from shapely.geometry import Point
 
-from geo.io.geopackage import GeoPackageStore
-from geo.io.store import LoadBatch
+from geo.stores.geopackage import GeoPackageStore
+from geo.stores.protocol import LoadBatch
 
 
 def _sources(n: int, *, offset: int = 0) -> gpd.GeoDataFrame:

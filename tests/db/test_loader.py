@@ -24,12 +24,12 @@ from click.testing import CliRunner
 from shapely.geometry import LineString, Point, box
 
 from geo import coords
+from geo.capabilities.loading import LoadReport, load_file, write_report
 from geo.distance import geodesic_m
-from geo.io.geopackage import GeoPackageStore
-from geo.io.loader import LoadReport, load_file, write_report
-from geo.io.reference_files import read_reference
-from geo.io.store import Store
+from geo.files.reference import read_reference
 from geo.jurisdiction import JurisdictionIndex, build_jurisdiction_index
+from geo.stores.geopackage import GeoPackageStore
+from geo.stores.protocol import Store
 from geo.validation import make_credit_code
 
 HEADERS = ["单位名称", "统一社会信用代码", "地址", "所属区", "经度", "纬度", "合成数据"]
@@ -365,7 +365,7 @@ def test_a_load_killed_half_way_leaves_the_store_unchanged(
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
     """Run ``riskmap`` in-process against a fresh GeoPackage store."""
-    from webmap.cli import main
+    from webmap.cli.main import main
 
     monkeypatch.delenv("RISKMAP_DATABASE_URL", raising=False)
     monkeypatch.setenv("RISKMAP_GPKG_PATH", str(tmp_path / "cli.gpkg"))

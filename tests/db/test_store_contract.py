@@ -21,7 +21,7 @@ from pyproj import Geod
 from shapely.geometry import LineString, Point, box
 
 from geo.entities import UnknownColumnError, UnknownEntityError, make_key
-from geo.io.store import ClusterSpec, DuplicateKeyError, LoadBatch, RunRecord, Store
+from geo.stores.protocol import ClusterSpec, DuplicateKeyError, LoadBatch, RunRecord, Store
 
 GEOD = Geod(ellps="WGS84")
 LEVELS = ("red", "orange", "yellow", "blue")

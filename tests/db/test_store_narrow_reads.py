@@ -19,8 +19,8 @@ import shapely
 from shapely.geometry import Point
 
 from geo.entities import make_key
-from geo.io.geopackage import GeoPackageStore
-from geo.io.store import LoadBatch, Store
+from geo.stores.geopackage import GeoPackageStore
+from geo.stores.protocol import LoadBatch, Store
 
 LEVELS = ("red", "orange", "yellow", "blue", None)
 
@@ -122,7 +122,7 @@ def test_postgis_returns_keys_in_byte_order_on_a_database_with_a_locale(make_pg_
                                                                           make_store: Callable[[str], Store]) -> None:
     from sqlalchemy import create_engine, text
 
-    from geo.io.postgis import PostGISStore
+    from geo.stores.postgis import PostGISStore
 
     keys = ["a|z", "ab", "A1", "a1", "中", "z", "Z"]  # ICU en-US order: a|z a1 A1 ab z Z 中
     rows = sources(len(keys))
@@ -153,7 +153,7 @@ def test_migration_0004_puts_existing_keys_in_byte_order(make_pg_database: Calla
     from alembic.config import Config
     from sqlalchemy import create_engine, text
 
-    from geo.io.postgis import MIGRATIONS, PostGISStore
+    from geo.stores.postgis import MIGRATIONS, PostGISStore
 
     url = make_pg_database(icu_locale="en-US")
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))

@@ -20,10 +20,10 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import LineString, Point, box
 
-from geo.io.geopackage import GeoPackageStore
-from geo.io.postgis import PostGISStore
-from geo.io.store import LoadBatch, Store
-from geo.io.veto_queries import evaluate_one, evaluate_sites, read_rule_set
+from geo.capabilities.veto import evaluate_one, evaluate_sites, read_rule_set
+from geo.stores.geopackage import GeoPackageStore
+from geo.stores.postgis import PostGISStore
+from geo.stores.protocol import LoadBatch, Store
 
 GEOD = Geod(ellps="WGS84")
 RULES = read_rule_set()

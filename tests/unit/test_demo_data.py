@@ -1,4 +1,4 @@
-"""Unit tests for the synthetic demo files (geo.demo_data, geo.io.demo_files).
+"""Unit tests for the synthetic demo files (geo.capabilities.demo.generators, geo.capabilities.demo.files).
 
 One small run (scale 0.01) is written once per module and inspected from every side:
 counts, credit codes, encodings, datums, geography, dirty-row bookkeeping and
@@ -20,8 +20,8 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from geo.coords import convert, detect_swapped
-from geo.demo_data import (
+from geo.capabilities.demo.files import MANIFEST_NAME, DemoManifest, read_demo_reference, write_demo_files
+from geo.capabilities.demo.generators import (
     DIRTY_OUTCOMES,
     LEVEL_SHARES,
     SCALE_ONE_COUNTS,
@@ -30,7 +30,7 @@ from geo.demo_data import (
     demo_counts,
     make_credit_codes,
 )
-from geo.io.demo_files import MANIFEST_NAME, DemoManifest, read_demo_reference, write_demo_files
+from geo.coords import convert, detect_swapped
 from geo.validation import (
     ValidationError,
     is_valid_credit_code,
@@ -455,7 +455,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(demo: DemoManifest, tmp_pat
 
 
 def test_cli_writes_the_files(tmp_path: Path) -> None:
-    from webmap.cli import main
+    from webmap.cli.main import main
 
     result = CliRunner().invoke(main, ["demo-data", "--scale", "0.002", "--seed", "3", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output

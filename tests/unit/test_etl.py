@@ -1,7 +1,7 @@
 """The pure loader core: raw text cells → validated entity rows and bilingual issues.
 
 Also the pure parts around it: jurisdiction codes (geo.jurisdiction) and the CSV
-encoding detection of geo.io.readers (bytes in, text out).
+encoding detection of geo.files.readers (bytes in, text out).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from geo.etl import (
     Issue,
     validate_table,
 )
-from geo.io.readers import ReadError, decode_text
-from geo.io.reference_files import read_reference
+from geo.files.readers import ReadError, decode_text
+from geo.files.reference import read_reference
 from geo.jurisdiction import JurisdictionIndex, assign_jurisdiction, build_jurisdiction_index
 from geo.validation import make_credit_code, match_headers
 

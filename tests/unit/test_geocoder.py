@@ -8,6 +8,8 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, Point, box
 
+from geo.capabilities.geocoding import build_gazetteer, load_geocoder, reference_dir
+from geo.files.reference import DEFAULT_REFERENCE_DIR, read_reference, read_reference_file
 from geo.geocoder import (
     Gazetteer,
     Geocoder,
@@ -15,8 +17,6 @@ from geo.geocoder import (
     normalise_address,
     parse_address,
 )
-from geo.io.gazetteer import build_gazetteer, load_geocoder, reference_dir
-from geo.io.reference_files import DEFAULT_REFERENCE_DIR, read_reference, read_reference_file
 
 WGS84 = "EPSG:4326"
 
@@ -286,7 +286,7 @@ def test_cli_geocode_prints_json(tmp_path: Path) -> None:
 
     from click.testing import CliRunner
 
-    from webmap.cli import main
+    from webmap.cli.main import main
 
     csv_file = tmp_path / "units.csv"
     csv_file.write_bytes("名称,地址\n甲,廊坊市香河县\n".encode("gbk"))

@@ -11,16 +11,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from geo.capabilities.geocoding import build_gazetteer
 from geo.coords import wgs84_to_gcj02
 from geo.distance import geodesic_m
-from geo.geocoder import Gazetteer, Geocoder
-from geo.io.gazetteer import build_gazetteer
-from geo.io.online_geocoder import (
+from geo.files.online_geocoder import (
     AmapGeocoder,
     OnlineGeocoderSettings,
     TiandituGeocoder,
     make_online_provider,
 )
+from geo.geocoder import Gazetteer, Geocoder
 
 KEY = "test-key-123"
 #: A WGS-84 point in 三河市燕郊镇 (what the fake service "knows"), and its GCJ-02 form.

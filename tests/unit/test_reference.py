@@ -14,9 +14,9 @@ from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from geo import reference as ref
 from geo.entities import get_entity
-from geo.io import reference_files as rf
-from geo.io.frames import STORE_MANAGED
-from geo.io.store import LoadBatch, UpsertResult
+from geo.files import reference as rf
+from geo.stores.frames import STORE_MANAGED
+from geo.stores.protocol import LoadBatch, UpsertResult
 
 BEIJING_TOTAL_2020 = 21_893_095
 JJJ_BOUNDS = (113.0, 36.0, 120.0, 43.0)

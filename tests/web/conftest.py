@@ -10,8 +10,8 @@ import pytest
 from flask.testing import FlaskClient
 from shapely.geometry import Point, box
 
-from geo.io.geopackage import GeoPackageStore
-from geo.io.store import LoadBatch
+from geo.stores.geopackage import GeoPackageStore
+from geo.stores.protocol import LoadBatch
 from webmap.app import create_app
 from webmap.settings import Settings
 

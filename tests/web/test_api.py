@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from shapely.geometry import Point
 
 from geo import coords, tiles
-from geo.io.store import LoadBatch
+from geo.stores.protocol import LoadBatch
 from webmap.app import create_app
 from webmap.settings import Settings
 

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from flask.testing import FlaskClient
 
+from geo.capabilities import area_risk as area_runs
 from geo.entities import LEVEL_CODES, make_key
-from geo.io import area_runs
-from geo.io.geopackage import GeoPackageStore
-from geo.io.reference_files import read_reference
-from geo.io.store import LoadBatch
+from geo.files.reference import read_reference
+from geo.stores.geopackage import GeoPackageStore
+from geo.stores.protocol import LoadBatch
 from webmap.app import create_app
 from webmap.settings import Settings
 
@@ -129,7 +129,7 @@ def test_heatmap_overlay_json_and_png(client: FlaskClient) -> None:
 def test_area_config_check_command(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from webmap.cli import main
+    from webmap.cli.main import main
 
     runner = CliRunner()
     ok = runner.invoke(main, ["area-config", "check", str(area_runs.DEFAULT_CONFIG)])
@@ -146,7 +146,7 @@ def test_area_config_check_command(tmp_path: Path) -> None:
 def test_major_hazard_command_writes_grades_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from webmap.cli import main
+    from webmap.cli.main import main
 
     path = tmp_path / "hazard.gpkg"
     store = GeoPackageStore(path)

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from pyproj import Geod
 from shapely.geometry import MultiLineString, MultiPolygon, Point, box
 
-from geo.io.geopackage import GeoPackageStore
-from geo.io.store import LoadBatch
+from geo.stores.geopackage import GeoPackageStore
+from geo.stores.protocol import LoadBatch
 from webmap.app import create_app
 from webmap.settings import Settings
 

@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 from pyproj import Geod
 from shapely.geometry import Point, box
 
-from geo.io.geopackage import GeoPackageStore
-from geo.io.store import LoadBatch
+from geo.stores.geopackage import GeoPackageStore
+from geo.stores.protocol import LoadBatch
 from webmap.app import create_app
 from webmap.settings import Settings
 
@@ -110,7 +110,7 @@ def test_bad_requests_are_400_naming_the_value(client: FlaskClient) -> None:
 
 
 def test_address_without_geocoder_is_422(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "geo.io.gazetteer", None)  # import fails as if not installed
+    monkeypatch.setitem(sys.modules, "geo.capabilities.geocoding", None)  # import fails as if not installed
     r = client.post("/api/v1/veto", json={"address": "北京市朝阳区某路1号", "land_use": "school"})
     assert r.status_code == 422 and r.get_json()["error"] == "address geocoding unavailable"
 
@@ -207,7 +207,7 @@ def test_veto_page_renders_in_both_languages(client: FlaskClient) -> None:
 def test_cli_rules_check_veto_and_batch(client: FlaskClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from webmap.cli import main
+    from webmap.cli.main import main
 
     runner = CliRunner()
     good = runner.invoke(main, ["rules", "check", "data/rules/veto_rules.yaml"])

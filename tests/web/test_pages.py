@@ -14,10 +14,10 @@ import pytest
 from flask.testing import FlaskClient
 from shapely.geometry import Point, box
 
-from geo.io.geopackage import GeoPackageStore
-from geo.io.store import LoadBatch
+from geo.stores.geopackage import GeoPackageStore
+from geo.stores.protocol import LoadBatch
 from webmap.app import create_app
-from webmap.pages import MAP_STRINGS
+from webmap.pages.map import MAP_STRINGS
 from webmap.settings import Settings
 
 

@@ -1,0 +1,299 @@
+"""Load one bureau file into a store: read → validate → geocode → one upsert → report.
+
+:func:`load_file` is what ``riskmap load`` and the demo builder call.  The steps:
+
+1. read the file (:mod:`geo.files.readers`: CSV in UTF-8 / UTF-8 with BOM / GBK /
+   GB18030, XLSX, GeoJSON, GeoPackage, zipped Shapefile) and hash its bytes (SHA-256);
+2. match headers (:func:`geo.validation.match_headers`, plus an optional mapping);
+3. validate, convert datums, geocode address-only rows and assign jurisdiction codes
+   (:func:`geo.etl.validate_table`);
+4. unless ``dry_run``, or ``strict`` and some row failed: one ``store.upsert`` — one
+   transaction, so an interrupted or failed load leaves the store as it was, and
+   re-loading the same file reports every row unchanged.
+
+The :class:`LoadReport` counts inserted / updated / unchanged / rejected / warned and
+holds every issue; :func:`write_report` writes it as CSV (UTF-8 with BOM, so Excel
+opens it) and JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import yaml
+
+from geo.entities import get_entity
+from geo.etl import LOADABLE_KINDS, EtlResult, Geocoder, HeaderError, Issue, validate_table
+from geo.files.readers import RawTable, ReadError, read_table
+from geo.jurisdiction import JurisdictionIndex, build_jurisdiction_index
+from geo.stores.protocol import LoadBatch, Store
+from geo.validation import match_headers
+
+#: Progress callback: (step, done, total) with step in "read", "validate", "geocode", "upsert".
+Progress = Callable[[str, int, int], None]
+#: Area types the jurisdiction index needs.
+JURISDICTION_AREA_TYPES = ("province", "district")
+
+
+@dataclass
+class LoadReport:
+    """What one load did.  Counts are rows; ``issues`` are rejects and warnings in row order."""
+
+    kind: str
+    file: str
+    sha256: str
+    format: str
+    encoding: str | None
+    rows: int
+    valid: int
+    rejected: int
+    warned: int
+    geocoded: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    loaded: bool = False
+    dry_run: bool = False
+    strict: bool = False
+    batch_id: int | None = None
+    datum: str = "wgs84"
+    columns: dict[str, str] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def strict_failed(self) -> bool:
+        """True when ``strict`` refused to load because some row failed."""
+        return self.strict and self.rejected > 0 and not self.dry_run
+
+    def summary_line(self) -> str:
+        """One line: "units.csv → units: inserted 10, updated 0, unchanged 0, rejected 2, warned 1"."""
+        counts = (f"inserted {self.inserted}, updated {self.updated}, unchanged {self.unchanged}, "
+                  f"rejected {self.rejected}, warned {self.warned}")
+        if self.dry_run:
+            counts = f"dry run, nothing written: {self.valid} valid, rejected {self.rejected}, warned {self.warned}"
+        elif self.strict_failed:
+            counts = (f"--strict: nothing loaded because {self.rejected} of {self.rows} rows failed "
+                      f"({self.valid} valid, warned {self.warned})")
+        geocoded = f", geocoded {self.geocoded}" if self.geocoded else ""
+        return f"{Path(self.file).name} → {self.kind}: {counts}{geocoded}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: the counts, the header mapping, timings and every issue."""
+        data = asdict(self)
+        data["issues"] = [asdict(i) for i in self.issues]
+        data["summary"] = self.summary_line()
+        return data
+
+
+# ---------------------------------------------------------------------------- reference
+
+
+def jurisdiction_index(store: Store | None = None, *, reference: gpd.GeoDataFrame | None = None) -> JurisdictionIndex:
+    """The jurisdiction index from ``reference`` areas, else the store's areas when it has
+    districts, else the vendored reference files (data/reference)."""
+    if reference is None and store is not None:
+        stored = store.read("areas", where={"area_type": list(JURISDICTION_AREA_TYPES)})
+        if (stored["area_type"] == "district").any():
+            reference = stored
+    if reference is None:
+        from geo.files.reference import read_reference
+
+        reference = read_reference("areas")
+    return build_jurisdiction_index(reference)
+
+
+# ------------------------------------------------------------------------------ mapping
+
+
+def read_mapping(path: Path | str) -> dict[str, str]:
+    """A header mapping file (YAML or JSON): ``{file header: canonical column}``, "" or null
+    to ignore a header.  Raises ``FileNotFoundError`` or ``ValueError`` (one line)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such mapping file: {path}")
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"mapping file {path.name} is not valid {path.suffix.lstrip('.').upper() or 'YAML'}: "
+                         f"{str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"mapping file {path.name} must map file headers to columns ({{header: column}})")
+    return {str(k): "" if v is None else str(v) for k, v in data.items()}
+
+
+# --------------------------------------------------------------------------------- load
+
+
+def sha256_bytes(path: Path) -> str:
+    """SHA-256 of a file's bytes, hex."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_file(
+    store: Store,
+    kind: str,
+    path: Path | str,
+    *,
+    datum: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    strict: bool = False,
+    dry_run: bool = False,
+    geocoder: Geocoder | None = None,
+    reference: gpd.GeoDataFrame | JurisdictionIndex | None = None,
+    progress: Progress | None = None,
+) -> LoadReport:
+    """Load ``path`` as entity ``kind`` into ``store`` (see the module docstring).
+
+    ``datum``: the datum of the file's coordinates ("wgs84", "cgcs2000", "gcj02", "bd09");
+    None means not stated (WGS-84 assumed and checked against stated districts); a
+    per-row 坐标系 column overrides it.  ``mapping``: file header → column.  ``strict``:
+    load nothing if any row is rejected.  ``dry_run``: validate and report only.
+    ``geocoder``: locates rows without coordinates (without one they are rejected).
+    ``reference``: areas frame or a prepared :class:`JurisdictionIndex` (default: the
+    store's areas, else data/reference).
+
+    Raises ``FileNotFoundError`` for a missing file, :class:`geo.entities.UnknownEntityError`
+    for an unknown kind, :class:`geo.files.readers.ReadError` for an unreadable file,
+    :class:`geo.etl.HeaderError` when the headers cannot feed ``kind`` and ``ValueError``
+    for a bad mapping or datum; store errors propagate (nothing is written then).
+    """
+    get_entity(kind)
+    if kind not in LOADABLE_KINDS:
+        raise ValueError(f"{kind} is not loaded from files; loadable kinds: {', '.join(LOADABLE_KINDS)}")
+    path = Path(path)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def tick(step: str, done: int, total: int) -> None:
+        if progress:
+            progress(step, done, total)
+
+    try:
+        table: RawTable = read_table(path, kind=kind)
+    except ReadError as exc:
+        raise ReadError(f"{path.name}: {exc}") from None
+    sha = sha256_bytes(path)
+    tick("read", len(table), len(table))
+    timings["read"] = time.perf_counter() - started
+
+    mark = time.perf_counter()
+    match = match_headers(list(table.frame.columns), kind, mapping)
+    index = reference if isinstance(reference, JurisdictionIndex) else jurisdiction_index(store, reference=reference)
+    try:
+        result: EtlResult = validate_table(
+            kind,
+            table.frame,
+            table.rows,
+            match,
+            geometry=table.geometry,
+            geometry_crs=table.crs,
+            datum=datum,
+            jurisdiction=index,
+            geocoder=geocoder,
+            progress=progress,
+        )
+    except HeaderError as exc:
+        raise HeaderError(f"{path.name}: {exc}") from None
+    timings["validate"] = time.perf_counter() - mark
+
+    report = LoadReport(
+        kind=kind,
+        file=str(path),
+        sha256=sha,
+        format=table.format,
+        encoding=table.encoding,
+        rows=result.total,
+        valid=len(result.features),
+        rejected=result.rejected,
+        warned=result.warned,
+        geocoded=result.geocoded,
+        dry_run=dry_run,
+        strict=strict,
+        datum=result.datum_used,
+        columns=dict(match.columns),
+        issues=result.issues,
+    )
+    if not dry_run and not (strict and result.rejected) and len(result.features):
+        mark = time.perf_counter()
+        tick("upsert", 0, len(result.features))
+        batch = LoadBatch(
+            kind=kind,
+            file_name=path.name,
+            sha256=sha,
+            loaded_at=datetime.now(UTC),
+            rows=len(result.features),
+            note=f"riskmap load {kind} ({table.format}, datum {result.datum_used})",
+        )
+        upserted = store.upsert(kind, result.features, batch=batch)
+        tick("upsert", len(result.features), len(result.features))
+        report.inserted, report.updated, report.unchanged = upserted.inserted, upserted.updated, upserted.unchanged
+        report.batch_id = upserted.batch_id
+        report.loaded = True
+        timings["upsert"] = time.perf_counter() - mark
+    timings["total"] = time.perf_counter() - started
+    report.seconds = {k: round(v, 3) for k, v in timings.items()}
+    return report
+
+
+# ------------------------------------------------------------------------------- report
+
+#: Report CSV headers, Chinese first.
+REPORT_HEADERS: tuple[str, ...] = (
+    "文件 file", "行号 row", "字段 column", "表头 header", "值 value", "类型 severity", "原因 reason (zh)",
+    "reason (en)",
+)
+_SEVERITY_ZH = {"reject": "拒绝 reject", "warning": "警告 warning"}
+
+
+def report_paths(report: LoadReport, directory: Path | str | None = None) -> tuple[Path, Path]:
+    """Where :func:`write_report` writes: ``<file name>.report.csv`` / ``.json`` next to the
+    input, or in ``directory``."""
+    source = Path(report.file)
+    folder = Path(directory) if directory is not None else source.parent
+    return folder / f"{source.name}.report.csv", folder / f"{source.name}.report.json"
+
+
+def write_report(report: LoadReport, directory: Path | str | None = None) -> tuple[Path, Path]:
+    """Write the report as CSV (UTF-8 with BOM) and JSON; returns both paths.
+
+    The CSV has one line per issue (file-level ones without a row number); the JSON
+    adds the counts, the header mapping and the timings.
+    """
+    csv_path, json_path = report_paths(report, directory)
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    name = Path(report.file).name
+    with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REPORT_HEADERS)
+        for issue in report.issues:
+            writer.writerow(_issue_row(name, issue))
+    json_path.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    return csv_path, json_path
+
+
+def _issue_row(name: str, issue: Issue) -> Sequence[object]:
+    return (
+        name,
+        "" if issue.row is None else issue.row,
+        issue.column or "",
+        issue.header or "",
+        "" if issue.value is None else issue.value,
+        _SEVERITY_ZH[issue.severity],
+        issue.reason_zh,
+        issue.reason,
+    )

@@ -1,0 +1,22 @@
+"""Open the configured store: PostGIS when a database URL is given, else the GeoPackage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from geo.stores.protocol import Store
+
+
+def open_store(*, database_url: str | None, gpkg_path: Path) -> Store:
+    """The PostGIS store for ``database_url``, or the embedded store at ``gpkg_path``.
+
+    Does not touch the database; call ``init_schema()`` (or ``check()`` on PostGIS).
+    Raises :class:`geo.stores.protocol.StoreError` for a malformed URL.
+    """
+    if database_url:  # each store's libraries are imported only when it is used (~1 s for PostGIS)
+        from geo.stores.postgis import PostGISStore
+
+        return PostGISStore(database_url)
+    from geo.stores.geopackage import GeoPackageStore
+
+    return GeoPackageStore(gpkg_path)

@@ -1,0 +1,145 @@
+"""Area risk API (registered under /api/v1 by webmap.app).
+
+* ``GET /areas/{unit}?method=…[&bbox=…]`` — GeoJSON of the latest run: level, score,
+  counts per level, population, km² per area (run id, time and parameters at the top);
+* ``GET /areas/{unit}/{area_code}?method=…`` — why: the top contributing sources with
+  their weights, each component score, the thresholds crossed, and the run's parameters;
+* ``GET /heatmap[?cell=…&bandwidth=…]`` — where the heat-map image is and where it goes:
+  its PNG URL, WGS-84 bounds (Leaflet ``imageOverlay``), class breaks and colours;
+* ``GET /heatmap.png[?cell=…&bandwidth=…]`` — the PNG (Web Mercator pixels, palette
+  ColorBrewer YlOrRd, transparent where no risk).
+
+Unknown unit or method → 400 naming it; an unknown area → 404.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+from flask import Blueprint, Response, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
+
+from geo.area_risk import METHODS, UNITS
+from geo.capabilities.area_risk import (
+    HeatmapImage,
+    compute_heatmap,
+    load_config,
+    read_area_results,
+    render_heatmap_png,
+)
+from geo.entities import RISK_LEVELS
+from webmap import context
+from webmap.cache import cached
+from webmap.errors import BadRequest, NotFound
+from webmap.geojson import feature_collection
+from webmap.params import get_bbox, get_float
+
+blueprint = Blueprint("api_areas", __name__)
+
+LEVEL_ZH = {code: zh for code, zh, _, _ in RISK_LEVELS}
+_PROPERTIES = ["area_code", "name", "parent_code", "level", "level_zh", "score", "count_red", "count_orange",
+               "count_yellow", "count_blue", "population", "area_km2"]
+
+
+def _unit_method(unit: str) -> tuple[str, str]:
+    if unit not in UNITS:
+        raise BadRequest(f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}")
+    method = request.args.get("method", "density")
+    if method not in METHODS:
+        raise BadRequest(f"parameter 'method': unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    return unit, method
+
+
+def _run_info(rows: Any) -> dict[str, Any]:
+    if not len(rows):
+        return {"run_id": None, "run_at": None, "params": None}
+    first = rows.iloc[0]
+    run = context.store().read_runs([first["run_id"]]).get(first["run_id"])
+    return {"run_id": first["run_id"], "run_at": first["run_at"], "params": run.params if run else None}
+
+
+@blueprint.get("/areas/<unit>")
+def areas(unit: str) -> ResponseReturnValue:
+    unit, method = _unit_method(unit)
+    rows = read_area_results(context.store(), unit, method)
+    bbox = get_bbox(request.args)
+    if bbox is not None and len(rows):
+        rows = rows[rows.intersects(_box(bbox))]
+    rows = rows.assign(level_zh=rows["level"].map(LEVEL_ZH))
+    body = feature_collection(rows, columns=_PROPERTIES)
+    return jsonify({**body, "unit": unit, "method": method, **_run_info(rows)})
+
+
+@blueprint.get("/areas/<unit>/<area_code>")
+def area_detail(unit: str, area_code: str) -> ResponseReturnValue:
+    unit, method = _unit_method(unit)
+    rows = read_area_results(context.store(), unit, method, area_code=area_code)
+    if not len(rows):
+        raise NotFound(f"no {method} result for {unit} {area_code!r} (run `riskmap aggregate` first?)")
+    row = rows.iloc[0]
+    detail = {c: _plain(row[c]) for c in _PROPERTIES if c != "level_zh"}
+    return jsonify({"unit": unit, "method": method, **detail, "level_zh": LEVEL_ZH.get(row["level"]),
+                    "explanation": json.loads(row["explanation"]), **_run_info(rows)})
+
+
+def _heatmap_args() -> tuple[float | None, float | None]:
+    cell = get_float(request.args, "cell", default=0.0, lo=0.0, hi=5000.0) or None
+    bandwidth = get_float(request.args, "bandwidth", default=0.0, lo=0.0, hi=50_000.0) or None
+    if cell is not None and cell < 50:
+        raise BadRequest(f"parameter 'cell': {cell:g} below 50 m")
+    if bandwidth is not None and bandwidth < 100:
+        raise BadRequest(f"parameter 'bandwidth': {bandwidth:g} below 100 m")
+    return cell, bandwidth
+
+
+def _heatmap_image(cell: float | None, bandwidth: float | None) -> HeatmapImage:
+    store = context.store()
+    version = (id(store), *store.data_versions(["risk_sources", "areas"]).values(), cell, bandwidth)
+
+    def compute() -> HeatmapImage:
+        grid = compute_heatmap(store, config=load_config(), cell_m=cell, bandwidth_m=bandwidth)
+        return render_heatmap_png(grid)
+
+    return cached("heatmap", version, compute)
+
+
+@blueprint.get("/heatmap")
+def heatmap() -> ResponseReturnValue:
+    cell, bandwidth = _heatmap_args()
+    image = _heatmap_image(cell, bandwidth)
+    west, south, east, north = image.bounds
+    args = {k: v for k, v in (("cell", cell), ("bandwidth", bandwidth)) if v is not None}
+    return jsonify({
+        "png": url_for("api_areas.heatmap_png", **args),
+        "bounds": [[south, west], [north, east]],  # Leaflet LatLngBounds order
+        "bbox": [west, south, east, north],
+        "breaks": image.breaks,
+        "colours": image.colours,
+        "units": "risk weight per km² (red 100 / orange 30 / yellow 10 / blue 1)",
+        "legend_zh": "风险热力（加权核密度，每平方公里权重）",
+    })
+
+
+@blueprint.get("/heatmap.png")
+def heatmap_png() -> ResponseReturnValue:
+    cell, bandwidth = _heatmap_args()
+    return Response(_heatmap_image(cell, bandwidth).png, mimetype="image/png",
+                    headers={"Cache-Control": "no-cache"})
+
+
+def _box(bbox: tuple[float, float, float, float]) -> Any:
+    from shapely.geometry import box
+
+    return box(*bbox)
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value

@@ -1,0 +1,123 @@
+"""API endpoints for the Jing-Jin-Ji cross-border analysis (registered under /api/v1 by webmap.app).
+
+``GET /border?pair=beijing-hebei&km=10``               counts by side and county pair
+``GET /border/crossings?corridor_m=500[&pair=]``        pipelines / hazmat routes crossing a border
+``GET /border/profile?pair=&segment_km=5&km=10&top=5``  border segments scored by nearby risk
+``GET /border/all?km=10&segment_km=5&corridor_m=500``  every pair at once: counts by side, hottest
+                                                        segment, crossing lines (fills the cache)
+``GET /border/pilot``                                   the Tongzhou–Wuqing–Langfang preset
+``GET /mutual-aid?lon=&lat=&k=3[&types=a,b]``           nearest resources from every province
+
+Each accepts ``format=csv|xlsx|geojson`` for a download.  Bad ``pair``/``km``/… → 400
+naming the parameter and value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from geo import border as bd
+from geo.capabilities import border as bq
+from webmap import context
+from webmap.errors import BadRequest
+from webmap.params import get_float, get_int
+
+blueprint = Blueprint("api_border", __name__)
+
+_MEDIA = {"geojson": "application/geo+json", "csv": "text/csv; charset=utf-8",
+          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@blueprint.errorhandler(bq.MissingBorderError)
+def _missing_border(exc: bq.MissingBorderError) -> ResponseReturnValue:
+    return jsonify(error=str(exc), status=404), 404
+
+
+def _pair(default: str | None = "beijing-hebei") -> str | None:
+    raw = request.args.get("pair") or default
+    if raw is None:
+        return None
+    if raw.strip().lower() not in bd.PAIRS:
+        raise BadRequest(f"parameter 'pair': {raw!r} is not one of {', '.join(bd.PAIRS)}")
+    return raw.strip().lower()
+
+
+def _format() -> str | None:
+    fmt = request.args.get("format")
+    if not fmt or fmt.lower() == "json":
+        return None
+    if fmt.lower() not in bq.OUTPUT_FORMATS:
+        raise BadRequest(f"parameter 'format': {fmt!r} is not one of json, {', '.join(bq.OUTPUT_FORMATS)}")
+    return fmt.lower()
+
+
+def _answer(data: Any, fmt: str | None, stem: str, export: Callable[[Any, str], bytes]) -> ResponseReturnValue:
+    if fmt is None:
+        return jsonify(data)
+    disposition = "inline" if fmt == "geojson" else "attachment"
+    return Response(export(data, fmt), mimetype=_MEDIA[fmt],
+                    headers={"Content-Disposition": f'{disposition}; filename="{stem}.{fmt}"'})
+
+
+def _km() -> float:
+    return get_float(request.args, "km", default=10.0, lo=0.1, hi=bd.MAX_ZONE_KM)
+
+
+@blueprint.get("/border")
+def border_zone() -> ResponseReturnValue:
+    pair, km, fmt = _pair(), _km(), _format()
+    assert pair is not None
+    report = bq.border_zone(context.store(), pair, km=km)
+    if fmt is None:
+        return jsonify(report.as_dict())
+    return _answer(report, fmt, f"border-{pair}-{km:g}km", bq.zone_export)
+
+
+@blueprint.get("/border/crossings")
+def border_crossings() -> ResponseReturnValue:
+    corridor = get_float(request.args, "corridor_m", default=500.0, lo=1.0, hi=bd.MAX_CORRIDOR_M)
+    pair, fmt = _pair(default=None), _format()
+    items = bq.crossing_lines(context.store(), corridor_m=corridor, pair_name=pair)
+    answer = bq.crossings_as_dict(items, names=bq.read_geography(context.store()).names)
+    return _answer(answer, fmt, f"border-crossings-{corridor:g}m", bq.crossings_export)
+
+
+@blueprint.get("/border/profile")
+def border_profile() -> ResponseReturnValue:
+    pair, km, fmt = _pair(), _km(), _format()
+    assert pair is not None
+    segment_km = get_float(request.args, "segment_km", default=5.0, lo=0.5, hi=100.0)
+    top = get_int(request.args, "top", default=5, lo=1, hi=100)
+    answer = bq.border_profile(context.store(), pair, segment_km=segment_km, km=km, top=top)
+    return _answer(answer, fmt, f"border-profile-{pair}", bq.profile_export)
+
+
+@blueprint.get("/border/all")
+def border_all() -> ResponseReturnValue:
+    km = _km()
+    segment_km = get_float(request.args, "segment_km", default=5.0, lo=0.5, hi=100.0)
+    corridor = get_float(request.args, "corridor_m", default=500.0, lo=1.0, hi=bd.MAX_CORRIDOR_M)
+    return jsonify(bq.analyse_all_pairs(context.store(), km=km, segment_km=segment_km, corridor_m=corridor).summary())
+
+
+@blueprint.get("/border/pilot")
+def border_pilot() -> ResponseReturnValue:
+    return jsonify(bq.pilot_region(context.store()))
+
+
+@blueprint.get("/mutual-aid")
+def mutual_aid() -> ResponseReturnValue:
+    lon = get_float(request.args, "lon", lo=-180.0, hi=180.0)
+    lat = get_float(request.args, "lat", lo=-90.0, hi=90.0)
+    k = get_int(request.args, "k", default=3, lo=1, hi=20)
+    fmt = _format()
+    types = [t for t in (request.args.get("types") or "").split(",") if t.strip()] or None
+    try:
+        answer = bq.mutual_aid(context.store(), lon, lat, k=k, types=types)
+    except ValueError as exc:
+        raise BadRequest(f"parameter 'types': {exc}") from None
+    return _answer(answer, fmt, "mutual-aid", bq.mutual_aid_export)

@@ -1,0 +1,92 @@
+"""The commander's API: nearest resources, incident report, search, statistics, coverage gaps."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from geo.capabilities.incident import coverage_report, incident_report, nearest_resources
+from geo.capabilities.search import search_features
+from geo.capabilities.statistics import district_statistics
+from geo.response import FIRE_RESPONSE_MINUTES, RESOURCE_TYPES, TravelModel
+from webmap import context
+from webmap.cache import cached
+from webmap.errors import BadRequest
+from webmap.geojson import feature_collection
+from webmap.params import get_float, get_int
+
+blueprint = Blueprint("api_commander", __name__)
+
+
+def _travel() -> TravelModel:
+    s = context.settings()
+    return TravelModel(
+        speed_kmh=get_float(request.args, "speed_kmh", default=s.response_speed_kmh, lo=1, hi=200),
+        detour_factor=get_float(request.args, "detour", default=s.detour_factor, lo=1, hi=5),
+    )
+
+
+def _point() -> tuple[float, float]:
+    return get_float(request.args, "lon", lo=-180, hi=180), get_float(request.args, "lat", lo=-90, hi=90)
+
+
+def _types() -> list[str]:
+    raw = request.args.get("types") or ",".join(RESOURCE_TYPES)
+    types = [t.strip() for t in raw.split(",") if t.strip()]
+    for t in types:
+        if t not in RESOURCE_TYPES:
+            raise BadRequest(f"parameter 'types': unknown resource type {t!r}; known: {', '.join(RESOURCE_TYPES)}")
+    return types
+
+
+@blueprint.get("/nearest")
+def nearest() -> ResponseReturnValue:
+    lon, lat = _point()
+    k = get_int(request.args, "k", default=5, lo=1, hi=100)
+    travel = _travel()
+    found = nearest_resources(context.store(), lon, lat, types=_types(), k=k, travel=travel)
+    return jsonify(lon=lon, lat=lat, k=k, travel={"speed_kmh": travel.speed_kmh,
+                                                    "detour_factor": travel.detour_factor}, resources=found)
+
+
+@blueprint.get("/incident")
+def incident() -> ResponseReturnValue:
+    lon, lat = _point()
+    radius = get_float(request.args, "radius", default=1000, lo=1, hi=50_000)
+    k = get_int(request.args, "k", default=3, lo=1, hi=20)
+    return jsonify(incident_report(context.store(), lon, lat, radius_m=radius, k=k, travel=_travel()))
+
+
+@blueprint.get("/search")
+def search() -> ResponseReturnValue:
+    q = (request.args.get("q") or "").strip()
+    if not q:
+        raise BadRequest("missing parameter 'q'")
+    if len(q) > 200:
+        raise BadRequest("parameter 'q' is longer than 200 characters")
+    limit = get_int(request.args, "limit", default=10, lo=1, hi=50)
+    return jsonify(query=q, results=search_features(context.store(), q, limit=limit))
+
+
+@blueprint.get("/stats/districts")
+def district_stats() -> ResponseReturnValue:
+    store = context.store()
+    kinds = ("risk_sources", "hidden_hazards", "resources", "areas")
+    version = tuple(store.data_versions(kinds).values())
+    return jsonify(cached("district_stats", version, lambda: district_statistics(store)))
+
+
+@blueprint.get("/coverage")
+def coverage() -> ResponseReturnValue:
+    minutes = get_float(request.args, "minutes", default=FIRE_RESPONSE_MINUTES, lo=1, hi=120)
+    types = _types() if request.args.get("types") else ["fire_station"]
+    travel = _travel()
+    store = context.store()
+    key = (store.data_version("resources"), minutes, tuple(types), travel)
+
+    def compute() -> dict[str, object]:
+        polygons, summary = coverage_report(store, minutes=minutes, types=types, travel=travel,
+                                            data_dir=context.settings().data_dir / "reference")
+        return {"summary": summary, "uncovered": feature_collection(polygons)}
+
+    return jsonify(cached("coverage", key, compute))

@@ -1,0 +1,188 @@
+"""`riskmap` commands for the site veto (registered by webmap.cli.main).
+
+``riskmap veto --lon --lat | --wkt … --land-use school``       one site → verdict (text or --json)
+``riskmap veto-batch FILE --land-use-column 用地性质 --out F``   parcels → F.geojson / .xlsx / .csv
+``riskmap audit [--district 朝阳区] --out F``                     existing conflicts → F
+``riskmap rules check FILE``                                     validate a rule set
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import click
+import shapely
+
+from geo.capabilities.veto import (
+    DEFAULT_RULES_PATH,
+    OUTPUT_FORMATS,
+    audit_conflicts,
+    check_rule_file,
+    evaluate_one,
+    evaluate_parcels,
+    read_parcels,
+    read_rule_set,
+    write_audit,
+    write_verdicts,
+)
+from geo.stores.protocol import Store
+from geo.veto import VERDICT_LABELS, RuleSet, RuleSetError, Verdict, site_from_geojson
+from webmap.settings import Settings
+
+
+# webmap.cli.main imports this module to register COMMANDS, so its helpers are imported late.
+def _settings() -> Settings:
+    from webmap.cli import main as cli
+
+    return cli._settings()
+
+
+def _store(settings: Settings) -> Store:
+    from webmap.cli import main as cli
+
+    return cli._store(settings)
+
+
+def user_errors() -> AbstractContextManager[None]:
+    from webmap.cli import main as cli
+
+    return cli.user_errors()
+
+
+_RULES_OPTION = click.option("--rules", "rules_path", type=click.Path(path_type=Path), default=None,
+                             help="Rule set YAML (default <RISKMAP_DATA_DIR>/rules/veto_rules.yaml).")
+
+
+def _rule_set(path: Path | None) -> RuleSet:
+    settings = _settings()
+    with user_errors():
+        try:
+            return read_rule_set(path or settings.data_dir / "rules" / DEFAULT_RULES_PATH.name)
+        except RuleSetError as exc:
+            raise ValueError(f"rule set invalid: {exc}") from None
+
+
+def _out_format(out: Path) -> str:
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in OUTPUT_FORMATS:
+        click.echo(f"riskmap: error: --out {out}: suffix must be one of .{', .'.join(OUTPUT_FORMATS)}", err=True)
+        sys.exit(1)
+    return fmt
+
+
+def _print_verdict(verdict: Verdict) -> None:
+    label = VERDICT_LABELS[verdict.verdict]
+    click.echo(f"{verdict.verdict} {label['zh']} — {verdict.land_use.code} ({verdict.land_use.zh}), "
+               f"rule set {verdict.rule_set_version}")
+    for r in verdict.results:
+        if r.status in ("not_applicable",):
+            continue
+        mark = "✗" if r.hit else "·"
+        click.echo(f"  {mark} {r.rule.id:<22} {r.status:<15} {r.message}  [{r.rule.citation.as_text()}]")
+        for h in r.hits:
+            req = f" < {h.required_m:.1f} m" if h.required_m is not None else ""
+            click.echo(f"      {h.layer}:{h.key} {h.name or ''} {h.distance_m:.1f} m{req}")
+    for note in verdict.notes:
+        click.echo(f"  note: {note}")
+    if verdict.synthetic:
+        click.echo("  注意：危险源含合成演示数据 / hazards include synthetic demo data")
+
+
+@click.command("veto")
+@click.option("--lon", type=float, default=None, help="Site longitude (WGS-84 degrees).")
+@click.option("--lat", type=float, default=None, help="Site latitude (WGS-84 degrees).")
+@click.option("--wkt", default=None, help="Site geometry as WKT (WGS-84 lon/lat): POINT or POLYGON.")
+@click.option("--land-use", "land_use", required=True, help="Proposed land use (code, Chinese name or alias).")
+@click.option("--name", default=None, help="Project / parcel name for the record.")
+@click.option("--datum", default="wgs84", show_default=True, help="Datum of the input: wgs84, gcj02, bd09.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+@_RULES_OPTION
+def veto_command(lon: float | None, lat: float | None, wkt: str | None, land_use: str, name: str | None,
+                 datum: str, as_json: bool, rules_path: Path | None) -> None:
+    """Site veto (一票否决) for one site: VETO / CONDITIONAL / PASS, every rule with distances."""
+    rules = _rule_set(rules_path)
+    if wkt is None and (lon is None or lat is None):
+        click.echo("riskmap: error: give --lon and --lat, or --wkt", err=True)
+        sys.exit(1)
+    with user_errors():
+        try:
+            geom = shapely.from_wkt(wkt) if wkt is not None else shapely.Point(lon, lat)
+        except shapely.errors.GEOSException as exc:
+            raise ValueError(f"--wkt: not readable WKT: {exc}") from None
+        site = site_from_geojson(shapely.geometry.mapping(geom), datum=datum)
+        store = _store(_settings())
+        verdict, stamp = evaluate_one(store, rules, site, land_use, name=name)
+    if as_json:
+        click.echo(json.dumps({**verdict.as_dict(), **stamp.as_dict()}, ensure_ascii=False, indent=2))
+    else:
+        _print_verdict(verdict)
+        click.echo(f"  data: {stamp.as_dict()}")
+
+
+@click.command("veto-batch")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output file: .geojson, .xlsx or .csv.")
+@click.option("--land-use-column", default=None, help="Column holding the land use (default land_use / 用地性质).")
+@click.option("--land-use", "land_use", default=None, help="Land use for parcels without one.")
+@click.option("--layer", default=None, help="Layer of a GeoPackage (default the first).")
+@click.option("--datum", default="wgs84", show_default=True, help="Datum of the coordinates: wgs84, gcj02, bd09.")
+@_RULES_OPTION
+def veto_batch_command(file: Path, out: Path, land_use_column: str | None, land_use: str | None, layer: str | None,
+                       datum: str, rules_path: Path | None) -> None:
+    """Site veto for every parcel of FILE (GeoJSON, GeoPackage, CSV with WKT or lon/lat, zipped Shapefile)."""
+    fmt = _out_format(out)
+    rules = _rule_set(rules_path)
+    store = _store(_settings())
+    with user_errors():
+        parcels = read_parcels(file, layer=layer, datum=datum)
+        result = evaluate_parcels(store, rules, parcels, land_use_column=land_use_column, default_land_use=land_use)
+        out.write_bytes(write_verdicts(result, fmt))
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts().items()))
+    click.echo(f"{len(result.parcels)} parcels: {counts} -> {out}")
+
+
+@click.command("audit")
+@click.option("--district", default=None, help="District name (朝阳区) or county code (110105).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output file: .geojson, .xlsx or .csv.")
+@_RULES_OPTION
+def audit_command(district: str | None, out: Path, rules_path: Path | None) -> None:
+    """Existing protection targets already inside a hazard's required distance, per district."""
+    fmt = _out_format(out)
+    rules = _rule_set(rules_path)
+    store = _store(_settings())
+    with user_errors():
+        result = audit_conflicts(store, rules, district=district)
+        out.write_bytes(write_audit(result, fmt))
+    click.echo(f"{result.targets_checked} targets checked, {len(result.conflicts)} conflicts -> {out}")
+    for row in result.summary.itertuples(index=False):
+        click.echo(f"  {row.district}: {row.targets_in_conflict} targets, {row.veto_conflicts} veto, "
+                   f"{row.conditional_conflicts} conditional")
+
+
+@click.group("rules")
+def rules_group() -> None:
+    """Site-veto rule sets."""
+
+
+@rules_group.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def rules_check(file: Path) -> None:
+    """Validate a rule set; print each problem (rule id + field) and exit 1 if any."""
+    errors = check_rule_file(file)
+    if errors:
+        for line in errors:
+            click.echo(f"{file}: {line}", err=True)
+        sys.exit(1)
+    rules = read_rule_set(file)
+    defaults = sum(r.citation.default for r in rules.rules)
+    click.echo(f"{file}: ok — version {rules.version}, {len(rules.rules)} rules ({defaults} with default values "
+               f"to verify), {len(rules.land_uses)} land uses")
+
+
+#: Commands this module adds to `riskmap`.
+COMMANDS: list[click.Command] = [veto_command, veto_batch_command, audit_command, rules_group]
