@@ -35,6 +35,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.distance import MIN_METRES_PER_DEGREE, SEGMENT_DEGREES, WGS84_GEOD, degree_box, to_aeqd
 from geo.entities import LEVEL_CODES
+from geo.errors import BadInput
 
 #: Default weight of one risk source per level (as ``data/config/area_risk.yaml`` level_weights).
 DEFAULT_LEVEL_WEIGHTS: dict[str, float] = {"red": 100.0, "orange": 30.0, "yellow": 10.0, "blue": 1.0}
@@ -87,7 +88,7 @@ PAIRS: dict[str, BorderPair] = {
 }
 
 
-class UnknownPairError(ValueError):
+class UnknownPairError(BadInput):
     """A border pair name that is not one of :data:`PAIRS`."""
 
     def __init__(self, value: str) -> None:
@@ -159,7 +160,7 @@ def cut_line(geometry: BaseGeometry, piece_m: float) -> list[LinePiece]:
     ``piece_m`` to well under a metre.
     """
     if not piece_m > 0:
-        raise ValueError(f"piece length must be > 0 m, got {piece_m}")
+        raise BadInput(f"piece length must be > 0 m, got {piece_m}")
     pieces: list[LinePiece] = []
     offset = 0.0
     for part in line_parts(geometry):
@@ -499,7 +500,7 @@ class BorderBand:
 
 def _check_km(km: float) -> None:
     if not 0 < km <= MAX_ZONE_KM:
-        raise ValueError(f"km must be in (0, {MAX_ZONE_KM:g}], got {km}")
+        raise BadInput(f"km must be in (0, {MAX_ZONE_KM:g}], got {km}")
 
 
 def _concat_lonlat(frames: Sequence[pd.DataFrame]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -649,7 +650,7 @@ def crossing_lines(lines: pd.DataFrame, borders: Mapping[str, BaseGeometry],
     crossing line is measured in one pass over all their 5 km pieces.
     """
     if not 0 < corridor_m <= MAX_CORRIDOR_M:
-        raise ValueError(f"corridor_m must be in (0, {MAX_CORRIDOR_M:g}], got {corridor_m}")
+        raise BadInput(f"corridor_m must be in (0, {MAX_CORRIDOR_M:g}], got {corridor_m}")
     crossing: list[tuple[int, BaseGeometry, dict[str, list[tuple[float, float]]]]] = []
     for i in range(len(lines)):
         geom = lines.geometry.iloc[i]
@@ -728,7 +729,7 @@ def _profile(segments: Sequence[LinePiece], levels: NDArray[np.object_], pairs: 
 
 def _check_segment_km(segment_km: float) -> None:
     if not 0 < segment_km <= 100:
-        raise ValueError(f"segment_km must be in (0, 100], got {segment_km}")
+        raise BadInput(f"segment_km must be in (0, 100], got {segment_km}")
 
 
 def border_profile(risk_sources: pd.DataFrame, border: BaseGeometry, *, segment_km: float, km: float,

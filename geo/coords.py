@@ -37,6 +37,8 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from shapely.geometry.base import BaseGeometry
 
+from geo.errors import BadInput
+
 #: Geographic CRS everything is stored in (WGS 84, degrees).
 STORAGE_CRS = "EPSG:4326"
 #: Metric CRS for Beijing: CGCS2000 / 3-degree Gauss-Kruger CM 117E (metres, x east).
@@ -375,7 +377,7 @@ _CONVERSIONS: dict[tuple[str, str], Callable[[ArrayLike, ArrayLike], tuple[Coord
 def _datum(name: str) -> str:
     key = str(name).strip().lower()
     if key not in DATUMS:
-        raise ValueError(f"unknown datum {name!r}; expected one of {', '.join(DATUMS)}")
+        raise BadInput(f"unknown datum {name!r}; expected one of {', '.join(DATUMS)}")
     return "wgs84" if key == "cgcs2000" else key
 
 
@@ -479,14 +481,14 @@ def guess_datum(
     lo, la = lo.ravel(), la.ravel()
     polys = np.asarray(claimed_polygons, dtype=object).ravel()
     if lo.size == 0:
-        raise ValueError("guess_datum needs at least one point")
+        raise BadInput("guess_datum needs at least one point")
     if polys.size != lo.size:
-        raise ValueError(f"{polys.size} claimed polygons for {lo.size} points; need one per point")
+        raise BadInput(f"{polys.size} claimed polygons for {lo.size} points; need one per point")
     names = [str(c).strip().lower() for c in candidates]
     for c in names:
         _datum(c)
     if len(set(names)) < 2:
-        raise ValueError(f"guess_datum needs at least two different candidates, got {list(candidates)}")
+        raise BadInput(f"guess_datum needs at least two different candidates, got {list(candidates)}")
     shapely.prepare(polys)
     shares: dict[str, float] = {}
     for c in names:

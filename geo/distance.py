@@ -22,6 +22,8 @@ import shapely
 from pyproj import Geod, Transformer
 from shapely.geometry.base import BaseGeometry
 
+from geo.errors import BadInput
+
 WGS84_GEOD = Geod(ellps="WGS84")
 
 #: Segments are taken as straight in lon/lat (as drawn on a map) and densified to this
@@ -57,7 +59,7 @@ def _transformer(lon: float, lat: float) -> Transformer:
 def query_centre(geometry: BaseGeometry) -> tuple[float, float]:
     """The centre used for a query geometry: the point itself, or its centroid."""
     if geometry.is_empty:
-        raise ValueError("empty query geometry")
+        raise BadInput("empty query geometry")
     c = geometry if geometry.geom_type == "Point" else geometry.centroid
     return float(c.x), float(c.y)
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from geo.errors import BadInput, NotFound
+
 ColumnType = Literal["text", "int", "float", "bool", "date"]
 GeometryType = Literal["Point", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "Geometry"]
 
@@ -73,7 +75,7 @@ class Entity:
         raise UnknownColumnError(self.kind, name)
 
 
-class UnknownEntityError(KeyError):
+class UnknownEntityError(NotFound):
     """Raised when a kind name is not one of ``ENTITIES``."""
 
     def __init__(self, kind: str) -> None:
@@ -84,7 +86,7 @@ class UnknownEntityError(KeyError):
         return f"unknown entity kind {self.kind!r}; known: {', '.join(ENTITIES)}"
 
 
-class UnknownColumnError(KeyError):
+class UnknownColumnError(BadInput, KeyError):
     """Raised when a filter or query names a column the entity does not have."""
 
     def __init__(self, kind: str, column: str) -> None:

@@ -21,9 +21,15 @@ The classes also derive from the built-in exception a caller would expect (``Val
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class RiskmapError(Exception):
     """Base of every error raised on bad input or an unavailable dependency."""
+
+    def details(self) -> dict[str, Any]:
+        """Fields a client can act on besides the message (JSON-ready); none by default."""
+        return {}
 
 
 class BadInput(RiskmapError, ValueError):

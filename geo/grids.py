@@ -20,6 +20,8 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from geo.errors import BadInput
+
 #: Allowed square-cell sizes, metres.
 MIN_CELL_M = 250.0
 MAX_CELL_M = 5000.0
@@ -27,7 +29,7 @@ MAX_CELL_M = 5000.0
 H3_RESOLUTIONS = (6, 7, 8, 9)
 
 
-class GridError(ValueError):
+class GridError(BadInput):
     """A cell size or resolution outside the allowed range."""
 
 
@@ -70,7 +72,7 @@ def parse_square_cell_code(code: str) -> tuple[float, int, int]:
             raise ValueError(code)
         return float(size[:-1]), int(ix), int(iy)
     except ValueError:
-        raise ValueError(f"not a square cell code: {code!r}") from None
+        raise GridError(f"not a square cell code: {code!r}") from None
 
 
 def square_cells(

@@ -26,6 +26,8 @@ import numpy as np
 from affine import Affine
 from scipy import fft as sp_fft
 
+from geo.errors import BadInput
+
 KERNELS = ("quartic", "gaussian")
 
 
@@ -51,7 +53,7 @@ def grid_for_bounds(
     """North-up grid covering ``bounds`` (EPSG:4548 metres) grown by ``pad_m``, edges on
     multiples of ``cell_m``.  Returns (transform, width, height)."""
     if cell_m <= 0:
-        raise ValueError(f"cell size must be > 0 m, got {cell_m}")
+        raise BadInput(f"cell size must be > 0 m, got {cell_m}")
     minx = np.floor((bounds[0] - pad_m) / cell_m) * cell_m
     miny = np.floor((bounds[1] - pad_m) / cell_m) * cell_m
     maxx = np.ceil((bounds[2] + pad_m) / cell_m) * cell_m
@@ -64,9 +66,9 @@ def grid_for_bounds(
 def kernel_weights(*, cell_m: float, bandwidth_m: float, kernel: str = "quartic") -> np.ndarray:
     """The discretised kernel (odd square array, sums to 1) at ``cell_m`` spacing."""
     if kernel not in KERNELS:
-        raise ValueError(f"kernel {kernel!r}: expected one of {', '.join(KERNELS)}")
+        raise BadInput(f"kernel {kernel!r}: expected one of {', '.join(KERNELS)}")
     if bandwidth_m <= 0:
-        raise ValueError(f"bandwidth must be > 0 m, got {bandwidth_m}")
+        raise BadInput(f"bandwidth must be > 0 m, got {bandwidth_m}")
     reach = bandwidth_m if kernel == "quartic" else 1.5 * bandwidth_m  # 3σ with σ = h/2
     r = max(int(np.floor(reach / cell_m)), 0)
     offsets = np.arange(-r, r + 1) * cell_m

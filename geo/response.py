@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from geo.errors import BadInput
+
 #: Fire-station response target in minutes (建标152-2017 / GB 51080-2015).
 FIRE_RESPONSE_MINUTES = 5.0
 
@@ -39,9 +41,9 @@ class TravelModel:
 
     def __post_init__(self) -> None:
         if not self.speed_kmh > 0:
-            raise ValueError(f"speed must be > 0 km/h, got {self.speed_kmh}")
+            raise BadInput(f"speed must be > 0 km/h, got {self.speed_kmh}")
         if not self.detour_factor >= 1:
-            raise ValueError(f"detour factor must be >= 1, got {self.detour_factor}")
+            raise BadInput(f"detour factor must be >= 1, got {self.detour_factor}")
 
     def minutes(self, distance_m: np.ndarray | float) -> np.ndarray:
         """Estimated travel minutes for straight-line distances in metres."""

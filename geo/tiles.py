@@ -20,12 +20,14 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
+from geo.errors import BadInput
+
 #: Half the side of the Web-Mercator square, metres (EPSG:3857).
 MERCATOR_HALF = 20037508.342789244
 MAX_ZOOM = 24
 
 
-class TileRangeError(ValueError):
+class TileRangeError(BadInput):
     """z/x/y outside the tile pyramid."""
 
 

@@ -49,6 +49,7 @@ from shapely.ops import nearest_points
 from geo.coords import convert
 from geo.distance import MIN_METRES_PER_DEGREE, degree_box, distances_m
 from geo.entities import UnknownColumnError, get_entity
+from geo.errors import BadInput, NotFound, Unprocessable
 
 ProtectionClass = Literal["high", "important", "general1", "general2", "general3"]
 Outcome = Literal["VETO", "CONDITIONAL"]
@@ -81,7 +82,7 @@ _ALLOWED_GEOMETRIES = ("Point", "Polygon", "MultiPolygon")
 # --------------------------------------------------------------------------------------
 
 
-class RuleSetError(ValueError):
+class RuleSetError(BadInput):
     """A rule set does not validate; ``errors`` holds one line per problem."""
 
     def __init__(self, errors: Sequence[str]) -> None:
@@ -89,7 +90,7 @@ class RuleSetError(ValueError):
         super().__init__("; ".join(self.errors) if self.errors else "invalid rule set")
 
 
-class UnknownLandUseError(ValueError):
+class UnknownLandUseError(BadInput):
     """A land use is not one of the rule set's (by code, Chinese or English name, or alias)."""
 
     def __init__(self, value: object, known: Sequence[str]) -> None:
@@ -97,8 +98,11 @@ class UnknownLandUseError(ValueError):
         self.known = list(known)
         super().__init__(f"unknown land use {value!r}; known: {', '.join(self.known)}")
 
+    def details(self) -> dict[str, Any]:
+        return {"land_use": str(self.value), "known": self.known}
 
-class GeometryError(ValueError):
+
+class GeometryError(Unprocessable):
     """A site geometry cannot be evaluated: ``problem`` says why, ``location`` (lon, lat) where."""
 
     def __init__(self, problem: str, location: tuple[float, float] | None = None) -> None:
@@ -106,6 +110,9 @@ class GeometryError(ValueError):
         self.location = location
         where = f" at ({location[0]:.7f}, {location[1]:.7f})" if location else ""
         super().__init__(f"invalid geometry: {problem}{where}")
+
+    def details(self) -> dict[str, Any]:
+        return {"problem": self.problem, "location": self.location}
 
 
 # --------------------------------------------------------------------------------------
@@ -271,7 +278,7 @@ class RuleSet(_Model):
         for r in self.rules:
             if r.id == rule_id:
                 return r
-        raise KeyError(rule_id)
+        raise NotFound(rule_id)
 
     def rules_for(self, land_use: LandUse) -> list[Rule]:
         return [r for r in self.rules if r.id in self.applicable_ids(land_use)]
@@ -449,7 +456,7 @@ def site_from_geojson(obj: Any, *, datum: str = "wgs84") -> BaseGeometry:
     """
     key = str(datum).strip().lower()
     if key not in DATUMS:
-        raise ValueError(f"unknown datum {datum!r}; expected one of {', '.join(DATUMS)}")
+        raise BadInput(f"unknown datum {datum!r}; expected one of {', '.join(DATUMS)}")
     if isinstance(obj, Mapping) and obj.get("type") == "Feature":
         obj = obj.get("geometry")
     if obj is None:

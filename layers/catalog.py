@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from geo.entities import LEVEL_CODES, RISK_LEVELS, UnknownColumnError, UnknownEntityError, get_entity
+from geo.errors import NotFound, Unavailable
 from geo.stores.protocol import ClusterSpec
 
 LEVEL_COLOURS = {code: colour for code, _, _, colour in RISK_LEVELS}
@@ -297,7 +298,7 @@ CATALOG: tuple[Layer, ...] = (
 )
 
 
-class CatalogError(ValueError):
+class CatalogError(Unavailable):
     """A layer declaration that does not match the entities or the store."""
 
 
@@ -306,7 +307,7 @@ def get_layer(layer_id: str) -> Layer:
     for layer in CATALOG:
         if layer.id == layer_id:
             return layer
-    raise KeyError(f"unknown layer {layer_id!r}; known: {', '.join(lay.id for lay in CATALOG)}")
+    raise NotFound(f"unknown layer {layer_id!r}; known: {', '.join(lay.id for lay in CATALOG)}")
 
 
 def validate_catalog(layers: tuple[Layer, ...] = CATALOG, *, store: Any | None = None) -> None:

@@ -1,4 +1,9 @@
-"""One error hierarchy, one status table: bad input is a 4xx naming the bad value."""
+"""One status table: each kind of :mod:`geo.errors` error is one HTTP status, answered as JSON.
+
+Blueprints register no handlers of their own. An error's message names the bad value; its
+``details()`` (for example the known land uses, or where a geometry is invalid) are added
+to the answer: ``{"error": message, "status": code, **details}``.
+"""
 
 from __future__ import annotations
 
@@ -6,46 +11,34 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from geo.capabilities.area_risk import MissingReferenceError
-from geo.entities import UnknownColumnError, UnknownEntityError
-from geo.stores.protocol import StoreError
-from geo.tiles import TileRangeError
+from geo.errors import BadInput, Conflict, NotFound, RiskmapError, Unavailable, Unprocessable
 
-
-class BadRequest(ValueError):
-    """A request parameter is missing or malformed."""
-
-
-class NotFound(KeyError):
-    """A named thing (layer, feature) does not exist."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "not found"
-
-
-STATUS_CODES: dict[type[Exception], int] = {
-    BadRequest: 400,
-    TileRangeError: 400,
-    UnknownColumnError: 400,
+STATUS_CODES: dict[type[RiskmapError], int] = {
+    BadInput: 400,
     NotFound: 404,
-    UnknownEntityError: 404,
-    MissingReferenceError: 409,  # the store lacks reference geography the answer needs
-    StoreError: 503,
+    Conflict: 409,
+    Unprocessable: 422,
+    Unavailable: 503,
 }
 
 
-def register_error_handlers(app: Flask) -> None:
-    """JSON errors for the API: {"error": message, "status": code}."""
+def status_of(exc: RiskmapError) -> int:
+    """The HTTP status of ``exc``: that of the nearest kind in its class hierarchy (500 if none)."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS_CODES:
+            return STATUS_CODES[cls]
+    return 500
 
-    def handle(exc: Exception) -> ResponseReturnValue:
-        for cls, status in STATUS_CODES.items():
-            if isinstance(exc, cls):
-                return jsonify(error=str(exc), status=status), status
-        raise exc
+
+def register_error_handlers(app: Flask) -> None:
+    """JSON errors for every route: ``{"error": message, "status": code, ...details}``."""
+
+    def handle(exc: RiskmapError) -> ResponseReturnValue:
+        status = status_of(exc)
+        return jsonify(error=str(exc), status=status, **exc.details()), status
 
     def handle_http(exc: HTTPException) -> ResponseReturnValue:
         return jsonify(error=exc.description, status=exc.code), exc.code or 500
 
-    for cls in STATUS_CODES:
-        app.register_error_handler(cls, handle)
+    app.register_error_handler(RiskmapError, handle)
     app.register_error_handler(HTTPException, handle_http)

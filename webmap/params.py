@@ -1,11 +1,11 @@
-"""Parsing request parameters: every failure is a BadRequest naming the parameter and value."""
+"""Parsing request parameters: every failure is a BadInput (400) naming the parameter and value."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from webmap.errors import BadRequest
+from geo.errors import BadInput
 
 N = TypeVar("N", int, float)
 
@@ -15,14 +15,14 @@ def _get_number(args: Mapping[str, str], name: str, parse: Callable[[str], N], k
     raw = args.get(name)
     if raw is None or raw == "":
         if default is None:
-            raise BadRequest(f"missing parameter {name!r}")
+            raise BadInput(f"missing parameter {name!r}")
         return default
     try:
         value = parse(raw)
     except ValueError:
-        raise BadRequest(f"parameter {name!r}: {raw!r} is not {kind}") from None
+        raise BadInput(f"parameter {name!r}: {raw!r} is not {kind}") from None
     if value != value or (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise BadRequest(f"parameter {name!r}: {raw!r} outside {lo}..{hi}")
+        raise BadInput(f"parameter {name!r}: {raw!r} outside {lo}..{hi}")
     return value
 
 
@@ -47,7 +47,7 @@ def get_bbox(args: Mapping[str, str]) -> tuple[float, float, float, float] | Non
     try:
         minx, miny, maxx, maxy = (float(p) for p in parts)
     except ValueError:
-        raise BadRequest(f"parameter 'bbox': {raw!r} is not four numbers minlon,minlat,maxlon,maxlat") from None
+        raise BadInput(f"parameter 'bbox': {raw!r} is not four numbers minlon,minlat,maxlon,maxlat") from None
     if not (-180 <= minx < maxx <= 180 and -90 <= miny < maxy <= 90):
-        raise BadRequest(f"parameter 'bbox': {raw!r} is not a valid lon/lat box")
+        raise BadInput(f"parameter 'bbox': {raw!r} is not a valid lon/lat box")
     return minx, miny, maxx, maxy

@@ -15,6 +15,8 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from geo.errors import BadInput
+
 
 def default_gpkg_path() -> Path:
     """Per-user data file: ``$XDG_DATA_HOME/riskmap/riskmap.gpkg``."""
@@ -52,7 +54,7 @@ class Settings(BaseSettings):
         return "postgis" if self.database_url else "geopackage"
 
 
-class SettingsError(ValueError):
+class SettingsError(BadInput):
     """Settings that do not validate; the message is one line naming the variable."""
 
 

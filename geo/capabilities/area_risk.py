@@ -44,6 +44,7 @@ from geo import heatmap as hm
 from geo import major_hazard as mh
 from geo.collector import collector_frozen
 from geo.entities import LEVEL_CODES, make_key
+from geo.errors import BadInput, Conflict
 from geo.files.reference import DEFAULT_REFERENCE_DIR, read_population_raster
 from geo.stores.protocol import LoadBatch, RunRecord, Store, UpsertResult
 
@@ -147,7 +148,7 @@ def _read_composite(store: Store) -> tuple[ar.CompositeInputs, dict[str, list[in
     return inputs, {"hidden_hazards": _batches(hazards), "units": _batches(units), "resources": _batches(resources)}
 
 
-class MissingReferenceError(ValueError):
+class MissingReferenceError(Conflict):
     """The store lacks reference geography an answer needs (load it with `riskmap reference load`)."""
 
 
@@ -175,7 +176,7 @@ def build_areas(unit: str, inputs: Inputs, *, cell_m: float, h3_res: int) -> tup
     if unit in ("district", "township"):
         rows = a[a["area_type"] == unit].sort_values("area_code", kind="stable")
         if not len(rows):
-            raise ValueError(f"no {unit} areas in the store: run `riskmap reference load` first")
+            raise Conflict(f"no {unit} areas in the store: run `riskmap reference load` first")
         areas = ar.polygon_areas(unit, rows["area_code"].tolist(), rows["name"].tolist(),
                                  rows["parent_code"].tolist(), rows.geometry.tolist(),
                                  population=rows["population"].to_numpy(float))
@@ -189,7 +190,7 @@ def build_areas(unit: str, inputs: Inputs, *, cell_m: float, h3_res: int) -> tup
                  else ar.h3_areas(src.lon, src.lat, res=h3_res))
         membership = areas.built_from or areas.assign(src.lon, src.lat)
     else:
-        raise ValueError(f"unknown unit {unit!r}; expected one of {', '.join(ar.UNITS)}")
+        raise BadInput(f"unknown unit {unit!r}; expected one of {', '.join(ar.UNITS)}")
     raster = ar.zonal_population(areas.geometry, inputs.population, inputs.population_transform,
                                  may_overlap=unit in ("district", "township"))
     areas.population = np.where(np.isnan(raster), areas.population, raster)
@@ -262,10 +263,10 @@ def run_area_risk(
     method_list = [m for choice in methods for m in _expand(choice, ar.METHODS)]
     for u in unit_list:
         if u not in ar.UNITS:
-            raise ValueError(f"unknown unit {u!r}; expected one of {', '.join(ar.UNITS)}, all")
+            raise BadInput(f"unknown unit {u!r}; expected one of {', '.join(ar.UNITS)}, all")
     for m in method_list:
         if m not in ar.METHODS:
-            raise ValueError(f"unknown method {m!r}; expected one of {', '.join(ar.METHODS)}, all")
+            raise BadInput(f"unknown method {m!r}; expected one of {', '.join(ar.METHODS)}, all")
     cell = ar.grids.check_cell_size(cell_m if cell_m is not None else config.grid_cell_m)
     res = ar.grids.check_h3_resolution(h3_res if h3_res is not None else config.h3_res)
     if inputs is None:

@@ -37,6 +37,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import border as bd
 from geo.entities import LEVEL_CODES
+from geo.errors import BadInput, NotFound
 from geo.response import RESOURCE_TYPES, TravelModel
 from geo.stores.frames import python_value
 from geo.stores.protocol import Store
@@ -168,7 +169,7 @@ def read_geography(store: Store) -> BorderGeography:
     return geography
 
 
-class MissingBorderError(LookupError):
+class MissingBorderError(NotFound):
     """The store has neither the border line nor both province polygons of a pair."""
 
     def __str__(self) -> str:
@@ -312,7 +313,7 @@ class ZoneReport:
 
 def _check_km(km: float) -> None:
     if not 0 < km <= bd.MAX_ZONE_KM:
-        raise ValueError(f"km must be in (0, {bd.MAX_ZONE_KM:g}], got {km}")
+        raise BadInput(f"km must be in (0, {bd.MAX_ZONE_KM:g}], got {km}")
 
 
 def _zone(store: Store, geo: BorderGeography, pair: bd.BorderPair, km: float, versions: tuple[int, ...],
@@ -376,7 +377,7 @@ def crossing_lines(store: Store, *, corridor_m: float = 500.0, pair_name: str | 
     """Pipelines and hazmat routes crossing a border (all pairs, or ``pair_name``), see
     :func:`geo.border.crossing_lines`; ``corridor_features`` holds the frames near each line."""
     if not 0 < corridor_m <= bd.MAX_CORRIDOR_M:
-        raise ValueError(f"corridor_m must be in (0, {bd.MAX_CORRIDOR_M:g}], got {corridor_m}")
+        raise BadInput(f"corridor_m must be in (0, {bd.MAX_CORRIDOR_M:g}], got {corridor_m}")
     pairs = [bd.get_pair(pair_name)] if pair_name else list(bd.PAIRS.values())
     geo = geography or read_geography(store)
     borders = {p.name: geo.borders[p.name] for p in pairs if p.name in geo.borders}
@@ -447,7 +448,7 @@ def border_profile(store: Store, pair_name: str, *, segment_km: float = 5.0, km:
     """
     pair = bd.get_pair(pair_name)
     if not 0 < segment_km <= 100:
-        raise ValueError(f"segment_km must be in (0, 100], got {segment_km}")
+        raise BadInput(f"segment_km must be in (0, 100], got {segment_km}")
     _check_km(km)
     weights = dict(weights or _config_weights())
     geo = geography or read_geography(store)
@@ -510,9 +511,9 @@ def analyse_all_pairs(store: Store, *, km: float = 10.0, segment_km: float = 5.0
     """
     _check_km(km)
     if not 0 < corridor_m <= bd.MAX_CORRIDOR_M:
-        raise ValueError(f"corridor_m must be in (0, {bd.MAX_CORRIDOR_M:g}], got {corridor_m}")
+        raise BadInput(f"corridor_m must be in (0, {bd.MAX_CORRIDOR_M:g}], got {corridor_m}")
     if not 0 < segment_km <= 100:
-        raise ValueError(f"segment_km must be in (0, 100], got {segment_km}")
+        raise BadInput(f"segment_km must be in (0, 100], got {segment_km}")
     weights = dict(weights or _config_weights())
     geo = read_geography(store)
     versions = _versions(store)
@@ -554,7 +555,7 @@ def mutual_aid(store: Store, lon: float, lat: float, *, k: int = 3, types: Seque
     types = list(types or RESOURCE_TYPES)
     unknown = [t for t in types if t not in RESOURCE_TYPES]
     if unknown:
-        raise ValueError(f"unknown resource type {unknown[0]!r}; known: {', '.join(RESOURCE_TYPES)}")
+        raise BadInput(f"unknown resource type {unknown[0]!r}; known: {', '.join(RESOURCE_TYPES)}")
     travel = travel or TravelModel()
     geo = geography or read_geography(store)
     home = bd.province_at(lon, lat, geo.provinces)
@@ -642,7 +643,7 @@ def write_tables(sheets: dict[str, pd.DataFrame], fmt: str, *, meta: dict[str, A
         if isinstance(geo, gpd.GeoDataFrame):
             return geo.to_json(ensure_ascii=False, drop_id=True).encode("utf-8")
         return json.dumps(geo or {"type": "FeatureCollection", "features": []}, ensure_ascii=False).encode("utf-8")
-    raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}")
+    raise BadInput(f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}")
 
 
 def zone_export(report: ZoneReport, fmt: str) -> bytes:

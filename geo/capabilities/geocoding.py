@@ -14,6 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from geo.errors import Conflict
 from geo.files.reference import DEFAULT_REFERENCE_DIR, FILES, read_reference, read_reference_file
 from geo.geocoder import Gazetteer, Geocoder, GeocodeResult, OnlineProvider
 from geo.stores.protocol import Store
@@ -49,7 +50,7 @@ def build_gazetteer(data_dir: Path | None = None, *, store: Store | None = None)
         return Gazetteer.from_frames(areas, township_centres=centres, pois=pois)
     areas = store.read("areas", where={"area_type": ["province", "city", "district", "township"]})
     if areas.empty:
-        raise ValueError(f"the {store.kind} store holds no areas: run `riskmap reference load` first")
+        raise Conflict(f"the {store.kind} store holds no areas: run `riskmap reference load` first")
     pois = [store.read(kind) for kind in POI_KINDS]
     lines = store.read("lines")
     return Gazetteer.from_frames(areas, township_centres=centres, pois=pois, roads=lines)

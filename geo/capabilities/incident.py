@@ -21,6 +21,7 @@ from shapely.geometry import Point
 
 from geo.coords import BEIJING_METRIC_CRS
 from geo.entities import LEVEL_CODES
+from geo.errors import BadInput
 from geo.files.reference import read_population_raster
 from geo.response import RESOURCE_TYPES, CoverageGap, TravelModel, coverage_gap
 from geo.stores.frames import point_records
@@ -54,7 +55,7 @@ def nearest_resources(
     """The ``k`` nearest resources of each type, with distance (m) and estimated minutes."""
     unknown = [t for t in types if t not in RESOURCE_TYPES]
     if unknown:
-        raise ValueError(f"unknown resource type {unknown[0]!r}; known: {', '.join(RESOURCE_TYPES)}")
+        raise BadInput(f"unknown resource type {unknown[0]!r}; known: {', '.join(RESOURCE_TYPES)}")
     found = store.nearest_per_group("resources", lon, lat, k=k, column="resource_type", values=list(types),
                                     fields=_RESOURCE_FIELDS)
     return {t: [_rounded(r | {"eta_min": round(float(travel.minutes(r["distance_m"])), 1)}) for r in records]

@@ -40,6 +40,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.coords import convert
 from geo.distance import degree_box
 from geo.entities import STORAGE_CRS
+from geo.errors import BadInput
 from geo.stores.protocol import Store, utc_stamp
 from geo.veto import (
     VERDICT_LABELS,
@@ -274,9 +275,9 @@ def evaluate_parcels(store: Store, rule_set: RuleSet, parcels: gpd.GeoDataFrame,
     """
     column = land_use_column or next((c for c in ("land_use", "用地性质", "landuse") if c in parcels.columns), None)
     if column is not None and column not in parcels.columns:
-        raise ValueError(f"land-use column {column!r} not in the file; columns: {', '.join(map(str, parcels.columns))}")
+        raise BadInput(f"land-use column {column!r} not in the file; columns: {', '.join(map(str, parcels.columns))}")
     if column is None and default_land_use is None:
-        raise ValueError("no land-use column (land_use / 用地性质) in the file; name one or give a land use")
+        raise BadInput("no land-use column (land_use / 用地性质) in the file; name one or give a land use")
     results: list[ParcelResult] = []
     ok_sites: list[BaseGeometry] = []
     ok_uses: list[LandUse] = []
@@ -322,7 +323,7 @@ def _read_csv(data: bytes) -> gpd.GeoDataFrame:
         except UnicodeDecodeError:
             continue
     else:  # pragma: no cover - gb18030 decodes any byte string
-        raise ValueError("CSV is neither UTF-8 nor GB18030")
+        raise BadInput("CSV is neither UTF-8 nor GB18030")
     frame = frame.replace({"": None})
     wkt_col = _pick(frame.columns, _WKT_COLUMNS)
     lon_col, lat_col = _pick(frame.columns, _LON_COLUMNS), _pick(frame.columns, _LAT_COLUMNS)
@@ -335,7 +336,7 @@ def _read_csv(data: bytes) -> gpd.GeoDataFrame:
         geoms = np.array([shapely.Point(x, y) if np.isfinite(x) and np.isfinite(y) else None
                           for x, y in zip(lon, lat, strict=True)], dtype=object)
     else:
-        raise ValueError("CSV needs a WKT column (wkt/geometry/几何) or lon/lat columns (lon, lat / 经度, 纬度);"
+        raise BadInput("CSV needs a WKT column (wkt/geometry/几何) or lon/lat columns (lon, lat / 经度, 纬度);"
                          f" found {', '.join(map(str, frame.columns))}")
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms), crs=None)
 
@@ -356,7 +357,7 @@ def read_parcels(path: Path | str, *, data: bytes | None = None, layer: str | No
     name = Path(path).name
     suffix = Path(name).suffix.lower()
     if suffix not in (".geojson", ".json", ".gpkg", ".csv", ".zip", ".shp"):
-        raise ValueError(f"{name}: unsupported file type {suffix or '(none)'}; "
+        raise BadInput(f"{name}: unsupported file type {suffix or '(none)'}; "
                          "use GeoJSON, GeoPackage, CSV (WKT or lon/lat) or a zipped Shapefile")
     if suffix == ".csv":
         frame = _read_csv(data if data is not None else Path(path).read_bytes())
@@ -390,7 +391,7 @@ def _read_vector(path: Path, data: bytes | None, suffix: str, layer: str | None)
             source = f"/vsizip/{target}" if suffix == ".zip" else str(target)
             return pyogrio.read_dataframe(source, layer=layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise ValueError(f"{path.name}: cannot read: {exc}") from None
+        raise BadInput(f"{path.name}: cannot read: {exc}") from None
 
 
 # --------------------------------------------------------------------------------------
@@ -511,7 +512,7 @@ def write_verdicts(result: BatchResult, fmt: str, *, lang: str = "zh") -> bytes:
             features.append({"type": "Feature", "properties": props, "geometry": geom})
         body = {"type": "FeatureCollection", "metadata": meta, "features": features}
         return json.dumps(body, ensure_ascii=False).encode("utf-8")
-    raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}")
+    raise BadInput(f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}")
 
 
 # --------------------------------------------------------------------------------------
@@ -605,4 +606,4 @@ def write_audit(result: AuditResult, fmt: str) -> bytes:
         summary = [{k: _json_cell(v) for k, v in row.items()} for row in result.summary.to_dict("records")]
         body = {"type": "FeatureCollection", "metadata": {**meta, "districts": summary}, "features": features}
         return json.dumps(body, ensure_ascii=False).encode("utf-8")
-    raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}")
+    raise BadInput(f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}")

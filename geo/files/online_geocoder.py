@@ -28,6 +28,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.coords import JJJ_BBOX, gcj02_to_wgs84
+from geo.errors import BadInput
 from geo.geocoder import GeocodeResult, OnlineProvider, no_match
 
 AMAP_BASE_URL = "https://restapi.amap.com"
@@ -190,7 +191,7 @@ def make_online_provider(settings: OnlineGeocoderSettings | None = None) -> Onli
     if settings.provider == "none":
         return None
     if settings.key is None or not settings.key.get_secret_value():
-        raise ValueError(f"RISKMAP_GEOCODER_KEY: required when RISKMAP_GEOCODER_PROVIDER={settings.provider}")
+        raise BadInput(f"RISKMAP_GEOCODER_KEY: required when RISKMAP_GEOCODER_PROVIDER={settings.provider}")
     key = settings.key.get_secret_value()
     if settings.provider == "amap":
         return AmapGeocoder(key, settings.base_url or AMAP_BASE_URL, settings.timeout_s)

@@ -40,6 +40,7 @@ import shapely
 from geo import reference as ref
 from geo.coords import JJJ_BBOX
 from geo.entities import get_entity, make_key
+from geo.errors import BadInput
 from geo.stores.frames import STORE_MANAGED
 from geo.stores.protocol import LoadBatch, Store, UpsertResult
 
@@ -590,7 +591,7 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: Path, *, sort_by: str) -> Path:
     Raises ValueError if ``gdf`` is not in EPSG:4326.
     """
     if gdf.crs is None or gdf.crs.to_epsg() != 4326:
-        raise ValueError(f"{path.name}: expected EPSG:4326, got {gdf.crs}")
+        raise BadInput(f"{path.name}: expected EPSG:4326, got {gdf.crs}")
     gdf = gdf.sort_values(sort_by, kind="stable")
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
     lines = []

@@ -24,6 +24,7 @@ import shapely
 from geopandas.array import from_shapely
 
 from geo.entities import STORAGE_CRS, Column, Entity
+from geo.errors import BadInput
 
 #: Columns the stores fill in themselves; callers need not supply them.
 STORE_MANAGED = ("batch_id", "row_hash")
@@ -146,13 +147,13 @@ def prepare_rows(entity: Entity, features: gpd.GeoDataFrame) -> gpd.GeoDataFrame
     missing or empty.
     """
     if features.crs is None or not features.crs.equals(STORAGE_CRS):
-        raise ValueError(f"{entity.kind}: features must be in {STORAGE_CRS}, got {features.crs}")
+        raise BadInput(f"{entity.kind}: features must be in {STORAGE_CRS}, got {features.crs}")
     if "key" not in features or features["key"].isna().any():
-        raise ValueError(f"{entity.kind}: every row needs a 'key'")
+        raise BadInput(f"{entity.kind}: every row needs a 'key'")
     geoms = features.geometry.values
     bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if bad.any():
-        raise ValueError(f"{entity.kind}: {int(bad.sum())} rows without geometry")
+        raise BadInput(f"{entity.kind}: {int(bad.sum())} rows without geometry")
     rows = normalise_frame(entity, features)
     rows = rows.set_geometry(conform_geometries(entity, rows.geometry.values))
     rows["row_hash"] = hash_rows(entity, rows)
@@ -172,7 +173,7 @@ def conform_geometries(entity: Entity, geoms: np.ndarray) -> np.ndarray:
         if kind != entity.geometry_type and _SINGLE_TO_MULTI.get(kind, type(None)).__name__ == entity.geometry_type:
             g = _SINGLE_TO_MULTI[kind]([g])
         elif kind != entity.geometry_type:
-            raise ValueError(f"{entity.kind}: expected {entity.geometry_type} geometries, got {kind}")
+            raise BadInput(f"{entity.kind}: expected {entity.geometry_type} geometries, got {kind}")
         out[i] = g
     return out
 

@@ -29,6 +29,7 @@ from shapely.geometry.base import BaseGeometry
 from geo import tiles
 from geo.distance import degree_box, distances_m
 from geo.entities import ENTITIES, STORAGE_CRS, Entity, get_entity
+from geo.errors import BadInput
 from geo.stores import gpkg_blob
 from geo.stores.frames import (
     check_point_layer,
@@ -533,7 +534,7 @@ class GeoPackageStore:
 
     def nearest(self, kind: str, lon: float, lat: float, *, k: int, where: Where = None) -> gpd.GeoDataFrame:
         if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
+            raise BadInput(f"k must be >= 1, got {k}")
         point = shapely.Point(lon, lat)
         radius = 1000.0
         while True:
@@ -556,7 +557,7 @@ class GeoPackageStore:
         columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
         if distance_m < 0:
-            raise ValueError(f"distance must be >= 0 m, got {distance_m}")
+            raise BadInput(f"distance must be >= 0 m, got {distance_m}")
         minx, miny, maxx, maxy = geometry.bounds
         lo = degree_box(minx, miny, distance_m)
         hi = degree_box(maxx, maxy, distance_m)
@@ -689,7 +690,7 @@ class GeoPackageStore:
             entity.column(name)
         needle = text.strip().casefold()
         if not needle:
-            raise ValueError("empty search text")
+            raise BadInput("empty search text")
         frame = self._snapshot(kind).frame
         rank = np.full(len(frame), 3)
         for name in columns:

@@ -58,6 +58,7 @@ from sqlalchemy.sql.expression import FromClause
 from geo.collector import collector_paused
 from geo.distance import SEGMENT_DEGREES
 from geo.entities import STORAGE_SRID, Entity, get_entity
+from geo.errors import BadInput
 from geo.stores.frames import (
     check_point_layer,
     check_where,
@@ -417,7 +418,7 @@ class PostGISStore:
                  outputs: Sequence[ColumnElement[Any]]) -> Select[Any]:
         """``outputs`` and ``distance_m`` of the ``k`` rows nearest to (lon, lat)."""
         if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
+            raise BadInput(f"k must be >= 1, got {k}")
         point = shapely.Point(lon, lat)
         clauses = self._filters(entity, table, where)
         geog = cast(table.c.geom, Geography)
@@ -470,7 +471,7 @@ class PostGISStore:
         columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
         if distance_m < 0:
-            raise ValueError(f"distance must be >= 0 m, got {distance_m}")
+            raise BadInput(f"distance must be >= 0 m, got {distance_m}")
         entity, table = get_entity(kind), TABLES[kind]
         geog = cast(table.c.geom, Geography)
         margin = distance_m * 1.02 + 1.0  # the spherical filter is within 0.6 % of ellipsoidal
@@ -681,7 +682,7 @@ class PostGISStore:
             entity.column(name)
         needle = text.strip()
         if not needle:
-            raise ValueError("empty search text")
+            raise BadInput("empty search text")
         escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         exact: BindParameter[str] = bindparam("exact", needle)
         prefix: BindParameter[str] = bindparam("prefix", escaped + "%")

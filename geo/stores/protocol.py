@@ -32,6 +32,8 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
+from geo.errors import BadInput, Unavailable
+
 Where = Mapping[str, Any] | None
 
 
@@ -96,11 +98,11 @@ class StoreInfo:
     versions: dict[str, str] = field(default_factory=dict)
 
 
-class StoreError(RuntimeError):
+class StoreError(Unavailable):
     """A store cannot be reached or used; the message names the setting at fault."""
 
 
-class DuplicateKeyError(ValueError):
+class DuplicateKeyError(BadInput):
     """A batch handed to ``upsert`` contains the same natural key twice."""
 
     def __init__(self, kind: str, keys: Sequence[str]) -> None:

@@ -30,9 +30,9 @@ from geo.capabilities.area_risk import (
     render_heatmap_png,
 )
 from geo.entities import RISK_LEVELS
+from geo.errors import BadInput, NotFound
 from webmap import context
 from webmap.cache import cached
-from webmap.errors import BadRequest, NotFound
 from webmap.geojson import feature_collection
 from webmap.params import get_bbox, get_float
 
@@ -45,10 +45,10 @@ _PROPERTIES = ["area_code", "name", "parent_code", "level", "level_zh", "score",
 
 def _unit_method(unit: str) -> tuple[str, str]:
     if unit not in UNITS:
-        raise BadRequest(f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}")
+        raise BadInput(f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}")
     method = request.args.get("method", "density")
     if method not in METHODS:
-        raise BadRequest(f"parameter 'method': unknown method {method!r}; expected one of {', '.join(METHODS)}")
+        raise BadInput(f"parameter 'method': unknown method {method!r}; expected one of {', '.join(METHODS)}")
     return unit, method
 
 
@@ -88,9 +88,9 @@ def _heatmap_args() -> tuple[float | None, float | None]:
     cell = get_float(request.args, "cell", default=0.0, lo=0.0, hi=5000.0) or None
     bandwidth = get_float(request.args, "bandwidth", default=0.0, lo=0.0, hi=50_000.0) or None
     if cell is not None and cell < 50:
-        raise BadRequest(f"parameter 'cell': {cell:g} below 50 m")
+        raise BadInput(f"parameter 'cell': {cell:g} below 50 m")
     if bandwidth is not None and bandwidth < 100:
-        raise BadRequest(f"parameter 'bandwidth': {bandwidth:g} below 100 m")
+        raise BadInput(f"parameter 'bandwidth': {bandwidth:g} below 100 m")
     return cell, bandwidth
 
 

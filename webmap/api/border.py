@@ -22,8 +22,8 @@ from flask.typing import ResponseReturnValue
 
 from geo import border as bd
 from geo.capabilities import border as bq
+from geo.errors import BadInput
 from webmap import context
-from webmap.errors import BadRequest
 from webmap.params import get_float, get_int
 
 blueprint = Blueprint("api_border", __name__)
@@ -32,17 +32,12 @@ _MEDIA = {"geojson": "application/geo+json", "csv": "text/csv; charset=utf-8",
           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-@blueprint.errorhandler(bq.MissingBorderError)
-def _missing_border(exc: bq.MissingBorderError) -> ResponseReturnValue:
-    return jsonify(error=str(exc), status=404), 404
-
-
 def _pair(default: str | None = "beijing-hebei") -> str | None:
     raw = request.args.get("pair") or default
     if raw is None:
         return None
     if raw.strip().lower() not in bd.PAIRS:
-        raise BadRequest(f"parameter 'pair': {raw!r} is not one of {', '.join(bd.PAIRS)}")
+        raise BadInput(f"parameter 'pair': {raw!r} is not one of {', '.join(bd.PAIRS)}")
     return raw.strip().lower()
 
 
@@ -51,7 +46,7 @@ def _format() -> str | None:
     if not fmt or fmt.lower() == "json":
         return None
     if fmt.lower() not in bq.OUTPUT_FORMATS:
-        raise BadRequest(f"parameter 'format': {fmt!r} is not one of json, {', '.join(bq.OUTPUT_FORMATS)}")
+        raise BadInput(f"parameter 'format': {fmt!r} is not one of json, {', '.join(bq.OUTPUT_FORMATS)}")
     return fmt.lower()
 
 
@@ -119,5 +114,5 @@ def mutual_aid() -> ResponseReturnValue:
     try:
         answer = bq.mutual_aid(context.store(), lon, lat, k=k, types=types)
     except ValueError as exc:
-        raise BadRequest(f"parameter 'types': {exc}") from None
+        raise BadInput(f"parameter 'types': {exc}") from None
     return _answer(answer, fmt, "mutual-aid", bq.mutual_aid_export)

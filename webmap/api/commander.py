@@ -8,10 +8,10 @@ from flask.typing import ResponseReturnValue
 from geo.capabilities.incident import coverage_report, incident_report, nearest_resources
 from geo.capabilities.search import search_features
 from geo.capabilities.statistics import district_statistics
+from geo.errors import BadInput
 from geo.response import FIRE_RESPONSE_MINUTES, RESOURCE_TYPES, TravelModel
 from webmap import context
 from webmap.cache import cached
-from webmap.errors import BadRequest
 from webmap.geojson import feature_collection
 from webmap.params import get_float, get_int
 
@@ -35,7 +35,7 @@ def _types() -> list[str]:
     types = [t.strip() for t in raw.split(",") if t.strip()]
     for t in types:
         if t not in RESOURCE_TYPES:
-            raise BadRequest(f"parameter 'types': unknown resource type {t!r}; known: {', '.join(RESOURCE_TYPES)}")
+            raise BadInput(f"parameter 'types': unknown resource type {t!r}; known: {', '.join(RESOURCE_TYPES)}")
     return types
 
 
@@ -61,9 +61,9 @@ def incident() -> ResponseReturnValue:
 def search() -> ResponseReturnValue:
     q = (request.args.get("q") or "").strip()
     if not q:
-        raise BadRequest("missing parameter 'q'")
+        raise BadInput("missing parameter 'q'")
     if len(q) > 200:
-        raise BadRequest("parameter 'q' is longer than 200 characters")
+        raise BadInput("parameter 'q' is longer than 200 characters")
     limit = get_int(request.args, "limit", default=10, lo=1, hi=50)
     return jsonify(query=q, results=search_features(context.store(), q, limit=limit))
 

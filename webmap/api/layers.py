@@ -10,7 +10,6 @@ from flask.typing import ResponseReturnValue
 
 from layers.catalog import CATALOG, get_layer
 from webmap import context
-from webmap.errors import NotFound
 from webmap.geojson import feature_collection
 from webmap.params import get_bbox, get_int
 
@@ -34,10 +33,7 @@ def layers() -> ResponseReturnValue:
 
 @api.get("/layers/<layer_id>/features")
 def features(layer_id: str) -> ResponseReturnValue:
-    try:
-        layer = get_layer(layer_id)
-    except KeyError as exc:
-        raise NotFound(exc.args[0]) from None
+    layer = get_layer(layer_id)  # NotFound (404) naming the known layers
     limit = get_int(request.args, "limit", default=1000, lo=1, hi=10000)
     offset = get_int(request.args, "offset", default=0, lo=0)
     frame = context.store().read(

@@ -12,11 +12,11 @@ from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
 from geo.capabilities.tiles import gcj02_tile
+from geo.errors import BadInput
 from geo.tiles import check_tile
 from layers.catalog import get_layer
 from webmap import context
 from webmap.cache import BytesLRU
-from webmap.errors import BadRequest, NotFound
 
 tiles = Blueprint("tiles", __name__)
 
@@ -25,14 +25,11 @@ MVT_TYPE = "application/vnd.mapbox-vector-tile"
 
 @tiles.get("/<layer_id>/<int(signed=True):z>/<int(signed=True):x>/<int(signed=True):y>.pbf")
 def tile(layer_id: str, z: int, x: int, y: int) -> ResponseReturnValue:
-    try:
-        layer = get_layer(layer_id)
-    except KeyError as exc:
-        raise NotFound(exc.args[0]) from None
+    layer = get_layer(layer_id)  # NotFound (404) naming the known layers
     check_tile(z, x, y)
     datum = request.args.get("datum", "wgs84")
     if datum not in ("wgs84", "gcj02"):
-        raise BadRequest(f"parameter 'datum': {datum!r} must be wgs84 or gcj02")
+        raise BadInput(f"parameter 'datum': {datum!r} must be wgs84 or gcj02")
     store = context.store()
     version = store.data_version(layer.entity)
     etag = hashlib.sha1(f"{layer.id}/{version}/{datum}/{z}/{x}/{y}".encode()).hexdigest()

@@ -27,9 +27,9 @@ from geo.capabilities.veto import (
     write_audit,
     write_verdicts,
 )
-from geo.veto import GeometryError, RuleSet, RuleSetError, UnknownLandUseError, site_from_geojson
+from geo.errors import BadInput, RiskmapError, Unavailable, Unprocessable
+from geo.veto import GeometryError, RuleSet, RuleSetError, site_from_geojson
 from webmap import context
-from webmap.errors import BadRequest
 
 blueprint = Blueprint("api_veto", __name__)
 
@@ -37,39 +37,21 @@ _MEDIA = {"geojson": "application/geo+json", "csv": "text/csv; charset=utf-8",
           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-class Unprocessable(ValueError):
-    """Well-formed input that cannot be evaluated (422)."""
-
-
-@blueprint.errorhandler(GeometryError)
-def _geometry_error(exc: GeometryError) -> ResponseReturnValue:
-    return jsonify(error=str(exc), problem=exc.problem, location=exc.location, status=422), 422
-
-
-@blueprint.errorhandler(Unprocessable)
-def _unprocessable(exc: Unprocessable) -> ResponseReturnValue:
-    return jsonify(error=str(exc), status=422), 422
-
-
-@blueprint.errorhandler(UnknownLandUseError)
-def _unknown_land_use(exc: UnknownLandUseError) -> ResponseReturnValue:
-    return jsonify(error=str(exc), land_use=str(exc.value), known=exc.known, status=400), 400
-
-
-@blueprint.errorhandler(RuleSetError)
-def _bad_rules(exc: RuleSetError) -> ResponseReturnValue:
-    return jsonify(error=f"rule set invalid: {exc}", status=503), 503
-
-
 def rule_set() -> RuleSet:
-    """The app's rule set: ``<RISKMAP_DATA_DIR>/rules/veto_rules.yaml`` (re-read when changed)."""
-    return read_rule_set(context.settings().data_dir / "rules" / "veto_rules.yaml")
+    """The app's rule set: ``<RISKMAP_DATA_DIR>/rules/veto_rules.yaml`` (re-read when changed).
+
+    An invalid rule file is the server's fault, not the caller's: :class:`Unavailable` (503).
+    """
+    try:
+        return read_rule_set(context.settings().data_dir / "rules" / "veto_rules.yaml")
+    except RuleSetError as exc:
+        raise Unavailable(f"rule set invalid: {exc}") from None
 
 
 def _format(default: str) -> str:
     fmt = (request.args.get("format") or default).lower()
     if fmt not in OUTPUT_FORMATS:
-        raise BadRequest(f"parameter 'format': {fmt!r} is not one of {', '.join(OUTPUT_FORMATS)}")
+        raise BadInput(f"parameter 'format': {fmt!r} is not one of {', '.join(OUTPUT_FORMATS)}")
     return fmt
 
 
@@ -104,9 +86,9 @@ def _geocode(address: str) -> tuple[Any, dict[str, Any]]:
 def veto() -> ResponseReturnValue:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise BadRequest("request body must be a JSON object {geometry, land_use, name?, address?}")
+        raise BadInput("request body must be a JSON object {geometry, land_use, name?, address?}")
     if not body.get("land_use"):
-        raise BadRequest("missing 'land_use'")
+        raise BadInput("missing 'land_use'")
     geocoded = None
     if body.get("geometry") is None and body.get("address"):
         site, geocoded = _geocode(str(body["address"]))
@@ -116,7 +98,7 @@ def veto() -> ResponseReturnValue:
         except GeometryError:
             raise
         except ValueError as exc:  # unknown datum
-            raise BadRequest(f"'datum': {exc}") from None
+            raise BadInput(f"'datum': {exc}") from None
     verdict, stamp = evaluate_one(context.store(), rule_set(), site, str(body["land_use"]), name=body.get("name"))
     out = {**verdict.as_dict(), **stamp.as_dict(), "address": body.get("address"), "geocode": geocoded,
            "notice": SYNTHETIC_NOTICE if verdict.synthetic else None}
@@ -128,16 +110,16 @@ def veto_batch() -> ResponseReturnValue:
     fmt = _format("geojson")
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise BadRequest("missing multipart file field 'file' (GeoJSON, GeoPackage, CSV or zipped Shapefile)")
+        raise BadInput("missing multipart file field 'file' (GeoJSON, GeoPackage, CSV or zipped Shapefile)")
     try:
         parcels = read_parcels(upload.filename, data=upload.read(), datum=request.form.get("datum", "wgs84"))
         result = evaluate_parcels(context.store(), rule_set(), parcels,
                                   land_use_column=request.form.get("land_use_column") or None,
                                   default_land_use=request.form.get("land_use") or None)
-    except ValueError as exc:
-        if isinstance(exc, GeometryError | UnknownLandUseError):
-            raise
-        raise BadRequest(str(exc)) from None
+    except RiskmapError:
+        raise
+    except ValueError as exc:  # a library's complaint about the file
+        raise BadInput(str(exc)) from None
     return _download(write_verdicts(result, fmt, lang=request.args.get("lang", "zh")), fmt, "veto_verdicts")
 
 

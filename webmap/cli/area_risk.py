@@ -20,6 +20,7 @@ import click
 
 from geo.area_risk import METHODS, UNITS, AreaRiskConfig
 from geo.entities import LEVEL_CODES
+from geo.errors import BadInput
 
 _CONFIG_HELP = "area_risk.yaml to use (default data/config/area_risk.yaml)."
 
@@ -74,9 +75,9 @@ def heatmap(cell: float | None, bandwidth: float | None, out: Path, config_path:
     store = _store(_settings())
     with user_errors():
         if cell is not None and not 10 <= cell <= 5000:
-            raise ValueError(f"--cell {cell:g}: expected 10–5000 m")
+            raise BadInput(f"--cell {cell:g}: expected 10–5000 m")
         if bandwidth is not None and not 50 <= bandwidth <= 50_000:
-            raise ValueError(f"--bandwidth {bandwidth:g}: expected 50–50000 m")
+            raise BadInput(f"--bandwidth {bandwidth:g}: expected 50–50000 m")
         config = _config(config_path)
         t0 = time.perf_counter()
         grid = compute_heatmap(store, config=config, cell_m=cell, bandwidth_m=bandwidth)

@@ -49,8 +49,6 @@ def border_command(pairs: tuple[str, ...], km: float, out: Path | None) -> None:
             if out is not None:
                 out.write_bytes(bq.zone_export(report, out.suffix.lower().lstrip(".")))
                 click.echo(f"wrote {out}", err=True)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         store.close()
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import click
 
+from geo.errors import BadInput
+
 #: Encodings tried, in order, for --file (bureau exports are often GBK).
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 
@@ -35,11 +37,11 @@ def read_address_column(path: Path, column: str) -> list[str]:
         except UnicodeDecodeError:
             continue
     else:  # pragma: no cover - gb18030 decodes any byte string
-        raise ValueError(f"{path}: not UTF-8 or GBK text")
+        raise BadInput(f"{path}: not UTF-8 or GBK text")
     reader = csv.DictReader(io.StringIO(text))
     headers = [h.strip() for h in reader.fieldnames or []]
     if column not in headers:
-        raise ValueError(f"{path}: no column {column!r}; headers: {', '.join(headers) or '(none)'}")
+        raise BadInput(f"{path}: no column {column!r}; headers: {', '.join(headers) or '(none)'}")
     reader.fieldnames = headers
     return [(row.get(column) or "").strip() for row in reader]
 
@@ -71,7 +73,7 @@ def geocode(addresses: tuple[str, ...], csv_file: Path | None, column: str, from
         if csv_file is not None:
             queries.extend(read_address_column(csv_file, column))
         if not queries:
-            raise ValueError("give at least one address, or --file CSV")
+            raise BadInput("give at least one address, or --file CSV")
         online = make_online_provider(OnlineGeocoderSettings())
         store = _store(settings) if from_store else None
         geocoder = load_geocoder(settings.data_dir, store=store, online=online)

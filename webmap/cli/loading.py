@@ -16,8 +16,6 @@ Excel) and ``FILE.report.json`` next to the input, or in ``--report DIR``.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ import click
 
 from geo.capabilities.geocoding import LazyGeocoder
 from geo.coords import DATUMS
-from geo.entities import UnknownEntityError
+from geo.errors import BadInput
 from geo.etl import LOADABLE_KINDS
 
 #: Exit status when --strict refuses to load.
@@ -73,16 +71,6 @@ class ProgressPrinter:
             bar.close()
 
 
-@contextmanager
-def _input_errors() -> Iterator[None]:
-    """Unknown kind (a KeyError) as one line and status 1, like the other user errors."""
-    try:
-        yield
-    except UnknownEntityError as exc:
-        click.echo(f"riskmap: error: {exc}", err=True)
-        sys.exit(1)
-
-
 @click.command("load")
 @click.argument("kind", metavar="KIND")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
@@ -116,9 +104,9 @@ def load(
     from geo.capabilities.loading import load_file, read_mapping, write_report
     from webmap.cli.main import _settings, _store, user_errors
 
-    with _input_errors(), user_errors():
+    with user_errors():
         if kind not in LOADABLE_KINDS:
-            raise ValueError(f"unknown kind {kind!r}; one of: {', '.join(LOADABLE_KINDS)}")
+            raise BadInput(f"unknown kind {kind!r}; one of: {', '.join(LOADABLE_KINDS)}")
         if not file.is_file():
             raise FileNotFoundError(f"no such file: {file}")
         mapping = read_mapping(mapping_file) if mapping_file else None

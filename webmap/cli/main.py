@@ -1,7 +1,9 @@
 """``riskmap``: one command line for everything.
 
-Errors the user can fix (bad settings, unreachable database, bad input) print one
-line naming the setting or value and exit with status 1 — never a traceback.
+Errors the user can fix — every :mod:`geo.errors` error (bad settings or input, a missing
+layer or reference data, an unreachable database) and a missing file — print one line
+naming the setting or value and exit with status 1, never a traceback. The mapping is made
+once, around every command (:func:`user_errors`); commands raise, they do not print errors.
 """
 
 from __future__ import annotations
@@ -16,12 +18,17 @@ from typing import Any, TypeVar
 
 import click
 
+from geo.errors import RiskmapError
 from geo.stores import open_store
-from geo.stores.protocol import Store, StoreError
-from layers.catalog import CatalogError
-from webmap.settings import Settings, SettingsError, load_settings
+from geo.stores.protocol import Store
+from webmap.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+#: What a user can fix, told in one line: the error hierarchy, a missing file, and (until every
+#: bad-input path raises a geo.errors class) a library's ValueError about the input.
+USER_ERRORS = (RiskmapError, FileNotFoundError, ValueError)
 
 
 @contextmanager
@@ -29,7 +36,7 @@ def user_errors() -> Iterator[None]:
     """Turn the errors a user can fix into one line on stderr and exit status 1."""
     try:
         yield
-    except (SettingsError, StoreError, CatalogError, FileNotFoundError, ValueError) as exc:
+    except USER_ERRORS as exc:
         click.echo(f"riskmap: error: {exc}", err=True)
         sys.exit(1)
 
@@ -64,6 +71,10 @@ class _CommandLine(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *CAPABILITY_COMMANDS})
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with user_errors():
+            return super().invoke(ctx)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)

@@ -28,6 +28,7 @@ from geo.capabilities.veto import (
     write_audit,
     write_verdicts,
 )
+from geo.errors import BadInput
 from geo.stores.protocol import Store
 from geo.veto import VERDICT_LABELS, RuleSet, RuleSetError, Verdict, site_from_geojson
 from webmap.settings import Settings
@@ -62,7 +63,7 @@ def _rule_set(path: Path | None) -> RuleSet:
         try:
             return read_rule_set(path or settings.data_dir / "rules" / DEFAULT_RULES_PATH.name)
         except RuleSetError as exc:
-            raise ValueError(f"rule set invalid: {exc}") from None
+            raise BadInput(f"rule set invalid: {exc}") from None
 
 
 def _out_format(out: Path) -> str:
@@ -111,7 +112,7 @@ def veto_command(lon: float | None, lat: float | None, wkt: str | None, land_use
         try:
             geom = shapely.from_wkt(wkt) if wkt is not None else shapely.Point(lon, lat)
         except shapely.errors.GEOSException as exc:
-            raise ValueError(f"--wkt: not readable WKT: {exc}") from None
+            raise BadInput(f"--wkt: not readable WKT: {exc}") from None
         site = site_from_geojson(shapely.geometry.mapping(geom), datum=datum)
         store = _store(_settings())
         verdict, stamp = evaluate_one(store, rules, site, land_use, name=name)

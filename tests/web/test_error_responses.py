@@ -1,0 +1,59 @@
+"""One status table for the web app and one error line for the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from geo import errors
+from geo.capabilities.area_risk import MissingReferenceError
+from geo.entities import UnknownColumnError, UnknownEntityError
+from geo.stores.protocol import StoreError
+from geo.veto import GeometryError
+from webmap.errors import STATUS_CODES, status_of
+
+
+@pytest.mark.parametrize(("exc", "status"), [
+    (errors.BadInput("x"), 400), (UnknownColumnError("risk_sources", "nope"), 400),
+    (errors.NotFound("x"), 404), (UnknownEntityError("nope"), 404),
+    (errors.Conflict("x"), 409), (MissingReferenceError("x"), 409),
+    (errors.Unprocessable("x"), 422), (GeometryError("bad"), 422),
+    (errors.Unavailable("x"), 503), (StoreError("down"), 503),
+])
+def test_status_of_each_kind(exc: errors.RiskmapError, status: int) -> None:
+    assert status_of(exc) == status
+
+
+def test_the_table_has_exactly_the_five_kinds() -> None:
+    assert set(STATUS_CODES) == {errors.BadInput, errors.NotFound, errors.Conflict, errors.Unprocessable,
+                                 errors.Unavailable}
+
+
+def test_no_blueprint_registers_error_handlers_of_its_own(client: FlaskClient) -> None:
+    app: Flask = client.application
+    assert set(app.error_handler_spec) <= {None}
+
+
+def test_an_error_answers_json_with_its_details(client: FlaskClient) -> None:
+    r = client.post("/api/v1/veto", json={"land_use": "zoo", "geometry": {"type": "Point", "coordinates": [116.4, 39.9]}})
+    assert r.status_code == 400
+    body = r.get_json()
+    assert body["status"] == 400 and body["land_use"] == "zoo" and "school" in body["known"]
+    r = client.get("/api/v1/layers/nope/features")
+    assert r.status_code == 404 and "unknown layer 'nope'" in r.get_json()["error"]
+
+
+def test_cli_maps_an_error_to_one_line_and_status_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from webmap.cli.main import main
+
+    monkeypatch.setenv("RISKMAP_GPKG_PATH", str(tmp_path / "cli.gpkg"))
+    monkeypatch.delenv("RISKMAP_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(main, ["load", "nowhere", str(tmp_path / "x.csv")])
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines[-1].startswith("riskmap: error:") and "nowhere" in lines[-1]
+    assert "Traceback" not in result.output
