@@ -1,4 +1,7 @@
-"""Open the configured store: PostGIS when a database URL is given, else the GeoPackage."""
+"""The two stores behind one interface: ``protocol`` (the :class:`Store` protocol and its
+records), ``postgis`` (production; Alembic ``migrations``, ``schema``) and ``geopackage``
+(embedded; ``gpkg_blob``), with ``frames`` for what both do to rows. :func:`open_store` opens
+the configured one: PostGIS when a database URL is given, else the GeoPackage."""
 
 from __future__ import annotations
 
