@@ -39,7 +39,8 @@ def test_no_blueprint_registers_error_handlers_of_its_own(client: FlaskClient) -
 
 
 def test_an_error_answers_json_with_its_details(client: FlaskClient) -> None:
-    r = client.post("/api/v1/veto", json={"land_use": "zoo", "geometry": {"type": "Point", "coordinates": [116.4, 39.9]}})
+    point = {"type": "Point", "coordinates": [116.4, 39.9]}
+    r = client.post("/api/v1/veto", json={"land_use": "zoo", "geometry": point})
     assert r.status_code == 400
     body = r.get_json()
     assert body["status"] == 400 and body["land_use"] == "zoo" and "school" in body["known"]
