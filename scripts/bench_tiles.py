@@ -846,7 +846,7 @@ def print_report(
               "the part of 'drawn' that is the page's own work; the rest is waiting for the server and the CPU.)")
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("RISKMAP_DATABASE_URL") or DEV_DATABASE_URL,
                         help="PostgreSQL server to create the bench database on")
@@ -867,11 +867,110 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--use-database", metavar="URL",
                         help="serve this already loaded database (not created, loaded nor dropped)")
     parser.add_argument("--gpkg", type=Path, help="GeoPackage to load and keep (served as it is if it exists)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def prepare_stores(stack: ExitStack, args: argparse.Namespace, stores: list[str], with_tipg: bool,
+                   data: dict[str, Any], tmp: Path, notes: list[str]) -> tuple[str | None, Path | None]:
+    """The PostGIS database URL (created and loaded, or given) and the GeoPackage path, as asked."""
+    database_url = None
+    if args.use_database and ("postgis" in stores or with_tipg):
+        database_url = args.use_database
+        print(f"# postgis: using the loaded database {database_url}", flush=True)
+    elif "postgis" in stores or with_tipg:
+        database_url = stack.enter_context(fresh_database(args.database_url, keep=args.keep))
+        from geo.stores.postgis import PostGISStore
+
+        pg = PostGISStore(database_url)
+        print(f"# postgis: loaded in {load_store(pg, data):.1f} s", flush=True)
+        pg.close()
+        notes.append("PostgreSQL: " + analyze_database(database_url, jit=args.jit))
+    gpkg = None
+    if "geopackage" in stores:
+        from geo.stores.geopackage import GeoPackageStore
+
+        gpkg = args.gpkg or tmp / "bench.gpkg"
+        if gpkg.exists():
+            print(f"# geopackage: using {gpkg}", flush=True)
+        else:
+            print(f"# geopackage: loaded in {load_store(GeoPackageStore(gpkg), data):.1f} s", flush=True)
+    return database_url, gpkg
+
+
+def start_tipg(stack: ExitStack, tipg_python: Path | None, database_url: str | None, tmp: Path,
+               notes: list[str]) -> list[Target]:
+    """tipg on the bench database, as two targets (no feature cap, and tipg's default cap)."""
+    if not (tipg_python and database_url):
+        return []
+    tipg = tipg_server(tipg_python, database_url, tmp)
+    stack.callback(tipg.stop)
+    tipg.start()
+    props = "?properties=" + ",".join(LAYER.tile_columns)
+    template = f"/collections/{TIPG_COLLECTION}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}"
+    capped_props = f"{props}&limit={TIPG_DEFAULT_CAP}"
+    notes.append(f"tipg {tipg_version(tipg_python)} (tipg, uvicorn), 1 uvicorn worker, "
+                 f"asyncpg pool <= 10; started in {tipg.starts[0]:.1f} s")
+    return [Target("tipg", tipg, template, props),
+            Target(f"tipg limit={TIPG_DEFAULT_CAP}", tipg, template, capped_props)]
+
+
+def nearest_row(label: str, conns: int, run: Any) -> list[str]:
+    n = max(run.requests, 1)
+    return [label, str(conns), str(run.requests), f"{run.p50_us / 1000:.1f}", f"{run.p99_us / 1000:.1f}",
+            f"{run.per_s:.1f}", f"{run.app_cpu_s * 1000 / n:.2f}", f"{run.db_cpu_s * 1000 / n:.2f}", run.error_text,
+            "yes" if run.p50_us <= 20_000 else "NO"]
+
+
+def render_row(label: str, r: dict[str, Any]) -> list[str]:
+    return [label, r["cache"], f"{r['ready_ms']:.0f}", f"{r['last_tile_ms']:.0f}", f"{r['drawn_ms']:.0f}",
+            f"{r['main_thread_ms']:.0f}", str(r["tiles"]), str(r["non_200"]), str(r["console_errors"]),
+            "yes" if r["drawn_ms"] <= 2000 else "NO"]
+
+
+@dataclass
+class Report:
+    """The rows of the printed tables, and notes."""
+
+    tiles: list[Row] = field(default_factory=list)
+    nearest: list[list[str]] = field(default_factory=list)
+    renders: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def bench_store(store: str, args: argparse.Namespace, database_url: str | None, gpkg: Path | None, tmp: Path,
+                tipg_targets: list[Target], backends: BackendCpu, report: Report) -> None:
+    """Serve ``store`` with our server and measure tiles, nearest and first renders against it."""
+    server = our_server(store, database_url, gpkg, tmp)
+    server.start()
+    try:
+        ours = Target(f"ours ({store})", server, f"/tiles/{LAYER.id}/{{z}}/{{x}}/{{y}}.pbf")
+        others = tipg_targets if store == "postgis" else []
+        cpu = backends if store == "postgis" else BackendCpu(None)
+        if others:
+            report.notes.append(check_same_tile(ours, others[0]))
+        if args.only != "render":
+            report.tiles += TileBench(ours, others, cpu, tmp, args.max_tiles, args.duration, args.seed,
+                                      report.notes).run()
+            for conns, run in bench_nearest(server, cpu, args.duration, report.notes).items():
+                report.nearest.append(nearest_row(ours.label, conns, run))
+        if not args.no_browser:
+            def restart_warm() -> None:
+                server.restart()
+                warm_up(ours, tmp, np.random.default_rng(args.seed))
+
+            for r in first_renders(server, restart_warm, repeats=args.renders):
+                report.renders.append(render_row(ours.label, r))
+        report.notes.append(f"{server.name}: started in " + ", ".join(f"{s:.1f}" for s in server.starts) + " s")
+    finally:
+        server.stop()
+    report.notes.extend(log_problems(server))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     stores = args.store or ["postgis"]
     started = time.perf_counter()
     cpu_started = time.process_time()
-
     render_only = args.only == "render"
     ensure_wrk()  # also warms the server up before the cold render
     tipg_python = None if args.no_tipg or render_only else ensure_tipg(args.tipg_venv)
@@ -881,89 +980,21 @@ def main(argv: list[str] | None = None) -> int:
           + ", ".join(f"{lv} {levels.get(lv, 0):,}" for lv in LEVEL_SHARES) + f"), {SEED_TEAMS} synthetic teams; "
           f"{os.cpu_count()} CPUs shared with other work (load average {os.getloadavg()[0]:.1f}): "
           "wall-clock figures are noisy, CPU ms per tile is steadier", flush=True)
-
-    tile_rows: list[Row] = []
-    nearest_rows: list[list[str]] = []
-    render_rows: list[list[str]] = []
-    notes: list[str] = []
+    report = Report()
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench_tiles_")))
-        database_url = None
-        if args.use_database and ("postgis" in stores or tipg_python):
-            database_url = args.use_database
-            print(f"# postgis: using the loaded database {database_url}", flush=True)
-        elif "postgis" in stores or tipg_python:
-            database_url = stack.enter_context(fresh_database(args.database_url, keep=args.keep))
-            from geo.stores.postgis import PostGISStore
-
-            pg = PostGISStore(database_url)
-            print(f"# postgis: loaded in {load_store(pg, data):.1f} s", flush=True)
-            pg.close()
-            notes.append("PostgreSQL: " + analyze_database(database_url, jit=args.jit))
-        gpkg = None
-        if "geopackage" in stores:
-            from geo.stores.geopackage import GeoPackageStore
-
-            gpkg = args.gpkg or tmp / "bench.gpkg"
-            if gpkg.exists():
-                print(f"# geopackage: using {gpkg}", flush=True)
-            else:
-                print(f"# geopackage: loaded in {load_store(GeoPackageStore(gpkg), data):.1f} s", flush=True)
+        database_url, gpkg = prepare_stores(stack, args, stores, tipg_python is not None, data, tmp, report.notes)
         backends = BackendCpu(database_url)
         stack.callback(backends.close)
-
-        tipg_targets: list[Target] = []
-        if tipg_python and database_url:
-            tipg = tipg_server(tipg_python, database_url, tmp)
-            stack.callback(tipg.stop)
-            tipg.start()
-            props = "?properties=" + ",".join(LAYER.tile_columns)
-            template = f"/collections/{TIPG_COLLECTION}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}"
-            capped_props = f"{props}&limit={TIPG_DEFAULT_CAP}"
-            tipg_targets = [Target("tipg", tipg, template, props),
-                            Target(f"tipg limit={TIPG_DEFAULT_CAP}", tipg, template, capped_props)]
-            notes.append(f"tipg {tipg_version(tipg_python)} (tipg, uvicorn), 1 uvicorn worker, "
-                         f"asyncpg pool <= 10; started in {tipg.starts[0]:.1f} s")
-
+        tipg_targets = start_tipg(stack, tipg_python, database_url, tmp, report.notes)
         for store in stores:
-            server = our_server(store, database_url, gpkg, tmp)
-            stack.callback(server.stop)
-            server.start()
-            ours = Target(f"ours ({store})", server, f"/tiles/{LAYER.id}/{{z}}/{{x}}/{{y}}.pbf")
-            others = tipg_targets if store == "postgis" else []
-            if others:
-                notes.append(check_same_tile(ours, others[0]))
-            if not render_only:
-                tile_rows += TileBench(ours, others, backends if store == "postgis" else BackendCpu(None), tmp,
-                                       args.max_tiles, args.duration, args.seed, notes).run()
-            near = {} if render_only else bench_nearest(
-                server, backends if store == "postgis" else BackendCpu(None), args.duration, notes)
-            for conns, run in near.items():
-                n = max(run.requests, 1)
-                nearest_rows.append([ours.label, str(conns), str(run.requests), f"{run.p50_us / 1000:.1f}",
-                                     f"{run.p99_us / 1000:.1f}", f"{run.per_s:.1f}", f"{run.app_cpu_s * 1000 / n:.2f}",
-                                     f"{run.db_cpu_s * 1000 / n:.2f}", run.error_text,
-                                     "yes" if run.p50_us <= 20_000 else "NO"])
-            if not args.no_browser:
-                def restart_warm(server: Server = server, ours: Target = ours) -> None:
-                    server.restart()
-                    warm_up(ours, tmp, np.random.default_rng(args.seed))
-
-                for r in first_renders(server, restart_warm, repeats=args.renders):
-                    render_rows.append([ours.label, r["cache"], f"{r['ready_ms']:.0f}", f"{r['last_tile_ms']:.0f}",
-                                        f"{r['drawn_ms']:.0f}", f"{r['main_thread_ms']:.0f}", str(r["tiles"]),
-                                        str(r["non_200"]),
-                                        str(r["console_errors"]),
-                                        "yes" if r["drawn_ms"] <= 2000 else "NO"])
-            notes.append(f"{server.name}: started in " + ", ".join(f"{s:.1f}" for s in server.starts) + " s")
-            server.stop()
-            notes.extend(log_problems(server))
+            bench_store(store, args, database_url, gpkg, tmp, tipg_targets, backends, report)
         if tipg_targets:
-            notes.extend(log_problems(tipg_targets[0].server))
+            report.notes.extend(log_problems(tipg_targets[0].server))
 
-    print_report(stores, tile_rows, nearest_rows, render_rows)
+    print_report(stores, report.tiles, report.nearest, report.renders)
     print()
-    for note in notes:
+    for note in report.notes:
         print(f"# {note}")
     print(f"# total {time.perf_counter() - started:.0f} s wall, {time.process_time() - cpu_started:.0f} s CPU "
           f"(this process); load average now {os.getloadavg()[0]:.1f}")

@@ -2,7 +2,7 @@
 # The README's test command: set up, start a throwaway PostGIS, run the whole suite.
 #   bash scripts/test.sh [pytest args...]
 # Installs PostGIS and Chromium with apt when missing (needs root for that), runs
-# ruff and mypy, then pytest (unit, db on PostGIS + GeoPackage, web, browser), and
+# ruff, mypy and radon (no block of complexity E or F), then pytest (unit, db on PostGIS + GeoPackage, web, browser), and
 # stops the cluster even when something fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,9 +30,16 @@ url=$(bash scripts/postgis_cluster.sh start "$pgdir")
 export RISKMAP_TEST_DATABASE_URL=${url#RISKMAP_DATABASE_URL=}
 echo "[test] PostGIS at $RISKMAP_TEST_DATABASE_URL (setup took $(( $(date +%s) - start )) s)" >&2
 
-echo "[test] ruff + mypy ..." >&2
+echo "[test] ruff + mypy + radon ..." >&2
 "$venv/bin/ruff" check .
 "$venv/bin/mypy" geo
+# No block of cyclomatic complexity E or F anywhere in our code (radon prints nothing).
+complex_blocks=$("$venv/bin/radon" cc -n E geo layers webmap scripts tests)
+if [ -n "$complex_blocks" ]; then
+  printf '%s\n' "$complex_blocks" >&2
+  echo "[test] radon: the blocks above have cyclomatic complexity E or F; split them" >&2
+  exit 1
+fi
 
 mkdir -p test-artifacts
 "$venv/bin/python" -m pytest -n 2 --dist loadfile "$@"
