@@ -4,9 +4,9 @@
 
 1. read the file (:mod:`geo.files.readers`: CSV in UTF-8 / UTF-8 with BOM / GBK /
    GB18030, XLSX, GeoJSON, GeoPackage, zipped Shapefile) and hash its bytes (SHA-256);
-2. match headers (:func:`geo.validation.match_headers`, plus an optional mapping);
+2. match headers (:func:`geo.etl.headers.match_headers`, plus an optional mapping);
 3. validate, convert datums, geocode address-only rows and assign jurisdiction codes
-   (:func:`geo.etl.validate_table`);
+   (:func:`geo.etl.table.validate_table`);
 4. unless ``dry_run``, or ``strict`` and some row failed: one ``store.upsert`` — one
    transaction, so an interrupted or failed load leaves the store as it was, and
    re-loading the same file reports every row unchanged.
@@ -32,11 +32,13 @@ import geopandas as gpd
 import yaml
 
 from geo.entities import get_entity
-from geo.etl import LOADABLE_KINDS, EtlResult, Geocoder, HeaderError, Issue, validate_table
+from geo.etl.headers import HeaderError, match_headers
+from geo.etl.issues import Issue
+from geo.etl.placement import AddressLocator
+from geo.etl.table import LOADABLE_KINDS, EtlResult, validate_table
 from geo.files.readers import RawTable, ReadError, read_table
 from geo.jurisdiction import JurisdictionIndex, build_jurisdiction_index
 from geo.stores.protocol import LoadBatch, Store
-from geo.validation import match_headers
 
 #: Progress callback: (step, done, total) with step in "read", "validate", "geocode", "upsert".
 Progress = Callable[[str, int, int], None]
@@ -153,7 +155,7 @@ def load_file(
     mapping: Mapping[str, str] | None = None,
     strict: bool = False,
     dry_run: bool = False,
-    geocoder: Geocoder | None = None,
+    geocoder: AddressLocator | None = None,
     reference: gpd.GeoDataFrame | JurisdictionIndex | None = None,
     progress: Progress | None = None,
 ) -> LoadReport:
@@ -169,7 +171,7 @@ def load_file(
 
     Raises ``FileNotFoundError`` for a missing file, :class:`geo.entities.UnknownEntityError`
     for an unknown kind, :class:`geo.files.readers.ReadError` for an unreadable file,
-    :class:`geo.etl.HeaderError` when the headers cannot feed ``kind`` and ``ValueError``
+    :class:`geo.etl.headers.HeaderError` when the headers cannot feed ``kind`` and ``ValueError``
     for a bad mapping or datum; store errors propagate (nothing is written then).
     """
     get_entity(kind)

@@ -39,7 +39,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from geo.validation import HEADER_ALIASES, normalise_header
+from geo.etl.headers import HEADER_ALIASES, normalise_header
 
 #: Encodings tried, in order, on CSV files (the first strict decode that succeeds wins).
 CSV_ENCODINGS: tuple[str, ...] = ("utf-8-sig", "utf-8", "gbk", "gb18030")

@@ -12,24 +12,20 @@ import pandas as pd
 import pytest
 
 from geo.entities import ENTITIES, LEVEL_CODES, UnknownEntityError
-from geo.validation import (
+from geo.etl.headers import HEADER_ALIASES, header_aliases, input_columns, match_headers, normalise_header
+from geo.etl.values import (
     CREDIT_CODE_ALPHABET,
     CREDIT_CODE_WEIGHTS,
     EXCEL_SERIAL_RANGE,
-    HEADER_ALIASES,
     LS_LEVEL_THRESHOLDS,
     ValidationError,
     credit_code_check_digit,
-    header_aliases,
-    input_columns,
     is_missing,
     is_valid_credit_code,
     level_from_ls,
     make_credit_code,
-    match_headers,
     normalise_credit_code,
     normalise_datum,
-    normalise_header,
     normalise_level,
     parse_bool,
     parse_coordinate,
