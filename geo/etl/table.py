@@ -98,8 +98,9 @@ class _Table:
     entity: Entity
     cells: pd.DataFrame
     rows: NDArray[np.int64]
-    values: ColumnValues
+    geometry: NDArray[np.object_] | None
     issues: IssueCollector
+    values: ColumnValues = field(default_factory=dict)
 
 
 def validate_table(
@@ -126,18 +127,9 @@ def validate_table(
     coordinates (None rejects them).  Raises :class:`geo.etl.headers.HeaderError` when
     the headers cannot feed ``kind`` and ``ValueError`` for an unknown ``datum``.
     """
-    entity = get_entity(kind)
-    if kind not in LOADABLE_KINDS:
-        raise ValueError(f"{kind} is not loaded from files; loadable kinds: {', '.join(LOADABLE_KINDS)}")
-    rows_arr = np.asarray(rows, dtype=np.int64)
-    n = len(cells)
-    if len(rows_arr) != n:
-        raise ValueError(f"{len(rows_arr)} row numbers for {n} rows")
-    geom_arr = None if geometry is None else np.asarray(geometry, dtype=object)
-    notes = check_header_match(kind, match, has_geometry=geom_arr is not None)
+    table = _open_table(kind, cells, rows, match, geometry)
     default_datum = "wgs84" if datum is None else normalise_datum(datum)
-    table = _Table(entity, canonical_cells(cells, match), rows_arr, {}, _file_issues(rows_arr, match, notes))
-    issues = table.issues
+    entity, issues, n = table.entity, table.issues, len(cells)
     columns = attribute_columns(entity, table.cells)
     step = _validate_steps(progress, n, len(columns) + 3)
 
@@ -154,12 +146,12 @@ def validate_table(
     guess: coords.DatumGuess | None = None
     if entity.geometry_type == POINT_GEOMETRY_TYPE:
         geoms, geocoded, guess = _place_points(
-            table, keys, datums, geometry=geom_arr, geometry_crs=geometry_crs, geocoder=geocoder,
-            progress=progress, jurisdiction=jurisdiction, datum_stated=datum is not None,
+            table, keys, datums, geometry_crs=geometry_crs, geocoder=geocoder, progress=progress,
+            jurisdiction=jurisdiction, datum_stated=datum is not None,
         )
     else:
-        geoms = shape_geometries(entity, table.cells, geom_arr, geometry_crs, datums, issues)
-        _reject_duplicates(keys, issues, rows_arr)
+        geoms = shape_geometries(entity, table.cells, table.geometry, geometry_crs, datums, issues)
+        _reject_duplicates(keys, issues, table.rows)
     step(len(columns) + 2)
 
     codes: dict[str, NDArray[np.object_]] = {}
@@ -171,7 +163,7 @@ def validate_table(
     return EtlResult(
         kind=kind,
         features=_features(entity, table.values, keys, geoms, codes, keep),
-        rows=rows_arr[keep],
+        rows=table.rows[keep],
         issues=issues.issues(),
         total=n,
         rejected=int(issues.rejected.sum()),
@@ -181,6 +173,28 @@ def validate_table(
         datum_guess=guess,
         notes=[f"{i.reason} ({i.reason_zh})" for i in issues.file_level],
     )
+
+
+def _open_table(
+    kind: str,
+    cells: pd.DataFrame,
+    rows: Sequence[int] | NDArray[np.int64],
+    match: HeaderMatch,
+    geometry: Sequence[Any] | NDArray[np.object_] | None,
+) -> _Table:
+    """The table with canonical cells and the file-level notes; raises ``ValueError`` for a
+    kind not loaded from files or a row count that does not match, :class:`~geo.etl.headers.HeaderError`
+    (:func:`geo.etl.headers.check_header_match`) for headers that cannot feed ``kind``."""
+    entity = get_entity(kind)
+    if kind not in LOADABLE_KINDS:
+        raise ValueError(f"{kind} is not loaded from files; loadable kinds: {', '.join(LOADABLE_KINDS)}")
+    rows_arr = np.asarray(rows, dtype=np.int64)
+    if len(rows_arr) != len(cells):
+        raise ValueError(f"{len(rows_arr)} row numbers for {len(cells)} rows")
+    geom_arr = None if geometry is None else np.asarray(geometry, dtype=object)
+    notes = check_header_match(kind, match, has_geometry=geom_arr is not None)
+    issues = _file_issues(rows_arr, match, notes)
+    return _Table(entity, canonical_cells(cells, match), rows_arr, geom_arr, issues)
 
 
 def _file_issues(rows: NDArray[np.int64], match: HeaderMatch, notes: Sequence[str]) -> IssueCollector:
@@ -210,7 +224,6 @@ def _place_points(
     keys: NDArray[np.object_],
     datums: NDArray[np.object_],
     *,
-    geometry: NDArray[np.object_] | None,
     geometry_crs: str | None,
     geocoder: AddressLocator | None,
     progress: Progress | None,
@@ -226,7 +239,7 @@ def _place_points(
     cells, values, issues = table.cells, table.values, table.issues
     n = len(cells)
     precision = values.setdefault("geocode_precision", np.full(n, None, dtype=object))
-    lon, lat, has = point_coordinates(cells, geometry, geometry_crs, datums, issues)
+    lon, lat, has = point_coordinates(cells, table.geometry, geometry_crs, datums, issues)
     precision[has & pd.isna(precision)] = PRECISION_FROM_FILE
     _reject_duplicates(keys, issues, table.rows)
     need = np.flatnonzero(~has & ~issues.rejected)
