@@ -1,4 +1,4 @@
-"""Unit tests for geo.validation: credit codes, levels, dates, booleans, datums,
+"""Unit tests for geo.etl.values and geo.etl.headers: credit codes, levels, dates, booleans, datums,
 coordinates and header matching."""
 
 from __future__ import annotations
