@@ -34,10 +34,10 @@ import shapely
 
 from geo import coords
 from geo.capabilities.loading import load_file
+from geo.etl.values import level_from_ls, make_credit_code
 from geo.files.reference import read_reference
 from geo.jurisdiction import assign_jurisdiction, build_jurisdiction_index
 from geo.stores.protocol import Store
-from geo.validation import level_from_ls, make_credit_code
 
 #: Rows per kind at scale 1.0 (DOMAIN.md seed figures; protection targets, lines, areas and
 #: parcels are sized like a district's planning data).

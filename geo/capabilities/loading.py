@@ -4,9 +4,9 @@
 
 1. read the file (:mod:`geo.files.readers`: CSV in UTF-8 / UTF-8 with BOM / GBK /
    GB18030, XLSX, GeoJSON, GeoPackage, zipped Shapefile) and hash its bytes (SHA-256);
-2. match headers (:func:`geo.validation.match_headers`, plus an optional mapping);
+2. match headers (:func:`geo.etl.headers.match_headers`, plus an optional mapping);
 3. validate, convert datums, geocode address-only rows and assign jurisdiction codes
-   (:func:`geo.etl.validate_table`);
+   (:func:`geo.etl.table.validate_table`);
 4. unless ``dry_run``, or ``strict`` and some row failed: one ``store.upsert`` — one
    transaction, so an interrupted or failed load leaves the store as it was, and
    re-loading the same file reports every row unchanged.
@@ -32,11 +32,14 @@ import geopandas as gpd
 import yaml
 
 from geo.entities import get_entity
-from geo.etl import LOADABLE_KINDS, EtlResult, Geocoder, HeaderError, Issue, validate_table
+from geo.errors import BadInput
+from geo.etl.headers import HeaderError, HeaderMatch, match_headers
+from geo.etl.issues import Issue
+from geo.etl.placement import AddressLocator
+from geo.etl.table import LOADABLE_KINDS, EtlResult, validate_table
 from geo.files.readers import RawTable, ReadError, read_table
 from geo.jurisdiction import JurisdictionIndex, build_jurisdiction_index
 from geo.stores.protocol import LoadBatch, Store
-from geo.validation import match_headers
 
 #: Progress callback: (step, done, total) with step in "read", "validate", "geocode", "upsert".
 Progress = Callable[[str, int, int], None]
@@ -125,10 +128,10 @@ def read_mapping(path: Path | str) -> dict[str, str]:
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(f"mapping file {path.name} is not valid {path.suffix.lstrip('.').upper() or 'YAML'}: "
+        raise BadInput(f"mapping file {path.name} is not valid {path.suffix.lstrip('.').upper() or 'YAML'}: "
                          f"{str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
-        raise ValueError(f"mapping file {path.name} must map file headers to columns ({{header: column}})")
+        raise BadInput(f"mapping file {path.name} must map file headers to columns ({{header: column}})")
     return {str(k): "" if v is None else str(v) for k, v in data.items()}
 
 
@@ -153,7 +156,7 @@ def load_file(
     mapping: Mapping[str, str] | None = None,
     strict: bool = False,
     dry_run: bool = False,
-    geocoder: Geocoder | None = None,
+    geocoder: AddressLocator | None = None,
     reference: gpd.GeoDataFrame | JurisdictionIndex | None = None,
     progress: Progress | None = None,
 ) -> LoadReport:
@@ -169,33 +172,22 @@ def load_file(
 
     Raises ``FileNotFoundError`` for a missing file, :class:`geo.entities.UnknownEntityError`
     for an unknown kind, :class:`geo.files.readers.ReadError` for an unreadable file,
-    :class:`geo.etl.HeaderError` when the headers cannot feed ``kind`` and ``ValueError``
+    :class:`geo.etl.headers.HeaderError` when the headers cannot feed ``kind`` and ``ValueError``
     for a bad mapping or datum; store errors propagate (nothing is written then).
     """
     get_entity(kind)
     if kind not in LOADABLE_KINDS:
-        raise ValueError(f"{kind} is not loaded from files; loadable kinds: {', '.join(LOADABLE_KINDS)}")
+        raise BadInput(f"{kind} is not loaded from files; loadable kinds: {', '.join(LOADABLE_KINDS)}")
     path = Path(path)
-    timings: dict[str, float] = {}
     started = time.perf_counter()
-
-    def tick(step: str, done: int, total: int) -> None:
-        if progress:
-            progress(step, done, total)
-
-    try:
-        table: RawTable = read_table(path, kind=kind)
-    except ReadError as exc:
-        raise ReadError(f"{path.name}: {exc}") from None
-    sha = sha256_bytes(path)
-    tick("read", len(table), len(table))
-    timings["read"] = time.perf_counter() - started
+    table, sha = _read(path, kind, progress)
+    timings = {"read": time.perf_counter() - started}
 
     mark = time.perf_counter()
     match = match_headers(list(table.frame.columns), kind, mapping)
     index = reference if isinstance(reference, JurisdictionIndex) else jurisdiction_index(store, reference=reference)
     try:
-        result: EtlResult = validate_table(
+        result = validate_table(
             kind,
             table.frame,
             table.rows,
@@ -211,8 +203,34 @@ def load_file(
         raise HeaderError(f"{path.name}: {exc}") from None
     timings["validate"] = time.perf_counter() - mark
 
-    report = LoadReport(
-        kind=kind,
+    report = _new_report(path, sha, table, match, result, dry_run=dry_run, strict=strict)
+    if not dry_run and not (strict and result.rejected) and len(result.features):
+        mark = time.perf_counter()
+        _upsert(store, report, result, progress)
+        timings["upsert"] = time.perf_counter() - mark
+    timings["total"] = time.perf_counter() - started
+    report.seconds = {k: round(v, 3) for k, v in timings.items()}
+    return report
+
+
+def _read(path: Path, kind: str, progress: Progress | None) -> tuple[RawTable, str]:
+    """The file's raw table and the SHA-256 of its bytes; a :class:`ReadError` names the file."""
+    try:
+        table = read_table(path, kind=kind)
+    except ReadError as exc:
+        raise ReadError(f"{path.name}: {exc}") from None
+    sha = sha256_bytes(path)
+    if progress:
+        progress("read", len(table), len(table))
+    return table, sha
+
+
+def _new_report(
+    path: Path, sha: str, table: RawTable, match: HeaderMatch, result: EtlResult, *, dry_run: bool, strict: bool
+) -> LoadReport:
+    """The report of a validated file, before anything is written."""
+    return LoadReport(
+        kind=result.kind,
         file=str(path),
         sha256=sha,
         format=table.format,
@@ -228,26 +246,27 @@ def load_file(
         columns=dict(match.columns),
         issues=result.issues,
     )
-    if not dry_run and not (strict and result.rejected) and len(result.features):
-        mark = time.perf_counter()
-        tick("upsert", 0, len(result.features))
-        batch = LoadBatch(
-            kind=kind,
-            file_name=path.name,
-            sha256=sha,
-            loaded_at=datetime.now(UTC),
-            rows=len(result.features),
-            note=f"riskmap load {kind} ({table.format}, datum {result.datum_used})",
-        )
-        upserted = store.upsert(kind, result.features, batch=batch)
-        tick("upsert", len(result.features), len(result.features))
-        report.inserted, report.updated, report.unchanged = upserted.inserted, upserted.updated, upserted.unchanged
-        report.batch_id = upserted.batch_id
-        report.loaded = True
-        timings["upsert"] = time.perf_counter() - mark
-    timings["total"] = time.perf_counter() - started
-    report.seconds = {k: round(v, 3) for k, v in timings.items()}
-    return report
+
+
+def _upsert(store: Store, report: LoadReport, result: EtlResult, progress: Progress | None) -> None:
+    """Upsert the validated rows as one batch and record the counts on ``report``."""
+    rows = len(result.features)
+    if progress:
+        progress("upsert", 0, rows)
+    batch = LoadBatch(
+        kind=report.kind,
+        file_name=Path(report.file).name,
+        sha256=report.sha256,
+        loaded_at=datetime.now(UTC),
+        rows=rows,
+        note=f"riskmap load {report.kind} ({report.format}, datum {result.datum_used})",
+    )
+    upserted = store.upsert(report.kind, result.features, batch=batch)
+    if progress:
+        progress("upsert", rows, rows)
+    report.inserted, report.updated, report.unchanged = upserted.inserted, upserted.updated, upserted.unchanged
+    report.batch_id = upserted.batch_id
+    report.loaded = True
 
 
 # ------------------------------------------------------------------------------- report

@@ -39,7 +39,8 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from geo.validation import HEADER_ALIASES, normalise_header
+from geo.errors import BadInput
+from geo.etl.headers import HEADER_ALIASES, normalise_header
 
 #: Encodings tried, in order, on CSV files (the first strict decode that succeeds wins).
 CSV_ENCODINGS: tuple[str, ...] = ("utf-8-sig", "utf-8", "gbk", "gb18030")
@@ -51,7 +52,7 @@ SPATIAL_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp")
 HEADER_SEARCH_ROWS = 10
 
 
-class ReadError(ValueError):
+class ReadError(BadInput):
     """A file that cannot be read at all (format, encoding, empty, no layer); one line."""
 
 

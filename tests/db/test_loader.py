@@ -26,11 +26,11 @@ from shapely.geometry import LineString, Point, box
 from geo import coords
 from geo.capabilities.loading import LoadReport, load_file, write_report
 from geo.distance import geodesic_m
+from geo.etl.values import make_credit_code
 from geo.files.reference import read_reference
 from geo.jurisdiction import JurisdictionIndex, build_jurisdiction_index
 from geo.stores.geopackage import GeoPackageStore
 from geo.stores.protocol import Store
-from geo.validation import make_credit_code
 
 HEADERS = ["单位名称", "统一社会信用代码", "地址", "所属区", "经度", "纬度", "合成数据"]
 TIANANMEN = (116.3975, 39.9087)

@@ -31,11 +31,11 @@ from geo.capabilities.demo.generators import (
     make_credit_codes,
 )
 from geo.coords import convert, detect_swapped
-from geo.validation import (
+from geo.etl.headers import match_headers
+from geo.etl.values import (
     ValidationError,
     is_valid_credit_code,
     level_from_ls,
-    match_headers,
     normalise_datum,
     normalise_level,
     parse_date,

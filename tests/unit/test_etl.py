@@ -17,19 +17,15 @@ import shapely
 
 from geo import coords
 from geo.distance import geodesic_m
-from geo.etl import (
-    DEFAULT_SITE_CODE,
-    DERIVED_SOURCE_CODE_PREFIX,
-    PRECISION_FROM_FILE,
-    EtlResult,
-    HeaderError,
-    Issue,
-    validate_table,
-)
+from geo.etl.attributes import DEFAULT_SITE_CODE, DERIVED_SOURCE_CODE_PREFIX
+from geo.etl.headers import HeaderError, match_headers
+from geo.etl.issues import Issue
+from geo.etl.placement import PRECISION_FROM_FILE
+from geo.etl.table import EtlResult, validate_table
+from geo.etl.values import make_credit_code
 from geo.files.readers import ReadError, decode_text
 from geo.files.reference import read_reference
 from geo.jurisdiction import JurisdictionIndex, assign_jurisdiction, build_jurisdiction_index
-from geo.validation import make_credit_code, match_headers
 
 TIANANMEN = (116.3975, 39.9087)  # 东城区
 HAIDIAN = (116.2983, 39.9593)  # 海淀区

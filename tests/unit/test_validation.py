@@ -1,4 +1,4 @@
-"""Unit tests for geo.validation: credit codes, levels, dates, booleans, datums,
+"""Unit tests for geo.etl.values and geo.etl.headers: credit codes, levels, dates, booleans, datums,
 coordinates and header matching."""
 
 from __future__ import annotations
@@ -12,24 +12,20 @@ import pandas as pd
 import pytest
 
 from geo.entities import ENTITIES, LEVEL_CODES, UnknownEntityError
-from geo.validation import (
+from geo.etl.headers import HEADER_ALIASES, header_aliases, input_columns, match_headers, normalise_header
+from geo.etl.values import (
     CREDIT_CODE_ALPHABET,
     CREDIT_CODE_WEIGHTS,
     EXCEL_SERIAL_RANGE,
-    HEADER_ALIASES,
     LS_LEVEL_THRESHOLDS,
     ValidationError,
     credit_code_check_digit,
-    header_aliases,
-    input_columns,
     is_missing,
     is_valid_credit_code,
     level_from_ls,
     make_credit_code,
-    match_headers,
     normalise_credit_code,
     normalise_datum,
-    normalise_header,
     normalise_level,
     parse_bool,
     parse_coordinate,

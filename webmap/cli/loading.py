@@ -24,7 +24,7 @@ import click
 from geo.capabilities.geocoding import LazyGeocoder
 from geo.coords import DATUMS
 from geo.errors import BadInput
-from geo.etl import LOADABLE_KINDS
+from geo.etl.table import LOADABLE_KINDS
 
 #: Exit status when --strict refuses to load.
 EXIT_STRICT_FAILED = 2

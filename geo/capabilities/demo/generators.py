@@ -50,7 +50,7 @@ from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
 from geo.coords import convert
-from geo.validation import (
+from geo.etl.values import (
     CREDIT_CODE_ALPHABET,
     CREDIT_CODE_WEIGHTS,
     LS_SCALE,
@@ -561,7 +561,7 @@ def make_credit_codes(
     Each is ``org_type`` (91 enterprise, 92 individual business), the 6-digit division
     code, a GB 11714 organisation code (8 characters — 60 % of them "MA0…", as issued
     since 2015 — and its own check character), and the GB 32100 check character
-    (the formula of :func:`geo.validation.credit_code_check_digit`).  Codes in
+    (the formula of :func:`geo.etl.values.credit_code_check_digit`).  Codes in
     ``taken`` are avoided, and ``taken`` is updated.
     """
     taken = set() if taken is None else taken

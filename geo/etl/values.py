@@ -1,12 +1,10 @@
-"""Validation of the cell values and headers a bureau's files really contain.
+"""One cell's value: parse and normalise what bureau files really write.
 
-Pure functions, no I/O: the loader (``geo/io``) reads a file, asks
-:func:`match_headers` which column is which, then passes every cell through the
-parser for its column.  A parser either returns the normalised value (``None``
-for an empty cell) or raises :class:`ValidationError`, which names the value,
-the reason in English and Chinese, and — once the loader attaches it with
-:meth:`ValidationError.with_column` — the column.  The rejected-rows report is
-built from those fields.
+Pure functions, no I/O, one value at a time (:mod:`geo.etl.parsing` applies them to whole
+columns).  A parser either returns the normalised value (``None`` for an empty cell) or
+raises :class:`ValidationError`, which names the value, the reason in English and Chinese,
+and — once the caller attaches it with :meth:`ValidationError.with_column` — the column.
+The rejected-rows report is built from those fields.
 
 What is normalised here:
 
@@ -14,8 +12,9 @@ What is normalised here:
 * risk levels (重大/较大/一般/低, 红/橙/黄/蓝, red/…, 1–4, Ⅰ级–Ⅳ级) and the LS matrix;
 * dates (ISO, 2018/3/5, 2018.3.5, 20180305, 2018年3月5日, Excel serial numbers);
 * booleans (是/否, 有/无, Y/N, 1/0, 已投保/未投保, …);
-* coordinate datums (wgs84 / cgcs2000 / gcj02 / bd09) and coordinate text (decimal or DMS);
-* file headers, Chinese or English, to the canonical columns of :mod:`geo.entities`.
+* coordinate datums (wgs84 / cgcs2000 / gcj02 / bd09) and coordinate text (decimal or DMS).
+
+File headers are matched in :mod:`geo.etl.headers`.
 """
 
 from __future__ import annotations
@@ -24,19 +23,17 @@ import math
 import numbers
 import re
 import unicodedata
-from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import TypeGuard
 
 import numpy as np
 import pandas as pd
 
-from geo.entities import COMMON_COLUMNS, ENTITIES, get_entity
+from geo.errors import BadInput
 
 
-class ValidationError(ValueError):
+class ValidationError(BadInput):
     """A cell value that cannot be accepted.
 
     ``value`` is the raw value as read, ``reason`` an English sentence and
@@ -504,212 +501,3 @@ def parse_coordinate(value: object) -> float | None:
     sign = -1 if match["sign"] == "-" else (hemisphere or 1)
     return sign * (float(match["deg"]) + minutes / 60 + seconds / 3600)
 
-
-# ---------------------------------------------------------------------------- headers
-
-#: Input-only columns: they are turned into the geometry and never stored as such.
-POINT_INPUT_COLUMNS = ("lon", "lat")
-GEOMETRY_INPUT_COLUMNS = ("datum", "wkt")
-
-# Header aliases, canonical column → headers seen in bureau files (Chinese, English).  An
-# alias applies to every kind that has the column.  Each column's own name and its ``zh``
-# label in geo.entities are aliases too, without being listed here.
-_SHARED_ALIASES: dict[str, tuple[str, ...]] = {
-    "credit_code": ("统一社会信用代码", "信用代码", "社会信用代码", "统一代码", "uscc"),
-    "name": ("名称", "name"),
-    "unit_name": ("单位名称", "企业名称", "所属单位", "所属企业"),
-    "industry": ("行业", "所属行业", "行业类别", "行业分类", "industry"),
-    "address": ("地址", "详细地址", "注册地址", "经营地址", "单位地址", "生产经营地址", "address", "addr"),
-    "district": ("所属区", "区县", "所属区县", "区", "行政区", "所属行政区", "district", "county"),
-    "township": (
-        "街道",
-        "乡镇",
-        "街道乡镇",
-        "乡镇街道",
-        "所属街道",
-        "所属乡镇",
-        "街乡",
-        "township",
-        "street",
-    ),
-    "standard_grade": ("标准化等级", "安全生产标准化等级", "标准化级别"),
-    "insured": ("是否投保", "安责险", "安全生产责任险", "是否投保安责险", "insured"),
-    "level": ("风险等级", "风险级别", "等级", "级别", "level"),
-    "likelihood": ("可能性", "l", "可能性l", "事故发生可能性", "likelihood"),
-    "severity": ("严重性", "s", "严重性s", "严重程度", "后果严重性", "severity"),
-    "source_code": ("风险源编码", "风险点编码", "风险源编号", "风险点编号", "编号", "编码"),
-    "source_type": ("风险类型", "风险源类型", "风险点类型", "类型"),
-    "site_code": ("场所编码", "场所编号", "编号", "编码"),
-    "site_type": ("场所类型", "单位类型", "经营类型", "类型"),
-    "chemicals": ("危化品", "危险化学品", "危化品及数量", "危险化学品名称及数量", "chemicals"),
-    "major_hazard_grade": ("重大危险源等级", "重大危险源级别"),
-    "gas_station_grade": ("加油站等级", "加油站级别"),
-    "operating": ("在营", "是否在营", "营业状态", "operating"),
-    "external_distance_m": ("外部安全防护距离", "外部安全距离", "防护距离", "externaldistance"),
-    "hazard_code": ("隐患编号", "隐患编码", "编号", "编码"),
-    "description": ("隐患描述", "隐患内容", "隐患情况", "描述", "description"),
-    "found_date": ("发现日期", "排查日期", "发现时间", "排查时间"),
-    "deadline": ("整改期限", "整改时限", "整改截止日期", "deadline"),
-    "rectified_date": ("整改完成日期", "完成日期", "整改完成时间", "销号日期"),
-    "status": ("状态", "整改状态", "整改情况", "status"),
-    "resource_code": ("资源编码", "资源编号", "编号", "编码"),
-    "resource_type": ("资源类型", "类型", "类别"),
-    "speciality": ("专业", "专长", "专业类别", "speciality", "specialty"),
-    "capacity": ("人数", "容量", "人数/容量", "队伍人数", "可容纳人数", "capacity"),
-    "item_count": ("数量", "物资数量", "装备数量", "物资装备数量", "库存数量", "quantity"),
-    "contact": ("联系电话", "联系方式", "电话", "contact", "phone", "tel"),
-    "target_code": ("目标编码", "目标编号", "编号", "编码"),
-    "target_type": ("目标类型", "防护目标类型", "类型"),
-    "sensitivity": ("敏感等级", "敏感程度", "敏感性", "sensitivity"),
-    "area_code": ("区划代码", "行政区划代码", "区域代码", "代码", "编码"),
-    "area_type": ("区域类型", "类型"),
-    "parent_code": ("上级代码", "上级区划代码", "父级代码"),
-    "population": ("人口", "常住人口", "population"),
-    "line_code": ("线路编码", "管线编码", "编号", "编码"),
-    "line_type": ("线路类型", "管线类型", "类型"),
-    "operator": ("运营单位", "管理单位", "权属单位", "运营商", "operator"),
-    "approximate": ("近似", "是否近似", "approximate"),
-    "source": ("来源", "数据来源", "source"),
-    "parcel_code": ("地块编号", "地块编码", "地块代码", "编号", "编码"),
-    "land_use": ("用地性质", "用地类型", "土地用途"),
-    "synthetic": ("合成数据", "演示数据", "是否合成", "synthetic"),
-    "lon": ("经度", "东经", "lng", "lon", "long", "longitude", "x"),
-    "lat": ("纬度", "北纬", "lat", "latitude", "y"),
-    "datum": ("坐标系", "坐标系统", "坐标类型", "datum", "crs"),
-    "wkt": ("wkt", "geometry", "geom", "几何", "空间信息", "坐标串"),
-}
-
-# Where a header means a different column in one kind, the kind's entry wins.
-_KIND_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
-    "units": {"name": ("单位名称", "企业名称", "单位", "企业", "名称", "name")},
-    "hazchem_sites": {"name": ("单位名称", "企业名称", "场所名称", "加油站名称", "名称", "name")},
-    "risk_sources": {"name": ("风险源名称", "风险点名称", "名称", "name")},
-    "hidden_hazards": {"severity": ("隐患级别", "隐患等级", "等级", "级别", "severity")},
-    "resources": {"name": ("资源名称", "队伍名称", "专家姓名", "姓名", "名称", "name")},
-}
-
-
-def normalise_header(header: object) -> str:
-    """A header folded for matching: half-width, lower case, no spaces, "_" or "-", no BOM,
-    no bracketed units ("经度（°）" → "经度") and no required-field marker ("*名称" → "名称")."""
-    text = fold_text(str(header).replace("\ufeff", ""))
-    text = re.sub(r"\(.*?\)|\[.*?\]|【.*?】", "", text)
-    return re.sub(r"[_\-]", "", text).strip("*:")
-
-
-def input_columns(kind: str) -> tuple[str, ...]:
-    """The canonical columns a file of ``kind`` may carry: the entity's own columns,
-    ``synthetic``, and the geometry inputs (``lon``/``lat`` for point kinds, ``datum``, ``wkt``)."""
-    entity = get_entity(kind)
-    point_inputs = POINT_INPUT_COLUMNS if entity.geometry_type in ("Point", "Geometry") else ()
-    return (*(c.name for c in entity.columns), "synthetic", *point_inputs, *GEOMETRY_INPUT_COLUMNS)
-
-
-def header_aliases(kind: str) -> dict[str, str]:
-    """Normalised header → canonical column, for files of ``kind``.
-
-    Raises ``ValueError`` if the alias tables map one header to two columns of
-    the kind (a mistake in this module, caught by the tests).
-    """
-    entity = get_entity(kind)
-    zh_labels = {c.name: (c.zh,) for c in (*entity.columns, *COMMON_COLUMNS)}
-    overrides = _KIND_ALIASES.get(kind, {})
-    lookup: dict[str, str] = {}
-    for column in input_columns(kind):
-        aliases = overrides.get(column, _SHARED_ALIASES.get(column, ()))
-        for alias in (column, *zh_labels.get(column, ()), *aliases):
-            key = normalise_header(alias)
-            if lookup.setdefault(key, column) != column:
-                raise ValueError(f"{kind}: header {alias!r} maps to both {lookup[key]!r} and {column!r}")
-    return lookup
-
-
-#: Every kind's header table, built once from the alias data above.
-HEADER_ALIASES: dict[str, dict[str, str]] = {kind: header_aliases(kind) for kind in ENTITIES}
-
-
-@dataclass(frozen=True)
-class HeaderMatch:
-    """Which header of a file is which canonical column.
-
-    ``columns`` maps file header → canonical column in file order; ``unknown``
-    lists headers that match nothing, ``ignored`` those a mapping set to "";
-    ``missing`` the required columns no header provides; ``ambiguous`` the
-    columns two or more headers claim (none of them is used: a mapping decides).
-    """
-
-    kind: str
-    columns: dict[str, str]
-    unknown: tuple[str, ...] = ()
-    ignored: tuple[str, ...] = ()
-    missing: tuple[str, ...] = ()
-    ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        """True when every required column is present exactly once."""
-        return not self.missing and not self.ambiguous
-
-    @property
-    def has_coordinates(self) -> bool:
-        """True when the file carries a geometry (lon and lat, or WKT) rather than only addresses."""
-        found = set(self.columns.values())
-        return {"lon", "lat"} <= found or "wkt" in found
-
-    def header_for(self, column: str) -> str | None:
-        """The file header that provides canonical ``column``, or None."""
-        return next((h for h, c in self.columns.items() if c == column), None)
-
-
-def _explicit_mapping(kind: str, mapping: Mapping[str, str]) -> dict[str, str]:
-    """A user mapping (file header → canonical, "" to ignore) keyed by normalised header."""
-    allowed = set(input_columns(kind))
-    for header, column in mapping.items():
-        if column and column not in allowed:
-            raise ValueError(
-                f"mapping sends {header!r} to {column!r}, which is not a {kind} column; "
-                f"known: {', '.join(sorted(allowed))}"
-            )
-    return {normalise_header(header): column for header, column in mapping.items()}
-
-
-def match_headers(
-    headers: Sequence[object],
-    kind: str,
-    mapping: Mapping[str, str] | None = None,
-) -> HeaderMatch:
-    """Match a file's ``headers`` to the canonical columns of ``kind``.
-
-    ``mapping`` (file header → canonical column, or "" to ignore a header) comes
-    first; a column it assigns is not matched again by alias.  Other headers are
-    matched through :data:`HEADER_ALIASES` after :func:`normalise_header`.
-    Raises :class:`geo.entities.UnknownEntityError` for an unknown kind and
-    ``ValueError`` for a mapping onto a column the kind does not have.
-    """
-    required = [c.name for c in get_entity(kind).columns if c.required]
-    aliases = HEADER_ALIASES[kind]
-    explicit = _explicit_mapping(kind, mapping or {})
-    claimed = {column for column in explicit.values() if column}
-    found: list[tuple[str, str]] = []
-    unknown: list[str] = []
-    ignored: list[str] = []
-    for raw in headers:
-        header, key = str(raw), normalise_header(raw)
-        if key in explicit and not explicit[key]:
-            ignored.append(header)
-        elif key in explicit:
-            found.append((header, explicit[key]))
-        elif key in aliases and aliases[key] not in claimed:
-            found.append((header, aliases[key]))
-        else:
-            unknown.append(header)
-    claims = Counter(column for _, column in found)
-    columns = {header: column for header, column in found if claims[column] == 1}
-    return HeaderMatch(
-        kind=kind,
-        columns=columns,
-        unknown=tuple(unknown),
-        ignored=tuple(ignored),
-        missing=tuple(c for c in required if claims[c] == 0),
-        ambiguous={c: tuple(h for h, col in found if col == c) for c, n in claims.items() if n > 1},
-    )
