@@ -10,6 +10,7 @@ level (a few assessor overrides, some unrated).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -151,22 +152,17 @@ def draw_units(world: DemoWorld) -> pd.DataFrame:
     )
     suffix = np.where(rng.random(n) < 0.1, "有限责任公司", "有限公司")
     names = unique_names(pd.Series("北京" + trade_names(rng, n) + words + suffix))
-    frame = table(
-        {
-            "credit_code": make_credit_codes(rng, list(district_code), taken=world.taken_codes),
-            "name": names.to_numpy(),
-            "industry": industry,
-            "district_code": district_code,
-            "district": district,
-            "township": township,
-            "address": world.beijing_address(district, township),
-            "standard_grade": choice_of(rng, STANDARD_GRADE_SHARES, n),
-            "insured": np.where(rng.random(n) < INSURED_SHARE, "是", "否"),
-            "lon": lon,
-            "lat": lat,
-        }
+    return _units_table(
+        world,
+        codes=district_code,
+        names=names.to_numpy(),
+        industry=industry,
+        district=district,
+        township=township,
+        address=lambda: world.beijing_address(district, township),
+        lon=lon,
+        lat=lat,
     )
-    return frame.sort_values("credit_code", kind="stable").reset_index(drop=True)
 
 
 def draw_jjj_units(world: DemoWorld) -> pd.DataFrame:
@@ -197,15 +193,44 @@ def draw_jjj_units(world: DemoWorld) -> pd.DataFrame:
     words = np.asarray([_INDUSTRY[i].words[0] for i in industry], dtype=object)
     short = np.asarray([p[:2] if p != "天津市" else "天津" for p in province], dtype=object)
     names = unique_names(pd.Series(short + trade_names(rng, n) + words + "有限公司"))
+    return _units_table(
+        world,
+        codes=county_code,
+        names=names.to_numpy(),
+        industry=industry,
+        district=name,
+        township=np.full(n, "", dtype=object),
+        address=lambda: prefix + roads + house_numbers(rng, n),
+        lon=lon,
+        lat=lat,
+    )
+
+
+def _units_table(
+    world: DemoWorld,
+    *,
+    codes: NDArray[np.object_],
+    names: NDArray[np.object_],
+    industry: NDArray[np.object_],
+    district: NDArray[np.object_],
+    township: NDArray[np.object_],
+    address: Callable[[], NDArray[np.object_]],
+    lon: F64,
+    lat: F64,
+) -> pd.DataFrame:
+    """The units' table, in credit-code order.  Draws, in this order, the credit codes
+    (division ``codes``), the addresses (``address`` is called after the codes), the
+    standardisation grades and who is insured."""
+    rng, n = world.rng, len(codes)
     frame = table(
         {
-            "credit_code": make_credit_codes(rng, list(county_code), taken=world.taken_codes),
-            "name": names.to_numpy(),
+            "credit_code": make_credit_codes(rng, list(codes), taken=world.taken_codes),
+            "name": names,
             "industry": industry,
-            "district_code": county_code,
-            "district": name,
-            "township": np.full(n, "", dtype=object),
-            "address": prefix + roads + house_numbers(rng, n),
+            "district_code": codes,
+            "district": district,
+            "township": township,
+            "address": address(),
             "standard_grade": choice_of(rng, STANDARD_GRADE_SHARES, n),
             "insured": np.where(rng.random(n) < INSURED_SHARE, "是", "否"),
             "lon": lon,
