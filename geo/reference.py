@@ -15,13 +15,16 @@ What lives here:
   township polygons (Voronoi cells clipped to their district);
 * the digitised zones (5th Ring Road, Tongzhou sub-centre, Economic-Technological
   Development Area), all approximate;
-* dasymetric population allocation on a grid, exact per district.
+* dasymetric population allocation on a grid, exact per district;
+* the GeoJSON text of the vendored files (and of the demo files written like them).
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -455,3 +458,34 @@ def zonal_sums(values: np.ndarray, zone_ids: np.ndarray, n_zones: int) -> np.nda
     """Sum of ``values`` (NaN as 0) per zone id 1..``n_zones``; index 0 of the result is zone 1."""
     v = np.nan_to_num(values.astype(np.float64), nan=0.0)
     return np.bincount(zone_ids.ravel(), weights=v.ravel(), minlength=n_zones + 1)[1:]
+
+
+# --------------------------------------------------------------------------------------
+# GeoJSON text with deterministic bytes
+# --------------------------------------------------------------------------------------
+
+
+def feature_collection_text(
+    gdf: gpd.GeoDataFrame,
+    *,
+    value: Callable[[Any], Any] = lambda v: v,
+    geometry: Callable[[BaseGeometry], BaseGeometry] = lambda g: g,
+) -> str:
+    """``gdf`` as a GeoJSON FeatureCollection, one compact feature per line in row order,
+    properties in column order, non-ASCII text as is, no timestamps: the same frame
+    gives the same text.
+
+    ``value`` converts each property value to something JSON can hold; ``geometry``
+    is applied to each geometry first (e.g. rounding its coordinates).  Coordinates
+    are written as they are: the caller states the CRS (RFC 7946 wants WGS-84).
+    """
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    lines = []
+    for props, geom in zip(gdf[columns].itertuples(index=False), gdf.geometry, strict=True):
+        feature = {
+            "type": "Feature",
+            "properties": {c: value(v) for c, v in zip(columns, props, strict=True)},
+            "geometry": json.loads(shapely.to_geojson(geometry(geom))),
+        }
+        lines.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
+    return '{"type":"FeatureCollection","features":[\n' + ",\n".join(lines) + "\n]}\n"

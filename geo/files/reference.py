@@ -593,18 +593,7 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: Path, *, sort_by: str) -> Path:
     if gdf.crs is None or gdf.crs.to_epsg() != 4326:
         raise BadInput(f"{path.name}: expected EPSG:4326, got {gdf.crs}")
     gdf = gdf.sort_values(sort_by, kind="stable")
-    columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    lines = []
-    for props, geom in zip(gdf[columns].itertuples(index=False), gdf.geometry, strict=True):
-        feature = {
-            "type": "Feature",
-            "properties": {c: _json_value(v) for c, v in zip(columns, props, strict=True)},
-            "geometry": json.loads(shapely.to_geojson(_rounded(geom))),
-        }
-        lines.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
-    path.write_text(
-        '{"type":"FeatureCollection","features":[\n' + ",\n".join(lines) + "\n]}\n", encoding="utf-8"
-    )
+    path.write_text(ref.feature_collection_text(gdf, value=_json_value, geometry=_rounded), encoding="utf-8")
     return path
 
 

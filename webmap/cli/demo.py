@@ -34,6 +34,7 @@ def demo_data(scale: float, seed: int, out_dir: Path) -> None:
     rows, planted dirty rows and the load order.
     """
     from geo.capabilities.demo.files import write_demo_files
+    from geo.capabilities.demo.geography import read_demo_reference
     from webmap.cli.main import user_errors
     from webmap.settings import load_settings
 
@@ -42,7 +43,8 @@ def demo_data(scale: float, seed: int, out_dir: Path) -> None:
     with user_errors():
         settings = load_settings()
         started = time.perf_counter()
-        manifest = write_demo_files(out_dir, scale=scale, seed=seed, data_dir=settings.data_dir / "reference")
+        reference = read_demo_reference(settings.data_dir / "reference")
+        manifest = write_demo_files(out_dir, reference, scale=scale, seed=seed)
     seconds = time.perf_counter() - started
     click.echo(f"{'file':<26} {'kind':<15} {'rows':>8} {'dirty':>6} {'no xy':>6}  datum     encoding")
     for f in manifest.files:

@@ -190,8 +190,8 @@ def demo(scale: float, seed: int, no_serve: bool, port: int | None) -> None:
     store = _store(settings)
     work_dir = settings.gpkg_path.parent / f"demo-input-scale{scale:g}-seed{seed}"
     with user_errors():
-        summary = build_demo(store, work_dir=work_dir, data_dir=settings.data_dir, scale=scale, seed=seed,
-                             say=lambda line: click.echo(line, err=True))
+        summary = build_demo(store, work_dir=work_dir, reference_dir=settings.data_dir / "reference", scale=scale,
+                             seed=seed, say=lambda line: click.echo(line, err=True))
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in summary.seconds.items())
     click.echo(f"demo ready ({settings.store_kind} store): {timings}", err=True)
     store.close()

@@ -1,9 +1,10 @@
 """Write the synthetic demo input files (``riskmap demo-data``) and their manifest.
 
-:func:`write_demo_files` reads the vendored reference geography, asks
-:func:`geo.capabilities.demo.generators.generate_demo_files` for the tables and writes each one the
-way a bureau hands it over — CSV in UTF-8, UTF-8 with BOM or GBK, one XLSX with a
-title row, one GeoJSON (WGS-84) — plus ``manifest.json``, which tells the loader
+:func:`write_demo_files` takes the reference geography the caller read
+(:func:`geo.capabilities.demo.geography.read_demo_reference`), asks
+:func:`geo.capabilities.demo.generators.generate_demo_files` for the synthetic tables
+and writes each one the way a bureau hands it over — CSV in UTF-8, UTF-8 with BOM or
+GBK, one XLSX with a title row, one GeoJSON (WGS-84) — plus ``manifest.json``, which tells the loader
 (and the tests) for every file: kind, path, format, encoding, the ``--datum`` to
 pass (null when a 坐标系 column states it per row), rows, address-only rows, the
 dirty rows planted by reason (counts, and ``dirty_rows_at``: the row numbers as the
@@ -19,7 +20,6 @@ the manifest included (no timestamps; the XLSX zip entries carry a fixed date).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import json
@@ -31,17 +31,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import shapely
 
-from geo.capabilities.demo.generators import (
-    DIRTY_OUTCOMES,
-    SCALE_ONE_COUNTS,
-    DemoFile,
-    DemoReference,
-    build_demo_reference,
-    generate_demo_files,
-)
-from geo.files.reference import DEFAULT_REFERENCE_DIR, read_reference
+from geo.capabilities.demo.calibration import SCALE_ONE_COUNTS
+from geo.capabilities.demo.dirty import DIRTY_OUTCOMES
+from geo.capabilities.demo.file_tables import DemoFile
+from geo.capabilities.demo.generators import generate_demo_files
+from geo.capabilities.demo.geography import DemoReference
+from geo.errors import BadInput
+from geo.reference import feature_collection_text
 
 MANIFEST_NAME = "manifest.json"
 _NUMBER_LIST = re.compile(r"\[\s+\d+(?:,\s+\d+)*\s+\]")
@@ -122,20 +119,19 @@ class DemoManifest:
         raise KeyError(path)
 
 
-def write_demo_files(
-    out_dir: Path, *, scale: float = 0.05, seed: int = 1, data_dir: Path | None = None
-) -> DemoManifest:
+def write_demo_files(out_dir: Path, reference: DemoReference, *, scale: float = 0.05, seed: int = 1) -> DemoManifest:
     """Generate the demo input files into ``out_dir`` (created if missing) and write ``manifest.json``.
 
-    ``scale`` multiplies the seed figures (1.0 = Beijing 2018: 9,911 units, 162,699
-    risk sources, …); ``seed`` fixes every random draw; ``data_dir`` is the reference
-    folder (default ``data/reference``).  Files of an earlier run with the same names
-    are overwritten; others are left alone.  Raises ValueError for scale ≤ 0 and
-    FileNotFoundError when the reference files are missing.
+    ``reference``: the reference geography to place records on (read it with
+    :func:`~geo.capabilities.demo.geography.read_demo_reference` from the reference
+    folder; one read serves any number of builds).  ``scale`` multiplies the seed
+    figures (1.0 = Beijing 2018: 9,911 units, 162,699 risk sources, …); ``seed`` fixes
+    every random draw.  Files of an earlier run with the same names are overwritten;
+    others are left alone.  Raises ValueError for scale ≤ 0.
     """
     if not scale > 0:
-        raise ValueError(f"scale must be a positive number, got {scale!r}")
-    files = generate_demo_files(read_demo_reference(data_dir), scale=scale, rng=np.random.default_rng(seed))
+        raise BadInput(f"scale must be a positive number, got {scale!r}")
+    files = generate_demo_files(reference, scale=scale, rng=np.random.default_rng(seed))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     entries = tuple(_write(out_dir, f) for f in files)
@@ -146,19 +142,6 @@ def write_demo_files(
     text = _NUMBER_LIST.sub(lambda m: "[" + ", ".join(re.findall(r"\d+", m[0])) + "]", text)
     manifest_path.write_text(text + "\n", encoding="utf-8")
     return manifest
-
-
-def read_demo_reference(data_dir: Path | None = None) -> DemoReference:
-    """The reference geography the generator needs, from ``data_dir`` (default
-    ``data/reference``); read once per folder and process — the vendored files are
-    static, and reading them costs more than generating a small demo."""
-    return _cached_reference(Path(data_dir or DEFAULT_REFERENCE_DIR).resolve())
-
-
-@functools.lru_cache(maxsize=2)
-def _cached_reference(data_dir: Path) -> DemoReference:
-    areas, lines, targets = (read_reference(kind, data_dir) for kind in ("areas", "lines", "protection_targets"))
-    return build_demo_reference(areas, lines, targets)
 
 
 def _manifest_json(manifest: DemoManifest) -> dict[str, Any]:
@@ -262,16 +245,5 @@ def _fixed_zip_times(data: bytes) -> bytes:
 
 
 def _geojson_bytes(demo: DemoFile) -> bytes:
-    """A FeatureCollection (RFC 7946, WGS-84), one feature per line, properties in column order."""
-    frame = demo.frame
-    columns = [c for c in frame.columns if c != frame.geometry.name]
-    features = []
-    for props, geom in zip(frame[columns].itertuples(index=False), frame.geometry, strict=True):
-        feature = {
-            "type": "Feature",
-            "properties": dict(zip(columns, (str(v) for v in props), strict=True)),
-            "geometry": json.loads(shapely.to_geojson(geom)),
-        }
-        features.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
-    text = '{"type":"FeatureCollection","features":[\n' + ",\n".join(features) + "\n]}\n"
-    return text.encode("utf-8")
+    """A FeatureCollection (RFC 7946, WGS-84), one feature per line, properties in column order as text."""
+    return feature_collection_text(demo.frame, value=str).encode("utf-8")
