@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from affine import Affine
-from pydantic import AfterValidator, Field, ValidationError, model_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 from pyproj import Transformer
 from pyproj.enums import TransformDirection
 from rasterio import features
@@ -187,7 +187,14 @@ class CompositeConfig(ConfigModel):
 
     indicators: Annotated[dict[str, Goalposts], AfterValidator(_table_of(INDICATORS))]
     thresholds: ScoreThresholds
-    team_types: tuple[str, ...] = Field(min_length=1)
+    team_types: tuple[str, ...]
+
+    @field_validator("team_types")
+    @classmethod
+    def _some_team_types(cls, team_types: tuple[str, ...]) -> tuple[str, ...]:
+        if not team_types:
+            raise ValueError("needs a list of resource_type values")
+        return team_types
 
 
 class HeatmapConfig(ConfigModel):

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from affine import Affine
-from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
+from pydantic import BeforeValidator, ValidationError, field_validator, model_validator
 
 from geo.config_models import ConfigModel, NonNegativeNumber, PositiveNumber, config_problems
 
@@ -66,11 +66,11 @@ class MajorHazardConfig(ConfigModel):
     """Tables of GB 18218-2018 needed to identify and grade a site (the YAML
     ``major_hazard`` section; a chemical's ``name`` is its key there)."""
 
-    chemicals: dict[str, Chemical] = Field(min_length=1)
+    chemicals: dict[str, Chemical]
     #: Highest minimum first: the first step whose minimum ≤ N applies.
-    alpha: tuple[AlphaStep, ...] = Field(min_length=1)
+    alpha: tuple[AlphaStep, ...]
     #: Highest minimum first.
-    grades: tuple[GradeStep, ...] = Field(min_length=1)
+    grades: tuple[GradeStep, ...]
     radius_m: PositiveNumber = 500.0
     citation: str = "GB 18218-2018"
 
@@ -84,11 +84,18 @@ class MajorHazardConfig(ConfigModel):
             data = {**data, "chemicals": rows}
         return data
 
+    @field_validator("chemicals")
+    @classmethod
+    def _some_chemicals(cls, chemicals: dict[str, Chemical]) -> dict[str, Chemical]:
+        if not chemicals:
+            raise ValueError("needs at least one chemical")
+        return chemicals
+
     @field_validator("alpha")
     @classmethod
     def _alpha_down_to_nobody(cls, steps: tuple[AlphaStep, ...]) -> tuple[AlphaStep, ...]:
         steps = tuple(sorted(steps, key=lambda s: -s.min_people))
-        if steps[-1].min_people > 0:
+        if not steps or steps[-1].min_people > 0:
             raise ValueError("needs a row with min_people 0")
         return steps
 
