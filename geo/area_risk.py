@@ -35,13 +35,15 @@ import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from itertools import pairwise
+from typing import Annotated, Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from affine import Affine
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 from pyproj import Transformer
 from pyproj.enums import TransformDirection
 from rasterio import features
@@ -49,10 +51,11 @@ from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from geo import grids
+from geo.config_models import ConfigModel, Number, PositiveNumber, config_problems
 from geo.coords import BEIJING_METRIC_CRS
 from geo.distance import geodesic_m
 from geo.entities import LEVEL_CODES
-from geo.major_hazard import MajorHazardConfig, MajorHazardConfigError, parse_major_hazard_config
+from geo.major_hazard import MajorHazardConfig
 from geo.reference import as_multipolygon, geodesic_area_km2
 
 WGS84 = "EPSG:4326"
@@ -92,16 +95,22 @@ class AreaConfigError(ValueError):
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Goalposts:
+class Goalposts(ConfigModel):
     """Scaling of one indicator to 0–10: values ≤ ``lo`` → 0, ≥ ``hi`` → 10, linear or
-    on log(1 + v) in between; ``invert`` turns it round (10 at ``lo``)."""
+    on log(1 + v) in between; ``invert`` turns it round (10 at ``lo``).  Needs
+    0 ≤ ``lo`` < ``hi``, in the indicator's ``unit``."""
 
-    lo: float
-    hi: float
+    lo: Number
+    hi: Number
     log: bool = False
     invert: bool = False
     unit: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Goalposts:
+        if self.hi <= self.lo or self.lo < 0:
+            raise ValueError(f"needs 0 <= lo < hi, got lo={self.lo:g}, hi={self.hi:g}")
+        return self
 
     def scale(self, values: np.ndarray) -> np.ndarray:
         v = np.clip(np.asarray(values, float), self.lo, self.hi)
@@ -119,43 +128,111 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
     "vulnerability": ("open_hazards", "uninsured"),
     "lack_of_coping": ("team_distance", "resources"),
 }
+#: Every composite indicator, in dimension order.
+INDICATORS: tuple[str, ...] = tuple(name for names in DIMENSIONS.values() for name in names)
+#: Levels with a threshold (blue is everything above zero, or everything).
+THRESHOLD_LEVELS: tuple[str, ...] = ("red", "orange", "yellow")
 
 
-@dataclass(frozen=True)
-class DensityConfig:
+def _table_of(keys: tuple[str, ...], *, descending: bool = False) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A check that a mapping holds exactly ``keys`` (returned in that order) and, with
+    ``descending``, that its values do not increase along them."""
+
+    def check(table: dict[str, Any]) -> dict[str, Any]:
+        unknown = [k for k in table if k not in keys]
+        if unknown:
+            raise ValueError(f"unknown {', '.join(unknown)} (expected {', '.join(keys)})")
+        missing = [k for k in keys if k not in table]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
+        ordered = {k: table[k] for k in keys}
+        values = list(ordered.values())
+        if descending and any(a < b for a, b in pairwise(values)):
+            raise ValueError(f"must not increase from {keys[0]} to {keys[-1]}")
+        return ordered
+
+    return check
+
+
+#: Weight of one source per level (red … blue), > 0, not increasing.
+LevelWeights = Annotated[dict[str, PositiveNumber], AfterValidator(_table_of(LEVEL_CODES, descending=True))]
+#: Density thresholds (weight per km², or per km² and population unit), > 0, not increasing.
+DensityThresholds = Annotated[dict[str, PositiveNumber], AfterValidator(_table_of(THRESHOLD_LEVELS, descending=True))]
+#: Quantiles of the non-zero scores, strictly between 0 and 1, not increasing.
+Quantiles = Annotated[
+    dict[str, Annotated[float, Field(strict=True, gt=0, lt=1)]],
+    AfterValidator(_table_of(THRESHOLD_LEVELS, descending=True)),
+]
+#: Composite score thresholds on the 0–10 scale, not increasing.
+ScoreThresholds = Annotated[
+    dict[str, Annotated[float, Field(strict=True, ge=0, le=10)]],
+    AfterValidator(_table_of(THRESHOLD_LEVELS, descending=True)),
+]
+
+
+class DensityConfig(ConfigModel):
+    """Method 2 (``density``): exposure, population unit (persons), level mode, and the
+    thresholds and quantiles for it."""
+
     exposure: Literal["none", "population"] = "none"
-    population_unit: float = 10_000.0
+    population_unit: PositiveNumber = 10_000.0
     mode: Literal["thresholds", "quantiles"] = "thresholds"
-    thresholds: dict[str, float] = field(default_factory=lambda: {"red": 300.0, "orange": 100.0, "yellow": 30.0})
-    quantiles: dict[str, float] = field(default_factory=lambda: {"red": 0.95, "orange": 0.8, "yellow": 0.5})
+    thresholds: DensityThresholds
+    quantiles: Quantiles
 
 
-@dataclass(frozen=True)
-class CompositeConfig:
-    indicators: dict[str, Goalposts]
-    thresholds: dict[str, float]
+class CompositeConfig(ConfigModel):
+    """Method 3 (``composite``): the goalposts of every indicator, the score thresholds
+    and the ``resource_type`` values that count as rescue teams."""
+
+    indicators: Annotated[dict[str, Goalposts], AfterValidator(_table_of(INDICATORS))]
+    thresholds: ScoreThresholds
     team_types: tuple[str, ...]
 
+    @field_validator("team_types")
+    @classmethod
+    def _some_team_types(cls, team_types: tuple[str, ...]) -> tuple[str, ...]:
+        if not team_types:
+            raise ValueError("needs a list of resource_type values")
+        return team_types
 
-@dataclass(frozen=True)
-class HeatmapConfig:
-    cell_m: float = 100.0
-    bandwidth_m: float = 1000.0
-    kernel: str = "quartic"
+
+class HeatmapConfig(ConfigModel):
+    """Weighted kernel density: raster cell and kernel radius (metres, EPSG:4548), kernel."""
+
+    cell_m: PositiveNumber
+    bandwidth_m: PositiveNumber
+    kernel: Literal["quartic", "gaussian"] = "quartic"
 
 
-@dataclass(frozen=True)
-class AreaRiskConfig:
-    """Everything the methods need, parsed and checked from ``area_risk.yaml``."""
+class UnitsConfig(ConfigModel):
+    """Square cells (metres, EPSG:4548, 250–5000) and the H3 resolution (6–9)."""
 
-    weights: dict[str, float]
+    grid_cell_m: Annotated[PositiveNumber, AfterValidator(grids.check_cell_size)]
+    h3_res: Annotated[int, Field(strict=True), AfterValidator(grids.check_h3_resolution)]
+
+
+class AreaRiskConfig(ConfigModel):
+    """Everything the methods need, parsed and checked from ``area_risk.yaml`` (one field
+    per section; ``weights`` is ``level_weights``, ``top_n`` is ``explain_top_n``)."""
+
+    weights: LevelWeights = Field(validation_alias="level_weights")
     density: DensityConfig
     composite: CompositeConfig
     heatmap: HeatmapConfig
+    units: UnitsConfig
     major_hazard: MajorHazardConfig
-    top_n: int = 5
-    grid_cell_m: float = 1000.0
-    h3_res: int = 8
+    top_n: int = Field(default=5, strict=True, ge=1, le=50, validation_alias="explain_top_n")
+
+    @property
+    def grid_cell_m(self) -> float:
+        """Square cell size, metres (EPSG:4548)."""
+        return self.units.grid_cell_m
+
+    @property
+    def h3_res(self) -> int:
+        """H3 resolution."""
+        return self.units.h3_res
 
     def weight_of(self, level_idx: np.ndarray) -> np.ndarray:
         """Weight of each level index (0 red … 3 blue, -1 unknown → 0)."""
@@ -165,115 +242,14 @@ class AreaRiskConfig:
 
 def parse_config(data: Mapping[str, Any]) -> AreaRiskConfig:
     """Check and build the configuration from the parsed YAML; raises
-    :class:`AreaConfigError` listing every problem (section.key: what is wrong)."""
-    problems: list[str] = []
+    :class:`AreaConfigError` listing every problem, one line each naming the key and the
+    bad value (``units.h3_res: 12 — H3 resolution 12 outside 6–9``)."""
     if not isinstance(data, Mapping):
         raise AreaConfigError(["top level: expected a mapping"])
-
-    def number(section: Mapping[str, Any], key: str, where: str, *, positive: bool = True) -> float:
-        value = section.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float) or (positive and value <= 0):
-            problems.append(f"{where}.{key}: {value!r} is not a {'positive ' if positive else ''}number")
-            return 1.0
-        return float(value)
-
-    def mapping(key: str, parent: Mapping[str, Any] = data, where: str = "") -> Mapping[str, Any]:
-        value = parent.get(key)
-        if not isinstance(value, Mapping):
-            problems.append(f"{where}{key}: missing or not a mapping")
-            return {}
-        return value
-
-    w = mapping("level_weights")
-    weights = {c: number(w, c, "level_weights") for c in LEVEL_CODES}
-    if not problems and not weights["red"] >= weights["orange"] >= weights["yellow"] >= weights["blue"]:
-        problems.append("level_weights: must not increase from red to blue")
-
-    d = mapping("density")
-    exposure = d.get("exposure", "none")
-    if exposure not in ("none", "population"):
-        problems.append(f"density.exposure: {exposure!r} is not none or population")
-    mode = d.get("mode", "thresholds")
-    if mode not in ("thresholds", "quantiles"):
-        problems.append(f"density.mode: {mode!r} is not thresholds or quantiles")
-    thresholds = _level_steps(mapping("thresholds", d, "density."), "density.thresholds", problems)
-    quantiles = _level_steps(mapping("quantiles", d, "density."), "density.quantiles", problems)
-    if any(not 0 < q < 1 for q in quantiles.values()):
-        problems.append("density.quantiles: each must lie strictly between 0 and 1")
-    density = DensityConfig(
-        exposure=exposure,
-        population_unit=number(d, "population_unit", "density") if "population_unit" in d else 10_000.0,
-        mode=mode, thresholds=thresholds, quantiles=quantiles,
-    )
-
-    c = mapping("composite")
-    ind = mapping("indicators", c, "composite.")
-    indicators: dict[str, Goalposts] = {}
-    for name in (n for names in DIMENSIONS.values() for n in names):
-        row = ind.get(name)
-        where = f"composite.indicators.{name}"
-        if not isinstance(row, Mapping):
-            problems.append(f"{where}: missing")
-            continue
-        lo = number(row, "lo", where, positive=False)
-        hi = number(row, "hi", where, positive=False)
-        if hi <= lo or lo < 0:
-            problems.append(f"{where}: needs 0 <= lo < hi, got lo={lo:g}, hi={hi:g}")
-            continue
-        indicators[name] = Goalposts(lo, hi, bool(row.get("log", False)), bool(row.get("invert", False)),
-                                     str(row.get("unit", "")))
-    cthresholds = _level_steps(mapping("thresholds", c, "composite."), "composite.thresholds", problems)
-    if any(not 0 <= v <= 10 for v in cthresholds.values()):
-        problems.append("composite.thresholds: scores run 0–10")
-    teams = c.get("team_types")
-    if not isinstance(teams, list) or not teams or not all(isinstance(t, str) for t in teams):
-        problems.append("composite.team_types: needs a list of resource_type values")
-        teams = []
-    composite = CompositeConfig(indicators, cthresholds, tuple(teams))
-
-    h = mapping("heatmap")
-    kernel = h.get("kernel", "quartic")
-    if kernel not in ("quartic", "gaussian"):
-        problems.append(f"heatmap.kernel: {kernel!r} is not quartic or gaussian")
-    heatmap = HeatmapConfig(number(h, "cell_m", "heatmap"), number(h, "bandwidth_m", "heatmap"), kernel)
-
-    u = mapping("units")
-    cell = number(u, "grid_cell_m", "units")
-    res = u.get("h3_res")
     try:
-        grids.check_cell_size(cell)
-    except grids.GridError as exc:
-        problems.append(f"units.grid_cell_m: {exc}")
-    if res not in grids.H3_RESOLUTIONS:
-        problems.append(f"units.h3_res: {res!r} is not one of {grids.H3_RESOLUTIONS}")
-
-    top_n = data.get("explain_top_n", 5)
-    if not isinstance(top_n, int) or isinstance(top_n, bool) or not 1 <= top_n <= 50:
-        problems.append(f"explain_top_n: {top_n!r} is not an integer 1–50")
-
-    major: MajorHazardConfig | None = None
-    try:
-        major = parse_major_hazard_config(mapping("major_hazard"))
-    except MajorHazardConfigError as exc:
-        problems.append(str(exc))
-    if problems or major is None or not isinstance(res, int):
-        raise AreaConfigError(problems)
-    return AreaRiskConfig(weights=weights, density=density, composite=composite, heatmap=heatmap,
-                          major_hazard=major, top_n=int(top_n), grid_cell_m=cell, h3_res=int(res))
-
-
-def _level_steps(section: Mapping[str, Any], where: str, problems: list[str]) -> dict[str, float]:
-    """{red, orange, yellow}: numbers, not increasing from red to yellow."""
-    out: dict[str, float] = {}
-    for code in ("red", "orange", "yellow"):
-        v = section.get(code)
-        if isinstance(v, bool) or not isinstance(v, int | float):
-            problems.append(f"{where}.{code}: {v!r} is not a number")
-            continue
-        out[code] = float(v)
-    if len(out) == 3 and not out["red"] >= out["orange"] >= out["yellow"]:
-        problems.append(f"{where}: must not increase from red to yellow")
-    return out
+        return AreaRiskConfig.model_validate(data)
+    except ValidationError as exc:
+        raise AreaConfigError(config_problems(exc)) from None
 
 
 # --------------------------------------------------------------------------------------
@@ -919,7 +895,7 @@ def composite(
     params = {"formula": "∛(hazard_exposure × vulnerability × lack_of_coping), each 0–10",
               "dimensions": {d: list(v) for d, v in DIMENSIONS.items()}, "weights": config.weights,
               "thresholds": cc.thresholds, "team_types": list(cc.team_types),
-              "indicators": {k: vars(g) for k, g in cc.indicators.items()}}
+              "indicators": {k: g.model_dump() for k, g in cc.indicators.items()}}
     return AreaResult(areas.unit, "composite", areas, level, score, counts, explanation, params)
 
 

@@ -21,11 +21,15 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from affine import Affine
+from pydantic import BeforeValidator, ValidationError, field_validator, model_validator
+
+from geo.config_models import ConfigModel, NonNegativeNumber, PositiveNumber, config_problems
 
 #: Grade names, 1 = 一级 (most severe) … 4 = 四级.
 GRADE_NAMES: dict[int, str] = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
@@ -35,37 +39,83 @@ class MajorHazardConfigError(ValueError):
     """The ``major_hazard`` configuration is incomplete or inconsistent."""
 
 
-@dataclass(frozen=True)
-class Chemical:
+class Chemical(ConfigModel):
     """One row of the threshold table: threshold Q (t), correction β, aliases."""
 
     name: str
-    threshold_t: float
-    beta: float
-    aliases: tuple[str, ...] = ()
+    threshold_t: PositiveNumber
+    beta: PositiveNumber
+    aliases: Annotated[tuple[str, ...], BeforeValidator(lambda v: () if v is None else v)] = ()
 
 
-@dataclass(frozen=True)
-class MajorHazardConfig:
-    """Tables of GB 18218-2018 needed to identify and grade a site."""
+class AlphaStep(ConfigModel):
+    """Table 5: α applies from ``min_people`` outside the plant within 500 m."""
+
+    min_people: NonNegativeNumber
+    alpha: PositiveNumber
+
+
+class GradeStep(ConfigModel):
+    """Table 6: ``grade`` (1 = 一级 … 4 = 四级) applies from R = ``min_r``."""
+
+    min_r: NonNegativeNumber
+    grade: Literal[1, 2, 3, 4]
+
+
+class MajorHazardConfig(ConfigModel):
+    """Tables of GB 18218-2018 needed to identify and grade a site (the YAML
+    ``major_hazard`` section; a chemical's ``name`` is its key there)."""
 
     chemicals: dict[str, Chemical]
-    #: (min people, α), highest minimum first: the first row whose minimum ≤ N applies.
-    alpha: tuple[tuple[float, float], ...]
-    #: (min R, grade), highest minimum first.
-    grades: tuple[tuple[float, int], ...]
-    radius_m: float = 500.0
+    #: Highest minimum first: the first step whose minimum ≤ N applies.
+    alpha: tuple[AlphaStep, ...]
+    #: Highest minimum first.
+    grades: tuple[GradeStep, ...]
+    radius_m: PositiveNumber = 500.0
     citation: str = "GB 18218-2018"
-    _lookup: dict[str, Chemical] = field(default_factory=dict, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        for chem in self.chemicals.values():
-            for name in (chem.name, *chem.aliases):
-                self._lookup[_norm(name)] = chem
+    @model_validator(mode="before")
+    @classmethod
+    def _name_chemicals(cls, data: Any) -> Any:
+        """Each chemical row takes its key as its ``name``."""
+        if isinstance(data, Mapping) and isinstance(data.get("chemicals"), Mapping):
+            rows = {str(k): {**row, "name": str(k)} if isinstance(row, Mapping) else row
+                    for k, row in data["chemicals"].items()}
+            data = {**data, "chemicals": rows}
+        return data
+
+    @field_validator("chemicals")
+    @classmethod
+    def _some_chemicals(cls, chemicals: dict[str, Chemical]) -> dict[str, Chemical]:
+        if not chemicals:
+            raise ValueError("needs at least one chemical")
+        return chemicals
+
+    @field_validator("alpha")
+    @classmethod
+    def _alpha_down_to_nobody(cls, steps: tuple[AlphaStep, ...]) -> tuple[AlphaStep, ...]:
+        steps = tuple(sorted(steps, key=lambda s: -s.min_people))
+        if not steps or steps[-1].min_people > 0:
+            raise ValueError("needs a row with min_people 0")
+        return steps
+
+    @field_validator("grades")
+    @classmethod
+    def _every_grade_once(cls, steps: tuple[GradeStep, ...]) -> tuple[GradeStep, ...]:
+        steps = tuple(sorted(steps, key=lambda s: -s.min_r))
+        if sorted(s.grade for s in steps) != [1, 2, 3, 4]:
+            raise ValueError("needs grades 1, 2, 3 and 4 once each")
+        if steps[-1].min_r > 0:
+            raise ValueError("needs a row with min_r 0 (四级)")
+        return steps
 
     def chemical(self, name: str) -> Chemical | None:
         """The table row for ``name`` or one of its aliases (case and blanks ignored), else None."""
         return self._lookup.get(_norm(name))
+
+    @cached_property
+    def _lookup(self) -> dict[str, Chemical]:
+        return {_norm(n): chem for chem in self.chemicals.values() for n in (chem.name, *chem.aliases)}
 
 
 def _norm(name: str) -> str:
@@ -74,53 +124,11 @@ def _norm(name: str) -> str:
 
 def parse_major_hazard_config(section: Mapping[str, Any]) -> MajorHazardConfig:
     """Build the config from the YAML ``major_hazard`` mapping; raises
-    :class:`MajorHazardConfigError` naming every bad entry."""
-    problems: list[str] = []
-    chemicals: dict[str, Chemical] = {}
-    for name, row in (section.get("chemicals") or {}).items():
-        try:
-            q = float(row["threshold_t"])
-            beta = float(row["beta"])
-            if q <= 0 or beta <= 0:
-                raise ValueError
-            chemicals[str(name)] = Chemical(str(name), q, beta, tuple(str(a) for a in row.get("aliases") or ()))
-        except (KeyError, TypeError, ValueError):
-            problems.append(f"major_hazard.chemicals.{name}: needs threshold_t > 0 and beta > 0")
-    if not chemicals:
-        problems.append("major_hazard.chemicals: empty")
-    alpha = _steps(section.get("alpha"), "major_hazard.alpha", "min_people", "alpha", problems)
-    grades = _steps(section.get("grades"), "major_hazard.grades", "min_r", "grade", problems)
-    if grades and sorted(int(g) for _, g in grades) != [1, 2, 3, 4]:
-        problems.append("major_hazard.grades: needs grades 1, 2, 3 and 4 once each")
-    if alpha and alpha[-1][0] > 0:
-        problems.append("major_hazard.alpha: needs a row with min_people 0")
-    if grades and grades[-1][0] > 0:
-        problems.append("major_hazard.grades: needs a row with min_r 0 (四级)")
-    radius = section.get("radius_m", 500.0)
-    if not isinstance(radius, int | float) or radius <= 0:
-        problems.append(f"major_hazard.radius_m: {radius!r} is not a positive number")
-    if problems:
-        raise MajorHazardConfigError("; ".join(problems))
-    return MajorHazardConfig(
-        chemicals=chemicals,
-        alpha=tuple((a, b) for a, b in alpha),
-        grades=tuple((a, int(b)) for a, b in grades),
-        radius_m=float(radius),
-        citation=str(section.get("citation", "GB 18218-2018")),
-    )
-
-
-def _steps(rows: Any, where: str, low: str, value: str, problems: list[str]) -> list[tuple[float, float]]:
-    out: list[tuple[float, float]] = []
-    if not isinstance(rows, list) or not rows:
-        problems.append(f"{where}: needs a list of {{{low}, {value}}}")
-        return out
-    for i, row in enumerate(rows):
-        try:
-            out.append((float(row[low]), float(row[value])))
-        except (KeyError, TypeError, ValueError):
-            problems.append(f"{where}[{i}]: needs numbers {low} and {value}")
-    return sorted(out, key=lambda r: -r[0])
+    :class:`MajorHazardConfigError` naming every bad entry and value in one line."""
+    try:
+        return MajorHazardConfig.model_validate(section)
+    except ValidationError as exc:
+        raise MajorHazardConfigError("; ".join(config_problems(exc, prefix="major_hazard."))) from None
 
 
 def alpha_for(people: float, config: MajorHazardConfig) -> float:
@@ -130,18 +138,18 @@ def alpha_for(people: float, config: MajorHazardConfig) -> float:
     29.6 people is the 1–29 row).
     """
     n = math.floor(max(people, 0.0) + 1e-9)
-    for min_people, alpha in config.alpha:
-        if n >= min_people:
-            return alpha
-    return config.alpha[-1][1]
+    for step in config.alpha:
+        if n >= step.min_people:
+            return step.alpha
+    return config.alpha[-1].alpha
 
 
 def grade_for(r: float, config: MajorHazardConfig) -> int:
     """Grade 1–4 (一级–四级) of a major hazard installation with value R (table 6)."""
-    for min_r, grade in config.grades:
-        if r >= min_r:
-            return grade
-    return config.grades[-1][1]
+    for step in config.grades:
+        if r >= step.min_r:
+            return step.grade
+    return config.grades[-1].grade
 
 
 @dataclass(frozen=True)

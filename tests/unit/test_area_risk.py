@@ -271,3 +271,111 @@ def test_nearest_distance_is_geodesic() -> None:
 
     assert d[0] == pytest.approx(float(geodesic_m(116.4, 39.9, 116.41, 39.9)), abs=1e-6)
     assert ar.nearest_distance_m(np.array([116.4]), np.array([39.9]), np.array([]), np.array([]))[0] == math.inf
+
+
+def test_the_shipped_file_loads_into_the_engine_config(config: ar.AreaRiskConfig) -> None:
+    assert config.weights == {"red": 100.0, "orange": 30.0, "yellow": 10.0, "blue": 1.0}
+    assert (config.top_n, config.grid_cell_m, config.h3_res) == (5, 1000.0, 8)
+    assert list(config.composite.indicators) == list(ar.INDICATORS)
+    assert config.composite.indicators["resources"] == ar.Goalposts(lo=0, hi=10, log=True, invert=True,
+                                                                   unit="resources/km²")
+    assert config.density.thresholds == {"red": 300.0, "orange": 100.0, "yellow": 30.0}
+    assert (config.heatmap.cell_m, config.heatmap.bandwidth_m, config.heatmap.kernel) == (100.0, 1000.0, "quartic")
+    assert len(config.major_hazard.chemicals) == 8
+    reordered = config_data()
+    reordered["level_weights"] = {"blue": 1, "yellow": 10, "orange": 30, "red": 100}
+    assert list(ar.parse_config(reordered).weights) == ["red", "orange", "yellow", "blue"]  # engine order
+
+
+def _set(path: str, value: Any) -> dict[str, Any]:
+    """The shipped configuration with the value at dotted ``path`` replaced."""
+    data = config_data()
+    *parents, last = path.split(".")
+    section = data
+    for key in parents:
+        section = section[key]
+    section[last] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "problem"),
+    [
+        ("level_weights.red", -1, "level_weights.red: -1 — input should be greater than 0"),
+        ("level_weights.blue", 0, "level_weights.blue: 0 — input should be greater than 0"),
+        ("level_weights.red", True, "level_weights.red: True — input should be a valid number"),
+        ("level_weights.red", "100", "level_weights.red: '100' — input should be a valid number"),
+        ("level_weights.blue", 1000, "level_weights: must not increase from red to blue"),
+        ("density.thresholds.yellow", -5, "density.thresholds.yellow: -5 — input should be greater than 0"),
+        ("density.thresholds.yellow", 0, "density.thresholds.yellow: 0 — input should be greater than 0"),
+        ("density.quantiles.red", 1, "density.quantiles.red: 1 — input should be less than 1"),
+        ("density.quantiles.yellow", 0.0, "density.quantiles.yellow: 0.0 — input should be greater than 0"),
+        ("density.population_unit", 0, "density.population_unit: 0 — input should be greater than 0"),
+        ("density.mode", "fancy", "density.mode: 'fancy' — input should be 'thresholds' or 'quantiles'"),
+        ("composite.thresholds.red", 10.5, "composite.thresholds.red: 10.5 — input should be less than or equal to 10"),
+        ("composite.thresholds.yellow", -0.1,
+         "composite.thresholds.yellow: -0.1 — input should be greater than or equal to 0"),
+        ("composite.indicators.hazard", {"lo": -1, "hi": 10},
+         "composite.indicators.hazard: needs 0 <= lo < hi, got lo=-1, hi=10"),
+        ("composite.indicators.hazard", {"lo": 3, "hi": 3},
+         "composite.indicators.hazard: needs 0 <= lo < hi, got lo=3, hi=3"),
+        ("composite.team_types", [], "composite.team_types: needs a list of resource_type values"),
+        ("composite.team_types", ["team", 7], "composite.team_types.1: 7 — input should be a valid string"),
+        ("heatmap.bandwidth_m", -100, "heatmap.bandwidth_m: -100 — input should be greater than 0"),
+        ("units.grid_cell_m", 249, "units.grid_cell_m: 249 — cell size 249 m outside 250–5000 m"),
+        ("units.grid_cell_m", 5001, "units.grid_cell_m: 5001 — cell size 5001 m outside 250–5000 m"),
+        ("units.h3_res", 5, "units.h3_res: 5 — H3 resolution 5 outside 6–9"),
+        ("units.h3_res", 8.0, "units.h3_res: 8.0 — input should be a valid integer"),
+        ("explain_top_n", 0, "explain_top_n: 0 — input should be greater than or equal to 1"),
+        ("explain_top_n", 51, "explain_top_n: 51 — input should be less than or equal to 50"),
+    ],
+)
+def test_config_errors_at_the_limits(path: str, value: Any, problem: str) -> None:
+    with pytest.raises(ar.AreaConfigError) as err:
+        ar.parse_config(_set(path, value))
+    assert err.value.problems == [problem]
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [("units.grid_cell_m", 250), ("units.grid_cell_m", 5000), ("units.h3_res", 6), ("units.h3_res", 9),
+     ("explain_top_n", 1), ("explain_top_n", 50), ("composite.thresholds.red", 10),
+     ("level_weights.blue", 10)],  # equal weights do not increase
+)
+def test_config_values_at_the_limits_are_accepted(path: str, value: Any) -> None:
+    ar.parse_config(_set(path, value))
+
+
+def test_config_missing_sections_and_unknown_keys_are_named() -> None:
+    data = config_data()
+    del data["major_hazard"]
+    del data["heatmap"]["cell_m"]
+    del data["composite"]["indicators"]["uninsured"]
+    del data["level_weights"]["blue"]
+    data["colour"] = "red"
+    data["density"]["smoothing"] = 3
+    data["density"]["thresholds"]["purple"] = 5
+    with pytest.raises(ar.AreaConfigError) as err:
+        ar.parse_config(data)
+    assert sorted(err.value.problems) == sorted([
+        "major_hazard: missing",
+        "heatmap.cell_m: missing",
+        "composite.indicators: missing uninsured",
+        "level_weights: missing blue",
+        "colour: unknown key",
+        "density.smoothing: unknown key",
+        "density.thresholds: unknown purple (expected red, orange, yellow)",
+    ])
+    assert all("\n" not in p for p in err.value.problems)
+    with pytest.raises(ar.AreaConfigError, match="top level: expected a mapping"):
+        ar.parse_config(["level_weights"])  # type: ignore[arg-type]
+    with pytest.raises(ar.AreaConfigError) as empty:
+        ar.parse_config({})
+    assert empty.value.problems == [f"{s}: missing" for s in ("level_weights", "density", "composite", "heatmap",
+                                                              "units", "major_hazard")]
+
+
+def test_config_errors_inside_major_hazard_carry_the_section_path() -> None:
+    with pytest.raises(ar.AreaConfigError) as err:
+        ar.parse_config(_set("major_hazard.chemicals.氯.beta", -4))
+    assert err.value.problems == ["major_hazard.chemicals.氯.beta: -4 — input should be greater than 0"]

@@ -14,9 +14,13 @@ from geo.geocoder import (
     Gazetteer,
     Geocoder,
     GeocodeResult,
+    Place,
+    aliases,
+    matching,
     normalise_address,
     parse_address,
 )
+from geo.geocoder.gazetteer import begins_street_name
 
 WGS84 = "EPSG:4326"
 
@@ -298,3 +302,88 @@ def test_cli_geocode_prints_json(tmp_path: Path) -> None:
     ]  # fmt: skip
     missing = CliRunner().invoke(main, ["geocode", "--file", str(csv_file), "--column", "addr"])
     assert missing.exit_code == 1 and "no column 'addr'" in missing.output
+
+
+# -- the matching steps, one by one -----------------------------------------------------
+
+
+def test_name_stems_and_readings() -> None:
+    assert [aliases.district_stem(n) for n in ("朝阳区", "大厂回族自治县", "滨海新区", "三河市", "蓟县")] == [
+        "朝阳", "大厂", "滨海", "三河", None
+    ]  # fmt: skip
+    assert [aliases.township_stem(n) for n in ("望京街道", "南磨房地区", "梨园镇", "和乡")] == [
+        "望京", "南磨房", "梨园", None
+    ]  # fmt: skip
+    # 高碑店: the Hebei city's short name and a 朝阳区 township's; the stronger reading first, no POI reading
+    entry = {("city", "130684"): 1, ("township", "110105022"): 1, ("poi", 7): 3}
+    assert aliases.readings(entry) == (("poi", (7,), 3), ("city", ("130684",), 1), ("township", ("110105022",), 1))
+    assert aliases.readings({("city", "130684"): 3, ("poi", 7): 3}) == (("city", ("130684",), 3),)
+
+
+def test_find_takes_the_reading_that_fits_and_skips_street_names(gazetteer: Gazetteer) -> None:
+    hits = gazetteer.find("海淀区海淀街道")
+    assert [(h.level, h.codes) for h in hits] == [("district", ("110108",)), ("township", ("110108012",))]
+    assert [h.level for h in gazetteer.find("北京市朝阳路")] == ["province"]  # 朝阳 begins a street name
+    assert begins_street_name("朝阳路", 2, 3) and not begins_street_name("朝阳街道", 2, 4)
+    assert not begins_street_name("朝阳", 2, 2)  # nothing follows
+
+
+def test_read_names_chooses_district_township_and_place(gazetteer: Gazetteer) -> None:
+    text = "朝阳望京"
+    reading = matching.read_names(gazetteer, gazetteer.find(text), text, None)
+    assert (reading.county, reading.township, reading.poi) == ("110105", "110105026", None)
+    assert reading.matched == {"district": "朝阳区", "township": "望京街道"}
+    assert reading.factor == pytest.approx(0.9 * 0.9)  # two short names
+    text = "北京大学第一医院"
+    place = matching.read_names(gazetteer, gazetteer.find(text), text, None)
+    assert (place.county, place.poi.name if place.poi else None) == ("110102", "北京大学第一医院")
+    assert place.matched["district"] == "西城区 (from the township/place named)"
+
+
+def test_choose_county_scores_ties_and_contradictions(gazetteer: Gazetteer) -> None:
+    named = matching.names_by_level(gazetteer.find("八里庄街道"))
+    assert matching.county_scores(named, gazetteer.pois) == {"110105": 5.5, "110108": 5.5}  # 4 + 3 / 2 each
+    notes: list[str] = []
+    county, tied = matching.choose_county(named, None, None, gazetteer, notes)
+    assert (county, sorted(tied or [])) == (None, ["110105", "110108"])
+    assert notes[0].startswith("ambiguous: ")
+    wrong = matching.names_by_level(gazetteer.find("天津市海淀区"))
+    notes = []
+    assert matching.choose_county(wrong, wrong.province, wrong.city, gazetteer, notes) == ("110108", None)
+    assert notes == ["the district named is not in the province/city named"]
+    assert matching.in_named_area("110108", "110000", "110100") and not matching.in_named_area("110108", "120000", None)
+
+
+def test_unlisted_township_follows_the_last_district(gazetteer: Gazetteer) -> None:
+    assert matching.unlisted_township("三河市燕郊镇", gazetteer.find("三河市燕郊镇")) == "燕郊镇"
+    assert matching.unlisted_township("朝阳区望京街道", gazetteer.find("朝阳区望京街道")) is None
+    assert matching.unlisted_township("燕郊镇", gazetteer.find("燕郊镇")) is None
+
+
+def test_street_parts_and_locate_road(gazetteer: Gazetteer) -> None:
+    text = "东城区朝阳门北大街8号"
+    assert matching.street_parts(text, gazetteer.find(text)) == ("朝阳门北大街", "8号")
+    assert matching.street_parts("", []) == (None, None)
+    a = Place("r1", "建设路", "road", 116.1, 39.9, county_code="110105", township_code="110105026")
+    b = Place("r2", "建设路", "road", 116.2, 39.9, county_code="110108")
+    roads = {"建设路": [a, b]}
+    assert matching.locate_road(roads, "建设路", "110108", None) is b
+    assert matching.locate_road(roads, "建设路", None, None) is None  # in two districts: not placeable
+    assert matching.locate_road(roads, "人民路", "110105", None) is None
+
+
+def test_place_point_codes_and_score(gazetteer: Gazetteer) -> None:
+    places = gazetteer.places
+    assert matching.place_point(matching.Reading(), None, places) is None
+    tied = matching.Reading(ambiguous=["110105", "110108"])
+    assert matching.place_point(tied, None, places)[0] == "city"
+    assert tied.city == "110100" and "city representative point" in tied.matched["point"]
+    assert matching.common_area(["130104", "130703"], places) == "130000"  # 石家庄 and 张家口: the province
+    district = matching.Reading(county="131024")
+    matching.complete_codes(district, places)
+    assert (district.city, district.province) == ("131000", "130000")
+    municipality = matching.Reading(province="110000")
+    matching.complete_codes(municipality, places)
+    assert municipality.city == "110100"
+    assert matching.admin_names("110000", "110100", places) == {"province": "北京市"}  # no 市辖区 city
+    assert matching.score("township", 0.9) == 0.675

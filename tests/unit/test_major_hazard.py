@@ -107,3 +107,49 @@ def test_config_errors_are_named() -> None:
                                       "alpha": [{"min_people": 1, "alpha": 1.0}],
                                       "grades": [{"min_r": 100, "grade": 1}, {"min_r": 50, "grade": 2},
                                                  {"min_r": 10, "grade": 3}, {"min_r": 0, "grade": 4}]})
+
+
+def _section(**changes: object) -> dict[str, object]:
+    data = yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8"))["major_hazard"]
+    data.update(changes)
+    return data  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"chemicals": {"氯": {"threshold_t": 0, "beta": 4}}},
+         "major_hazard.chemicals.氯.threshold_t: 0 — input should be greater than 0"),
+        ({"chemicals": {"氯": {"threshold_t": 5, "beta": -4}}},
+         "major_hazard.chemicals.氯.beta: -4 — input should be greater than 0"),
+        ({"chemicals": {"氯": {"threshold_t": 5}}}, "major_hazard.chemicals.氯.beta: missing"),
+        ({"chemicals": {"氯": {"threshold_t": 5, "beta": 4, "colour": "green"}}},
+         "major_hazard.chemicals.氯.colour: unknown key"),
+        ({"chemicals": {}}, "major_hazard.chemicals: needs at least one chemical"),
+        ({"alpha": []}, "major_hazard.alpha: needs a row with min_people 0"),
+        ({"alpha": [{"min_people": 0, "alpha": 0}]}, "major_hazard.alpha.0.alpha: 0 — input should be greater than 0"),
+        ({"alpha": [{"min_people": -1, "alpha": 1}]},
+         "major_hazard.alpha.0.min_people: -1 — input should be greater than or equal to 0"),
+        ({"grades": [{"min_r": 0, "grade": 4}]}, "major_hazard.grades: needs grades 1, 2, 3 and 4 once each"),
+        ({"grades": [{"min_r": 100, "grade": 1}, {"min_r": 50, "grade": 2}, {"min_r": 10, "grade": 3},
+                     {"min_r": 5, "grade": 4}]}, "major_hazard.grades: needs a row with min_r 0 (四级)"),
+        ({"grades": [{"min_r": 0, "grade": 5}]}, "major_hazard.grades.0.grade: 5 — input should be 1, 2, 3 or 4"),
+        ({"radius_m": 0}, "major_hazard.radius_m: 0 — input should be greater than 0"),
+        ({"colour": "red"}, "major_hazard.colour: unknown key"),
+    ],
+)
+def test_config_errors_at_the_limits(changes: dict[str, object], problem: str) -> None:
+    with pytest.raises(mh.MajorHazardConfigError) as err:
+        mh.parse_major_hazard_config(_section(**changes))
+    assert str(err.value) == problem
+
+
+def test_config_steps_are_sorted_and_aliases_may_be_blank() -> None:
+    config = mh.parse_major_hazard_config(_section(
+        chemicals={"氯": {"threshold_t": 5, "beta": 4, "aliases": None}},
+        alpha=[{"min_people": 0, "alpha": 0.5}, {"min_people": 100, "alpha": 2.0}, {"min_people": 1, "alpha": 1.0}],
+    ))
+    assert [s.min_people for s in config.alpha] == [100, 1, 0]
+    assert mh.alpha_for(50, config) == 1.0
+    assert config.chemicals["氯"].name == "氯" and config.chemicals["氯"].aliases == ()
+    assert config.radius_m == 500.0 and config.citation.startswith("GB 18218-2018")
