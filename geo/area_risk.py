@@ -55,6 +55,7 @@ from geo.config_models import ConfigModel, Number, PositiveNumber, config_proble
 from geo.coords import BEIJING_METRIC_CRS
 from geo.distance import geodesic_m
 from geo.entities import LEVEL_CODES
+from geo.errors import BadInput
 from geo.major_hazard import MajorHazardConfig
 from geo.reference import as_multipolygon, geodesic_area_km2
 
@@ -82,7 +83,7 @@ def _wgs84_xy(xy: np.ndarray) -> np.ndarray:
     return np.column_stack(_metric_transformer().transform(xy[:, 0], xy[:, 1], direction=TransformDirection.INVERSE))
 
 
-class AreaConfigError(ValueError):
+class AreaConfigError(BadInput):
     """``area_risk.yaml`` is missing a value or has a bad one; lists every problem."""
 
     def __init__(self, problems: Sequence[str]) -> None:
@@ -913,4 +914,4 @@ def run_method(
         if inputs is None:
             raise ValueError("the composite method needs open hazards, units and resources")
         return composite(areas, sources, inputs, config, membership=membership)
-    raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    raise BadInput(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")

@@ -30,12 +30,13 @@ from affine import Affine
 from pydantic import BeforeValidator, ValidationError, field_validator, model_validator
 
 from geo.config_models import ConfigModel, NonNegativeNumber, PositiveNumber, config_problems
+from geo.errors import BadInput
 
 #: Grade names, 1 = 一级 (most severe) … 4 = 四级.
 GRADE_NAMES: dict[int, str] = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
 
 
-class MajorHazardConfigError(ValueError):
+class MajorHazardConfigError(BadInput):
     """The ``major_hazard`` configuration is incomplete or inconsistent."""
 
 
@@ -192,7 +193,7 @@ def parse_inventory(value: Any) -> list[tuple[str, float]]:
         name = item.get("name")
         tonnes = next((item[k] for k in ("tonnes", "quantity_t", "t") if k in item), None)
         if name is None or tonnes is None:
-            raise ValueError(f"inventory entry {item!r} needs name and tonnes")
+            raise BadInput(f"inventory entry {item!r} needs name and tonnes")
         out.append((str(name), float(tonnes)))
     return out
 
