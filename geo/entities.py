@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+# Defined in geo.coords; still importable from here for the modules that name it so (geo.etl).
+from geo.coords import STORAGE_CRS as STORAGE_CRS
+
 ColumnType = Literal["text", "int", "float", "bool", "date"]
 GeometryType = Literal["Point", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "Geometry"]
-
-STORAGE_CRS = "EPSG:4326"
-STORAGE_SRID = 4326
 
 #: Risk levels, highest first: (code, Chinese, English, colour).
 RISK_LEVELS: tuple[tuple[str, str, str, str], ...] = (

@@ -37,9 +37,8 @@ import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.coords import convert
+from geo.coords import STORAGE_CRS, convert
 from geo.distance import degree_box
-from geo.entities import STORAGE_CRS
 from geo.stores.protocol import Store, utc_stamp
 from geo.veto import (
     VERDICT_LABELS,

@@ -27,8 +27,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo import tiles
+from geo.coords import STORAGE_CRS
 from geo.distance import degree_box, distances_m
-from geo.entities import ENTITIES, STORAGE_CRS, Entity, get_entity
+from geo.entities import ENTITIES, Entity, get_entity
 from geo.stores import gpkg_blob
 from geo.stores.frames import (
     check_point_layer,

@@ -56,8 +56,9 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
 from geo.collector import collector_paused
+from geo.coords import STORAGE_SRID
 from geo.distance import SEGMENT_DEGREES
-from geo.entities import STORAGE_SRID, Entity, get_entity
+from geo.entities import Entity, get_entity
 from geo.stores.frames import (
     check_point_layer,
     check_where,

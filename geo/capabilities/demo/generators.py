@@ -49,7 +49,7 @@ from numpy.typing import NDArray
 from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
-from geo.coords import convert
+from geo.coords import WGS84, convert
 from geo.validation import (
     CREDIT_CODE_ALPHABET,
     CREDIT_CODE_WEIGHTS,
@@ -58,7 +58,6 @@ from geo.validation import (
     normalise_level,
 )
 
-WGS84 = "EPSG:4326"
 FileFormat = Literal["csv", "xlsx", "geojson"]
 _F = NDArray[np.float64]
 _I = NDArray[np.int64]
