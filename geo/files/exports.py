@@ -117,7 +117,11 @@ def export(data: Export, fmt: str) -> bytes:
 
 def write_csv(table: pd.DataFrame) -> bytes:
     """``table`` as CSV: UTF-8 with a byte-order mark, a header row, no index column."""
-    return table.map(cell_value).to_csv(index=False).encode("utf-8-sig")
+    plain = table.copy()
+    for i, dtype in enumerate(table.dtypes):
+        if pd.api.types.is_object_dtype(dtype):  # typed columns are pandas' to write: an Int64 3 stays "3"
+            plain.isetitem(i, pd.Series([cell_value(v) for v in table.iloc[:, i]], index=table.index, dtype=object))
+    return plain.to_csv(index=False).encode("utf-8-sig")
 
 
 def write_xlsx(tables: Mapping[str, pd.DataFrame], *, meta: Mapping[str, Any]) -> bytes:
@@ -183,7 +187,7 @@ def _feature_frame(features: Features | None) -> gpd.GeoDataFrame:
 def _gpkg_column(values: pd.Series) -> pd.Series:
     """A column GeoPackage can hold: booleans and integers with gaps as nullable types,
     floats with gaps as floats, anything else mixed as text (dicts and lists as JSON)."""
-    if values.dtype != object:
+    if not pd.api.types.is_object_dtype(values.dtype):
         return values
     kind = pd.api.types.infer_dtype(values, skipna=True)
     if kind == "boolean":
