@@ -52,14 +52,13 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import grids
 from geo.config_models import ConfigModel, Number, PositiveNumber, config_problems
-from geo.coords import BEIJING_METRIC_CRS
+from geo.coords import BEIJING_METRIC_CRS, WGS84
 from geo.distance import geodesic_m
 from geo.entities import LEVEL_CODES
 from geo.errors import BadInput
 from geo.major_hazard import MajorHazardConfig
 from geo.reference import as_multipolygon, geodesic_area_km2
 
-WGS84 = "EPSG:4326"
 UNITS = ("district", "township", "grid", "h3")
 METHODS = ("highest", "density", "composite")
 #: Score of each level in the ``highest`` method.

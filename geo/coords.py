@@ -39,8 +39,11 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.errors import BadInput
 
-#: Geographic CRS everything is stored in (WGS 84, degrees).
-STORAGE_CRS = "EPSG:4326"
+#: WGS 84 longitude/latitude (degrees): the CRS of GPS, OSM and the vendored reference files.
+WGS84 = "EPSG:4326"
+#: Geographic CRS everything is stored in (WGS 84, degrees), and its SRID in PostGIS.
+STORAGE_CRS = WGS84
+STORAGE_SRID = 4326
 #: Metric CRS for Beijing: CGCS2000 / 3-degree Gauss-Kruger CM 117E (metres, x east).
 #: Its zone is 115.5–118.5 °E, which fits Beijing and Tianjin; across all of
 #: Jing-Jin-Ji (113.5–119.9 °E) use the geodesic distances of :mod:`geo.distance`.

@@ -20,9 +20,6 @@ from geo.errors import BadInput, NotFound
 ColumnType = Literal["text", "int", "float", "bool", "date"]
 GeometryType = Literal["Point", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "Geometry"]
 
-STORAGE_CRS = "EPSG:4326"
-STORAGE_SRID = 4326
-
 #: Risk levels, highest first: (code, Chinese, English, colour).
 RISK_LEVELS: tuple[tuple[str, str, str, str], ...] = (
     ("red", "重大", "major", "#d7191c"),
@@ -109,17 +106,23 @@ COMMON_COLUMNS: tuple[Column, ...] = (
     Column("row_hash", "text", "内容摘要"),
 )
 
-_UNIT_COLUMNS = (
-    Column("credit_code", "text", "统一社会信用代码", required=True),
-    Column("name", "text", "单位名称", required=True),
-    Column("industry", "text", "行业"),
-    Column("address", "text", "地址"),
-    Column("district", "text", "所属区"),
-    Column("township", "text", "街道/乡镇"),
-    Column("standard_grade", "text", "标准化等级"),
-    Column("insured", "bool", "安责险"),
-    Column("geocode_precision", "text", "定位精度"),
-)
+# Columns several entities carry.
+_CREDIT_CODE = Column("credit_code", "text", "统一社会信用代码", required=True)
+_ADDRESS = Column("address", "text", "地址")
+_DISTRICT = Column("district", "text", "所属区")
+_TOWNSHIP = Column("township", "text", "街道/乡镇")
+_GEOCODE_PRECISION = Column("geocode_precision", "text", "定位精度")
+_APPROXIMATE = Column("approximate", "bool", "近似")
+_SOURCE = Column("source", "text", "来源")
+
+
+def _coded(kind: str, zh: str, geometry_type: GeometryType, code: tuple[str, str], *columns: Column,
+           description: str = "") -> Entity:
+    """An entity keyed by one required text code ``(name, Chinese label)``, its first column."""
+    name, label = code
+    return Entity(kind, zh, geometry_type, (name,), (Column(name, "text", label, required=True), *columns),
+                  description)
+
 
 ENTITIES: dict[str, Entity] = {
     e.kind: e
@@ -129,7 +132,17 @@ ENTITIES: dict[str, Entity] = {
             "生产经营单位",
             "Point",
             ("credit_code",),
-            _UNIT_COLUMNS,
+            (
+                _CREDIT_CODE,
+                Column("name", "text", "单位名称", required=True),
+                Column("industry", "text", "行业"),
+                _ADDRESS,
+                _DISTRICT,
+                _TOWNSHIP,
+                Column("standard_grade", "text", "标准化等级"),
+                Column("insured", "bool", "安责险"),
+                _GEOCODE_PRECISION,
+            ),
             "Enterprises and other units that report risk sources.",
         ),
         Entity(
@@ -138,7 +151,7 @@ ENTITIES: dict[str, Entity] = {
             "Point",
             ("credit_code", "source_code"),
             (
-                Column("credit_code", "text", "统一社会信用代码", required=True),
+                _CREDIT_CODE,
                 Column("source_code", "text", "风险源编码", required=True),
                 Column("unit_name", "text", "单位名称"),
                 Column("name", "text", "风险源名称", required=True),
@@ -147,10 +160,10 @@ ENTITIES: dict[str, Entity] = {
                 Column("likelihood", "int", "可能性"),
                 Column("severity", "int", "严重性"),
                 Column("industry", "text", "行业"),
-                Column("address", "text", "地址"),
-                Column("district", "text", "所属区"),
-                Column("township", "text", "街道/乡镇"),
-                Column("geocode_precision", "text", "定位精度"),
+                _ADDRESS,
+                _DISTRICT,
+                _TOWNSHIP,
+                _GEOCODE_PRECISION,
             ),
             "Risk sources (安全风险源); level is one of red/orange/yellow/blue.",
         ),
@@ -160,7 +173,7 @@ ENTITIES: dict[str, Entity] = {
             "Point",
             ("credit_code", "site_code"),
             (
-                Column("credit_code", "text", "统一社会信用代码", required=True),
+                _CREDIT_CODE,
                 Column("site_code", "text", "场所编码", required=True),
                 Column("name", "text", "单位名称", required=True),
                 Column("site_type", "text", "类型"),  # production/storage/business/use/gas_station/fireworks
@@ -169,107 +182,71 @@ ENTITIES: dict[str, Entity] = {
                 Column("gas_station_grade", "int", "加油站等级"),
                 Column("operating", "bool", "在营"),
                 Column("external_distance_m", "float", "外部安全防护距离(米)"),
-                Column("address", "text", "地址"),
-                Column("district", "text", "所属区"),
-                Column("geocode_precision", "text", "定位精度"),
+                _ADDRESS,
+                _DISTRICT,
+                _GEOCODE_PRECISION,
             ),
             "Hazardous-chemical units, gas stations and fireworks retail points.",
         ),
-        Entity(
-            "hidden_hazards",
-            "事故隐患",
-            "Point",
-            ("hazard_code",),
-            (
-                Column("hazard_code", "text", "隐患编号", required=True),
-                Column("credit_code", "text", "统一社会信用代码"),
-                Column("unit_name", "text", "单位名称"),
-                Column("severity", "text", "隐患级别"),  # major/general
-                Column("description", "text", "隐患描述"),
-                Column("found_date", "date", "发现日期"),
-                Column("deadline", "date", "整改期限"),
-                Column("rectified_date", "date", "整改完成日期"),
-                Column("status", "text", "状态"),  # open/closed
-                Column("district", "text", "所属区"),
-                Column("geocode_precision", "text", "定位精度"),
-            ),
+        _coded(
+            "hidden_hazards", "事故隐患", "Point", ("hazard_code", "隐患编号"),
+            Column("credit_code", "text", "统一社会信用代码"),
+            Column("unit_name", "text", "单位名称"),
+            Column("severity", "text", "隐患级别"),  # major/general
+            Column("description", "text", "隐患描述"),
+            Column("found_date", "date", "发现日期"),
+            Column("deadline", "date", "整改期限"),
+            Column("rectified_date", "date", "整改完成日期"),
+            Column("status", "text", "状态"),  # open/closed
+            _DISTRICT,
+            _GEOCODE_PRECISION,
         ),
-        Entity(
-            "resources",
-            "应急资源",
-            "Point",
-            ("resource_code",),
-            (
-                Column("resource_code", "text", "资源编码", required=True),
-                Column("name", "text", "名称", required=True),
-                # team/expert/equipment_depot/supply_depot/shelter/fire_station/police_station/social
-                Column("resource_type", "text", "资源类型", required=True),
-                Column("speciality", "text", "专业"),
-                Column("capacity", "int", "人数/容量"),
-                Column("item_count", "int", "物资装备数量"),
-                Column("contact", "text", "联系方式"),
-                Column("address", "text", "地址"),
-                Column("district", "text", "所属区"),
-                Column("geocode_precision", "text", "定位精度"),
-            ),
+        _coded(
+            "resources", "应急资源", "Point", ("resource_code", "资源编码"),
+            Column("name", "text", "名称", required=True),
+            # team/expert/equipment_depot/supply_depot/shelter/fire_station/police_station/social
+            Column("resource_type", "text", "资源类型", required=True),
+            Column("speciality", "text", "专业"),
+            Column("capacity", "int", "人数/容量"),
+            Column("item_count", "int", "物资装备数量"),
+            Column("contact", "text", "联系方式"),
+            _ADDRESS,
+            _DISTRICT,
+            _GEOCODE_PRECISION,
         ),
-        Entity(
-            "protection_targets",
-            "防护目标",
-            "Point",
-            ("target_code",),
-            (
-                Column("target_code", "text", "目标编码", required=True),
-                Column("name", "text", "名称"),
-                # school/kindergarten/hospital/university/care_home/residential/crowded_place/...
-                Column("target_type", "text", "类型", required=True),
-                Column("sensitivity", "text", "敏感等级"),  # high/important/general1/general2/general3
-                Column("district", "text", "所属区"),
-                Column("source", "text", "来源"),
-            ),
+        _coded(
+            "protection_targets", "防护目标", "Point", ("target_code", "目标编码"),
+            Column("name", "text", "名称"),
+            # school/kindergarten/hospital/university/care_home/residential/crowded_place/...
+            Column("target_type", "text", "类型", required=True),
+            Column("sensitivity", "text", "敏感等级"),  # high/important/general1/general2/general3
+            _DISTRICT,
+            _SOURCE,
         ),
-        Entity(
-            "areas",
-            "区域",
-            "MultiPolygon",
-            ("area_code",),
-            (
-                Column("area_code", "text", "区划/区域代码", required=True),
-                Column("name", "text", "名称", required=True),
-                # province/city/district/township/community/zone
-                Column("area_type", "text", "区域类型", required=True),
-                Column("parent_code", "text", "上级代码"),
-                Column("approximate", "bool", "近似"),
-                Column("population", "float", "人口"),
-                Column("source", "text", "来源"),
-            ),
+        _coded(
+            "areas", "区域", "MultiPolygon", ("area_code", "区划/区域代码"),
+            Column("name", "text", "名称", required=True),
+            # province/city/district/township/community/zone
+            Column("area_type", "text", "区域类型", required=True),
+            Column("parent_code", "text", "上级代码"),
+            _APPROXIMATE,
+            Column("population", "float", "人口"),
+            _SOURCE,
         ),
-        Entity(
-            "lines",
-            "线状设施",
-            "MultiLineString",
-            ("line_code",),
-            (
-                Column("line_code", "text", "编码", required=True),
-                Column("name", "text", "名称"),
-                # oil_pipeline/gas_pipeline/water_pipeline/hazmat_route/ring_road/border
-                Column("line_type", "text", "类型", required=True),
-                Column("operator", "text", "运营单位"),
-                Column("approximate", "bool", "近似"),
-                Column("source", "text", "来源"),
-            ),
+        _coded(
+            "lines", "线状设施", "MultiLineString", ("line_code", "编码"),
+            Column("name", "text", "名称"),
+            # oil_pipeline/gas_pipeline/water_pipeline/hazmat_route/ring_road/border
+            Column("line_type", "text", "类型", required=True),
+            Column("operator", "text", "运营单位"),
+            _APPROXIMATE,
+            _SOURCE,
         ),
-        Entity(
-            "parcels",
-            "规划地块",
-            "Geometry",
-            ("parcel_code",),
-            (
-                Column("parcel_code", "text", "地块编号", required=True),
-                Column("name", "text", "名称"),
-                Column("land_use", "text", "用地性质"),
-                Column("district", "text", "所属区"),
-            ),
+        _coded(
+            "parcels", "规划地块", "Geometry", ("parcel_code", "地块编号"),
+            Column("name", "text", "名称"),
+            Column("land_use", "text", "用地性质"),
+            _DISTRICT,
         ),
         Entity(
             "area_results",

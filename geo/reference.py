@@ -38,9 +38,8 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, P
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import linemerge
 
-from geo.coords import BEIJING_METRIC_CRS
+from geo.coords import BEIJING_METRIC_CRS, WGS84
 
-WGS84 = "EPSG:4326"
 #: CGCS2000 / 3-degree Gauss-Kruger CM 117E: the metric CRS for Beijing.
 _GEOD = Geod(ellps="WGS84")
 

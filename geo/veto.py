@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 
-from geo.coords import convert
+from geo.coords import DATUMS, convert
 from geo.distance import MIN_METRES_PER_DEGREE, degree_box, distances_m
 from geo.entities import UnknownColumnError, get_entity
 from geo.errors import BadInput, NotFound, Unprocessable
@@ -442,9 +442,6 @@ def check_site_geometry(geometry: BaseGeometry | None) -> BaseGeometry:
             raise GeometryError(m.group("problem"), (float(m.group("x")), float(m.group("y"))))
         raise GeometryError(reason)
     return geometry
-
-
-DATUMS = ("wgs84", "cgcs2000", "gcj02", "bd09")
 
 
 def site_from_geojson(obj: Any, *, datum: str = "wgs84") -> BaseGeometry:

@@ -19,8 +19,6 @@ Everything is WGS-84 (EPSG:4326); distances and lengths in metres.
 
 from __future__ import annotations
 
-import io
-import json
 import threading
 import weakref
 from collections import OrderedDict
@@ -36,13 +34,13 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from geo import border as bd
+from geo.coords import STORAGE_CRS
 from geo.entities import LEVEL_CODES
 from geo.errors import BadInput, NotFound
+from geo.files.exports import Export
 from geo.response import RESOURCE_TYPES, TravelModel
 from geo.stores.frames import python_value
 from geo.stores.protocol import Store
-
-OUTPUT_FORMATS = ("geojson", "csv", "xlsx")
 
 SYNTHETIC_NOTICE = {"zh": "含合成演示数据，非真实数据，结论仅供演示",
                     "en": "Includes synthetic demo data, not real; results are a demonstration"}
@@ -604,50 +602,9 @@ def pilot_region(store: Store) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------
 
 
-def _cell(v: Any) -> Any:
-    v = python_value(v)
-    if isinstance(v, float) and np.isnan(v):
-        return None
-    if isinstance(v, dict | list):
-        return json.dumps(v, ensure_ascii=False)
-    return v
-
-
-def write_tables(sheets: dict[str, pd.DataFrame], fmt: str, *, meta: dict[str, Any] | None = None,
-                 geo: gpd.GeoDataFrame | dict[str, Any] | None = None) -> bytes:
-    """Export: ``csv`` (first sheet, UTF-8 with BOM for Excel), ``xlsx`` (every sheet plus
-    说明 about) or ``geojson`` (``geo``: a GeoDataFrame or a ready FeatureCollection)."""
-    fmt = fmt.lower()
-    if fmt == "csv":
-        first = next(iter(sheets.values()))
-        return first.map(_cell).to_csv(index=False).encode("utf-8-sig")
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook()
-        for i, (title, frame) in enumerate(sheets.items()):
-            ws = wb.active if i == 0 else wb.create_sheet()
-            assert ws is not None
-            ws.title = title[:31]
-            ws.append([str(c) for c in frame.columns])
-            for row in frame.itertuples(index=False):
-                ws.append([_cell(v) for v in row])
-            ws.freeze_panes = "A2"
-        about = wb.create_sheet("说明 about")
-        for key, value in (meta or {}).items():
-            about.append([key, _cell(value)])
-        buf = io.BytesIO()
-        wb.save(buf)
-        return buf.getvalue()
-    if fmt == "geojson":
-        if isinstance(geo, gpd.GeoDataFrame):
-            return geo.to_json(ensure_ascii=False, drop_id=True).encode("utf-8")
-        return json.dumps(geo or {"type": "FeatureCollection", "features": []}, ensure_ascii=False).encode("utf-8")
-    raise BadInput(f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}")
-
-
-def zone_export(report: ZoneReport, fmt: str) -> bytes:
-    """A border zone as csv (features), xlsx (by side, county pairs, features) or geojson (features)."""
+def zone_export(report: ZoneReport) -> Export:
+    """A border zone for :func:`geo.files.exports.export`: tables features (the CSV), by
+    side and county pairs; features: the features in the zone."""
     d = report.as_dict()
     feats = report.feature_rows()
     table = pd.DataFrame(feats.drop(columns="geometry"))
@@ -657,11 +614,12 @@ def zone_export(report: ZoneReport, fmt: str) -> bytes:
     sheets = {"features": table, "by side": pd.DataFrame(d["by_side"]),
               "county pairs": pd.DataFrame(d["by_county_pair"])}
     meta = {k: d[k] for k in ("pair", "km", "border_length_m", "synthetic", "notice", "crs", "distance")}
-    return write_tables(sheets, fmt, meta=meta, geo=feats)
+    return Export("border_zone", sheets, features=feats, meta=meta)
 
 
-def crossings_export(answer: dict[str, Any], fmt: str) -> bytes:
-    """Crossing lines as csv/xlsx (one row per line) or geojson (the lines)."""
+def crossings_export(answer: dict[str, Any]) -> Export:
+    """Crossing lines (:func:`crossings_as_dict`) for :func:`geo.files.exports.export`: one
+    row per line; features: the lines."""
     rows = []
     for line in answer["lines"]:
         rows.append({
@@ -675,23 +633,25 @@ def crossings_export(answer: dict[str, Any], fmt: str) -> bytes:
         {"type": "Feature", "geometry": line["geometry"], "properties": row} for line, row in
         zip(answer["lines"], rows, strict=True)]}
     meta = {k: answer[k] for k in ("count", "synthetic", "notice", "crs")}
-    return write_tables({"crossing lines": pd.DataFrame(rows)}, fmt, meta=meta, geo=fc)
+    return Export("border_crossings", {"crossing lines": pd.DataFrame(rows)}, features=fc, meta=meta)
 
 
-def profile_export(answer: dict[str, Any], fmt: str) -> bytes:
-    """Profile segments as csv/xlsx (segments, hottest) or geojson (the segment lines)."""
+def profile_export(answer: dict[str, Any]) -> Export:
+    """A border profile (:func:`border_profile`) for :func:`geo.files.exports.export`:
+    tables segments (the CSV) and hottest; features: the segment lines."""
     seg = pd.DataFrame([f["properties"] for f in answer["segments"]["features"]])
     meta = {k: answer[k] for k in ("pair", "segment_km", "km", "weights", "synthetic", "notice", "crs")}
-    return write_tables({"segments": seg, "hottest": pd.DataFrame(answer["hottest"])}, fmt, meta=meta,
-                        geo=answer["segments"])
+    return Export("border_profile", {"segments": seg, "hottest": pd.DataFrame(answer["hottest"])},
+                  features=answer["segments"], meta=meta)
 
 
-def mutual_aid_export(answer: dict[str, Any], fmt: str) -> bytes:
-    """Mutual-aid resources as csv/xlsx or geojson points."""
+def mutual_aid_export(answer: dict[str, Any]) -> Export:
+    """Mutual-aid resources (:func:`mutual_aid`) for :func:`geo.files.exports.export`: one
+    row per resource; features: the resource points."""
     table = pd.DataFrame(answer["resources"])
     fc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]}, "properties": r}
         for r in answer["resources"]]}
     meta = {"incident": answer["incident"], "k": answer["k"], "travel": answer["travel"],
-            "synthetic": answer["synthetic"], "notice": answer["notice"], "crs": "EPSG:4326"}
-    return write_tables({"resources": table}, fmt, meta=meta, geo=fc)
+            "synthetic": answer["synthetic"], "notice": answer["notice"], "crs": STORAGE_CRS}
+    return Export("mutual_aid", {"resources": table}, features=fc, meta=meta)

@@ -11,8 +11,8 @@
 * :func:`audit_conflicts` — existing protection targets already inside a hazard's
   required distance, per district.
 * :func:`read_parcels` (GeoJSON, GeoPackage, CSV with WKT or lon/lat, zipped
-  Shapefile, via pyogrio) and :func:`write_verdicts` / :func:`write_audit`
-  (GeoJSON, XLSX with openpyxl, CSV).
+  Shapefile, via pyogrio) and :func:`verdicts_export` / :func:`audit_export` (what
+  :func:`geo.files.exports.export` writes as GeoJSON, GeoPackage, XLSX or CSV).
 
 Geometries in and out are WGS-84 (EPSG:4326); files in another CRS are
 transformed, CSV files (no CRS) are taken as WGS-84 unless a datum is given.
@@ -21,7 +21,6 @@ transformed, CSV files (no CRS) are taken as WGS-84 unless a datum is given.
 from __future__ import annotations
 
 import io
-import json
 import tempfile
 import weakref
 from collections.abc import Sequence
@@ -37,10 +36,10 @@ import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.coords import convert
+from geo.coords import STORAGE_CRS, convert
 from geo.distance import degree_box
-from geo.entities import STORAGE_CRS
 from geo.errors import BadInput
+from geo.files.exports import Export, plain_value
 from geo.stores.protocol import Store, utc_stamp
 from geo.veto import (
     VERDICT_LABELS,
@@ -64,7 +63,6 @@ from geo.veto import (
 )
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parents[2] / "data" / "rules" / "veto_rules.yaml"
-OUTPUT_FORMATS = ("geojson", "xlsx", "csv")
 SYNTHETIC_NOTICE = {"zh": "危险源含合成演示数据，非真实数据，结论仅供演示",
                     "en": "Hazards include synthetic demo data, not real; the verdict is a demonstration"}
 
@@ -461,58 +459,23 @@ def hit_table(result: BatchResult) -> pd.DataFrame:
 
 def _meta(rule_set_version: str, stamp: DataStamp, synthetic: bool) -> dict[str, Any]:
     return {"rule_set_version": rule_set_version, **stamp.as_dict(), "synthetic": synthetic,
-            "notice": SYNTHETIC_NOTICE if synthetic else None, "crs": "EPSG:4326"}
+            "notice": SYNTHETIC_NOTICE if synthetic else None, "crs": STORAGE_CRS}
 
 
-def _json_cell(v: Any) -> Any:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return None
-    return v.item() if isinstance(v, np.generic) else v
-
-
-def _xlsx(sheets: dict[str, pd.DataFrame], meta: dict[str, Any]) -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    first = True
-    for title, frame in sheets.items():
-        ws = wb.active if first else wb.create_sheet()
-        first = False
-        assert ws is not None
-        ws.title = title
-        ws.append([str(c) for c in frame.columns])
-        for row in frame.itertuples(index=False):
-            ws.append([_json_cell(v) for v in row])
-        ws.freeze_panes = "A2"
-    info = wb.create_sheet("说明 about")
-    for key, value in meta.items():
-        info.append([key, json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def write_verdicts(result: BatchResult, fmt: str, *, lang: str = "zh") -> bytes:
-    """The batch's verdicts as ``geojson`` (features with the parcel geometry, verdict and
-    every rule hit), ``xlsx`` (sheets verdicts, hits, about) or ``csv`` (one row per
-    parcel, UTF-8 with BOM for Excel).  Raises ValueError for another format."""
-    fmt = fmt.lower()
+def verdicts_export(result: BatchResult, *, lang: str = "zh") -> Export:
+    """The batch's verdicts for :func:`geo.files.exports.export`: tables 结果 verdicts (one
+    row per parcel, see :func:`verdict_table`; the CSV) and 命中 hits; features: each
+    parcel's geometry with its verdict and every rule hit, the metadata alongside."""
     meta = _meta(result.rule_set_version, result.stamp, result.synthetic)
     table = verdict_table(result, lang=lang)
-    if fmt == "csv":
-        return table.to_csv(index=False).encode("utf-8-sig")
-    if fmt == "xlsx":
-        return _xlsx({"结果 verdicts": table, "命中 hits": hit_table(result)}, meta)
-    if fmt == "geojson":
-        features = []
-        for p, row in zip(result.parcels, table.drop(columns=["wkt"]).to_dict("records"), strict=True):
-            props = {k: _json_cell(v) for k, v in row.items()}
-            props["rules"] = [r.as_dict() for r in p.verdict.hits] if p.verdict else []
-            geom = shapely.geometry.mapping(p.geometry) if p.geometry is not None else None
-            features.append({"type": "Feature", "properties": props, "geometry": geom})
-        body = {"type": "FeatureCollection", "metadata": meta, "features": features}
-        return json.dumps(body, ensure_ascii=False).encode("utf-8")
-    raise BadInput(f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}")
+    features = []
+    for p, row in zip(result.parcels, table.drop(columns=["wkt"]).to_dict("records"), strict=True):
+        props = {k: plain_value(v) for k, v in row.items()}
+        props["rules"] = [r.as_dict() for r in p.verdict.hits] if p.verdict else []
+        geom = shapely.geometry.mapping(p.geometry) if p.geometry is not None else None
+        features.append({"type": "Feature", "properties": props, "geometry": geom})
+    return Export("veto_verdicts", {"结果 verdicts": table, "命中 hits": hit_table(result)},
+                  features={"type": "FeatureCollection", "metadata": meta, "features": features}, meta=meta)
 
 
 # --------------------------------------------------------------------------------------
@@ -588,22 +551,17 @@ def audit_conflicts(store: Store, rule_set: RuleSet, *, district: str | None = N
     return AuditResult(conflicts, summary, stamp, rule_set.version, len(keep))
 
 
-def write_audit(result: AuditResult, fmt: str) -> bytes:
-    """The audit as ``geojson`` (target points with the conflict), ``xlsx`` (sheets
-    conflicts, per district, about) or ``csv`` (conflict rows).  ValueError otherwise."""
-    fmt = fmt.lower()
+def audit_export(result: AuditResult) -> Export:
+    """The audit for :func:`geo.files.exports.export`: tables 冲突 conflicts (one row per
+    conflict; the CSV) and 分区 districts; features: the target points with their conflict,
+    the metadata and the per-district summary alongside."""
     meta = {**_meta(result.rule_set_version, result.stamp, result.synthetic),
             "targets_checked": result.targets_checked}
     frame = pd.DataFrame(result.conflicts.drop(columns="geometry"))
-    if fmt == "csv":
-        return frame.to_csv(index=False).encode("utf-8-sig")
-    if fmt == "xlsx":
-        return _xlsx({"冲突 conflicts": frame, "分区 districts": result.summary}, meta)
-    if fmt == "geojson":
-        features = [{"type": "Feature", "properties": {k: _json_cell(v) for k, v in row.items()},
-                     "geometry": shapely.geometry.mapping(g)}
-                    for row, g in zip(frame.to_dict("records"), result.conflicts.geometry.values, strict=True)]
-        summary = [{k: _json_cell(v) for k, v in row.items()} for row in result.summary.to_dict("records")]
-        body = {"type": "FeatureCollection", "metadata": {**meta, "districts": summary}, "features": features}
-        return json.dumps(body, ensure_ascii=False).encode("utf-8")
-    raise BadInput(f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}")
+    features = [{"type": "Feature", "properties": {k: plain_value(v) for k, v in row.items()},
+                 "geometry": shapely.geometry.mapping(g)}
+                for row, g in zip(frame.to_dict("records"), result.conflicts.geometry.values, strict=True)]
+    summary = [{k: plain_value(v) for k, v in row.items()} for row in result.summary.to_dict("records")]
+    collection = {"type": "FeatureCollection", "metadata": {**meta, "districts": summary}, "features": features}
+    return Export("veto_audit", {"冲突 conflicts": frame, "分区 districts": result.summary}, features=collection,
+                  meta=meta)

@@ -21,7 +21,8 @@ from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 
 from geo import coords
-from geo.entities import STORAGE_CRS, Entity
+from geo.coords import STORAGE_CRS
+from geo.entities import Entity
 from geo.etl.issues import IssueCollector, SubsetIssues
 from geo.etl.parsing import apply_parser
 from geo.etl.values import normalise_datum, parse_coordinate

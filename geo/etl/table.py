@@ -38,7 +38,8 @@ import shapely
 from numpy.typing import NDArray
 
 from geo import coords
-from geo.entities import STORAGE_CRS, Entity, get_entity, make_key
+from geo.coords import STORAGE_CRS
+from geo.entities import Entity, get_entity, make_key
 from geo.errors import BadInput
 from geo.etl.attributes import (
     ColumnValues,

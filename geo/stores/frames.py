@@ -23,7 +23,8 @@ import pyproj
 import shapely
 from geopandas.array import from_shapely
 
-from geo.entities import STORAGE_CRS, Column, Entity
+from geo.coords import STORAGE_CRS
+from geo.entities import Column, Entity
 from geo.errors import BadInput
 
 #: Columns the stores fill in themselves; callers need not supply them.

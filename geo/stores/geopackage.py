@@ -27,8 +27,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo import tiles
+from geo.coords import STORAGE_CRS
 from geo.distance import degree_box, distances_m
-from geo.entities import ENTITIES, STORAGE_CRS, Entity, get_entity
+from geo.entities import ENTITIES, Entity, get_entity
 from geo.errors import BadInput
 from geo.stores import gpkg_blob
 from geo.stores.frames import (
@@ -40,21 +41,20 @@ from geo.stores.frames import (
     order_counts,
     point_frame,
     point_records,
-    prepare_rows,
     python_value,
     records,
     select_columns,
 )
 from geo.stores.protocol import (
     ClusterSpec,
-    DuplicateKeyError,
     LoadBatch,
     RunRecord,
+    Store,
     StoreError,
     StoreInfo,
+    TileRequest,
     UpsertResult,
     Where,
-    utc_stamp,
 )
 
 SCHEMA_VERSION = "0002"  # 0002: the run log
@@ -180,7 +180,7 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class GeoPackageStore:
+class GeoPackageStore(Store):
     """The :class:`geo.stores.protocol.Store` over a single GeoPackage file."""
 
     kind = "geopackage"
@@ -278,9 +278,6 @@ class GeoPackageStore:
             },
         )
 
-    def data_version(self, kind: str) -> int:
-        return self.data_versions([kind])[kind]
-
     def data_versions(self, kinds: Sequence[str]) -> dict[str, int]:
         for kind in kinds:
             get_entity(kind)
@@ -290,14 +287,11 @@ class GeoPackageStore:
         found = {k: int(v) for k, v in rows}
         return {k: found.get(k, 0) for k in kinds}
 
-    def last_loaded(self, kinds: Sequence[str]) -> dict[str, str | None]:
-        for kind in kinds:
-            get_entity(kind)
+    def _loaded_at(self, kinds: Sequence[str]) -> dict[str, datetime]:
         rows = self._read_connection().execute(
             "SELECT kind, loaded_at FROM riskmap_load_batches WHERE id IN (SELECT max(id) FROM riskmap_load_batches"
-            f" WHERE kind IN {_placeholders(kinds)} GROUP BY kind)", list(kinds)).fetchall() if kinds else []
-        found = {kind: utc_stamp(datetime.fromisoformat(at)) for kind, at in rows}
-        return {kind: found.get(kind) for kind in kinds}
+            f" WHERE kind IN {_placeholders(kinds)} GROUP BY kind)", list(kinds)).fetchall()
+        return {kind: datetime.fromisoformat(at) for kind, at in rows}
 
     def close(self) -> None:
         self._snapshots.clear()
@@ -327,19 +321,14 @@ class GeoPackageStore:
 
     # -- writing -----------------------------------------------------------------
 
-    def upsert(self, kind: str, features: gpd.GeoDataFrame, *, batch: LoadBatch) -> UpsertResult:
-        entity = get_entity(kind)
-        rows = prepare_rows(entity, features)
-        dupes = rows["key"][rows["key"].duplicated()].unique().tolist()
-        if dupes:
-            raise DuplicateKeyError(kind, dupes)
+    def _write_rows(self, entity: Entity, rows: gpd.GeoDataFrame, batch: LoadBatch) -> UpsertResult:
         con = self._connect()
         try:
             con.execute("BEGIN IMMEDIATE")
             cur = con.execute(
                 "INSERT INTO riskmap_load_batches (kind, file_name, sha256, loaded_at, rows, note)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (kind, batch.file_name, batch.sha256, batch.loaded_at.isoformat(), len(rows), batch.note),
+                (entity.kind, batch.file_name, batch.sha256, batch.loaded_at.isoformat(), len(rows), batch.note),
             )
             batch_id = int(cur.lastrowid or 0)
             result = UpsertResult(batch_id=batch_id)
@@ -502,14 +491,8 @@ class GeoPackageStore:
         return snap, idx
 
     def read(
-        self,
-        kind: str,
-        *,
-        bbox: tuple[float, float, float, float] | None = None,
-        where: Where = None,
-        limit: int | None = None,
-        offset: int = 0,
-        columns: Sequence[str] | None = None,
+        self, kind: str, *, bbox: tuple[float, float, float, float] | None = None, where: Where = None,
+        limit: int | None = None, offset: int = 0, columns: Sequence[str] | None = None,
         region: BaseGeometry | None = None,
     ) -> gpd.GeoDataFrame:
         entity = get_entity(kind)
@@ -623,33 +606,16 @@ class GeoPackageStore:
             out = pd.concat([out, filler], ignore_index=True)
         return order_counts(out, grouped=group_column is not None, summed=sum_column is not None)
 
-    def tile(
-        self,
-        kind: str,
-        z: int,
-        x: int,
-        y: int,
-        *,
-        columns: Sequence[str] = ("key",),
-        where: Where = None,
-        layer_name: str | None = None,
-        extent: int = 4096,
-        buffer: int = 64,
-        cluster: ClusterSpec | None = None,
-    ) -> bytes:
-        entity = get_entity(kind)
-        for name in columns:
-            entity.column(name)
-        if cluster is not None and cluster.column:
-            entity.column(cluster.column)
-        if cluster is not None:
-            cells = self._cluster_cells(kind, cluster, where, z, extent=extent)
-            return tiles.encode_clusters(layer_name or kind, cells, x, y, extent=extent, cell=cluster.cell,
-                                         value_set=cluster.values)
-        box = tiles.tile_bbox_lonlat(z, x, y, buffer_fraction=buffer / extent)
-        snap, idx = self._candidates(kind, where, box)
-        return encode_rows(snap.frame.iloc[idx], z, x, y, columns=columns, layer_name=layer_name or kind,
-                           extent=extent, buffer=buffer, cluster=cluster)
+    def _render_tile(self, request: TileRequest) -> bytes:
+        r, kind = request, request.entity.kind
+        if r.cluster is not None:
+            cells = self._cluster_cells(kind, r.cluster, r.where, r.z, extent=r.extent)
+            return tiles.encode_clusters(r.layer_name, cells, r.x, r.y, extent=r.extent, cell=r.cluster.cell,
+                                         value_set=r.cluster.values)
+        box = tiles.tile_bbox_lonlat(r.z, r.x, r.y, buffer_fraction=r.buffer / r.extent)
+        snap, idx = self._candidates(kind, r.where, box)
+        return encode_rows(snap.frame.iloc[idx], r.z, r.x, r.y, columns=r.columns, layer_name=r.layer_name,
+                           extent=r.extent, buffer=r.buffer, cluster=None)
 
     def nearest_per_group(
         self, kind: str, lon: float, lat: float, *, k: int, column: str, values: Sequence[str],

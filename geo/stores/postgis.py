@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +57,9 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
 from geo.collector import collector_paused
+from geo.coords import STORAGE_SRID
 from geo.distance import SEGMENT_DEGREES
-from geo.entities import STORAGE_SRID, Entity, get_entity
+from geo.entities import Entity, get_entity
 from geo.errors import BadInput
 from geo.stores.frames import (
     check_point_layer,
@@ -65,7 +67,6 @@ from geo.stores.frames import (
     date_text,
     order_counts,
     point_frame,
-    prepare_rows,
     records,
     select_columns,
     typed_columns,
@@ -73,17 +74,17 @@ from geo.stores.frames import (
 )
 from geo.stores.protocol import (
     ClusterSpec,
-    DuplicateKeyError,
     LoadBatch,
     RunRecord,
+    Store,
     StoreError,
     StoreInfo,
+    TileRequest,
     UpsertResult,
     Where,
-    utc_stamp,
 )
 from geo.stores.schema import TABLES, cluster_cells, cluster_specs, layer_versions, load_batches, runs
-from geo.tiles import MERCATOR_HALF, check_tile
+from geo.tiles import MERCATOR_HALF
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: The newest migration in MIGRATIONS (a test checks it is Alembic's head).
@@ -115,7 +116,7 @@ def _wkb_param(name: str, geometry: BaseGeometry) -> ColumnElement[Any]:
     return func.ST_GeomFromWKB(bindparam(name, shapely.to_wkb(geometry), unique=True), STORAGE_SRID)
 
 
-class PostGISStore:
+class PostGISStore(Store):
     """The :class:`geo.stores.protocol.Store` over a PostGIS database."""
 
     kind = "postgis"
@@ -190,9 +191,6 @@ class PostGISStore:
             schema = self._revision(conn)
         return StoreInfo(self.kind, self._safe_url(), schema, {k: str(v) for k, v in versions.items()})
 
-    def data_version(self, kind: str) -> int:
-        return self.data_versions([kind])[kind]
-
     def data_versions(self, kinds: Sequence[str]) -> dict[str, int]:
         """The layers' versions; each remembered for VERSION_TTL_S seconds (a load by
         another process shows within that time; this store's own upserts show at once)."""
@@ -214,15 +212,12 @@ class PostGISStore:
                 self._versions[kind] = (now, out[kind])
         return {k: out[k] for k in kinds}  # in the order asked (callers build cache keys from it)
 
-    def last_loaded(self, kinds: Sequence[str]) -> dict[str, str | None]:
-        for kind in kinds:
-            get_entity(kind)
+    def _loaded_at(self, kinds: Sequence[str]) -> dict[str, datetime]:
         latest = select(func.max(load_batches.c.id)).where(load_batches.c.kind.in_(list(kinds))) \
             .group_by(load_batches.c.kind)
         stmt = select(load_batches.c.kind, load_batches.c.loaded_at).where(load_batches.c.id.in_(latest))
         with self._reader.connect() as conn:
-            found = {kind: utc_stamp(at) for kind, at in conn.execute(stmt)}
-        return {kind: found.get(kind) for kind in kinds}
+            return {kind: at for kind, at in conn.execute(stmt)}
 
     def close(self) -> None:
         self.engine.dispose()
@@ -243,13 +238,8 @@ class PostGISStore:
 
     # -- writing -------------------------------------------------------------------
 
-    def upsert(self, kind: str, features: gpd.GeoDataFrame, *, batch: LoadBatch) -> UpsertResult:
-        entity = get_entity(kind)
-        table = TABLES[kind]
-        rows = prepare_rows(entity, features)
-        dupes = rows["key"][rows["key"].duplicated()].unique().tolist()
-        if dupes:
-            raise DuplicateKeyError(kind, dupes)
+    def _write_rows(self, entity: Entity, rows: gpd.GeoDataFrame, batch: LoadBatch) -> UpsertResult:
+        kind, table = entity.kind, TABLES[entity.kind]
         names = list(entity.column_names)
         with self.engine.begin() as conn:
             batch_id = conn.execute(
@@ -359,14 +349,8 @@ class PostGISStore:
         return [*(table.c[n] for n in names), *geom]
 
     def read(
-        self,
-        kind: str,
-        *,
-        bbox: tuple[float, float, float, float] | None = None,
-        where: Where = None,
-        limit: int | None = None,
-        offset: int = 0,
-        columns: Sequence[str] | None = None,
+        self, kind: str, *, bbox: tuple[float, float, float, float] | None = None, where: Where = None,
+        limit: int | None = None, offset: int = 0, columns: Sequence[str] | None = None,
         region: BaseGeometry | None = None,
     ) -> gpd.GeoDataFrame:
         entity, table = get_entity(kind), TABLES[kind]
@@ -530,41 +514,22 @@ class PostGISStore:
             out["sum"] = pd.to_numeric(out["sum"], errors="coerce")
         return order_counts(out, grouped=group_column is not None, summed=sum_column is not None)
 
-    def tile(
-        self,
-        kind: str,
-        z: int,
-        x: int,
-        y: int,
-        *,
-        columns: Sequence[str] = ("key",),
-        where: Where = None,
-        layer_name: str | None = None,
-        extent: int = 4096,
-        buffer: int = 64,
-        cluster: ClusterSpec | None = None,
-    ) -> bytes:
-        check_tile(z, x, y)
-        entity = get_entity(kind)
-        for name in columns:
-            entity.column(name)
-        check_where(entity, where)
+    def _render_tile(self, request: TileRequest) -> bytes:
+        r, kind, cluster = request, request.entity.kind, request.cluster
         if cluster is not None:
-            cluster.check_zoom(z)
-            if cluster.column:
-                entity.column(cluster.column)
-            spec, _ = cluster.identity(kind, where, extent=extent)
+            spec, _ = cluster.identity(kind, r.where, extent=r.extent)
             if self._cluster_versions.get(spec) != self.data_version(kind):
-                self.keep_clusters(kind, cluster, where=where, extent=extent)
-            per_tile = extent // cluster.cell
-            stmt = self._tile_statement(("cluster", spec, cluster.values), layer_name or kind, extent,
-                                        lambda: self._cluster_rows(spec, cluster, extent))
-            params: dict[str, Any] = {"cz": z, "i0": x * per_tile, "j0": y * per_tile, "prefix": f"cluster:{z}/"}
+                self.keep_clusters(kind, cluster, where=r.where, extent=r.extent)
+            per_tile = r.extent // cluster.cell
+            stmt = self._tile_statement(("cluster", spec, cluster.values), r.layer_name, r.extent,
+                                        lambda: self._cluster_rows(spec, cluster, r.extent))
+            params: dict[str, Any] = {"cz": r.z, "i0": r.x * per_tile, "j0": r.y * per_tile,
+                                      "prefix": f"cluster:{r.z}/"}
         else:
-            key = ("features", kind, tuple(columns), json.dumps(where, sort_keys=True, default=str), buffer)
-            stmt = self._tile_statement(key, layer_name or kind, extent,
-                                        lambda: self._feature_rows(entity, columns, where, extent, buffer))
-            params = {"z": z, "x": x, "y": y}
+            key = ("features", kind, r.columns, json.dumps(r.where, sort_keys=True, default=str), r.buffer)
+            stmt = self._tile_statement(key, r.layer_name, r.extent,
+                                        lambda: self._feature_rows(r.entity, r.columns, r.where, r.extent, r.buffer))
+            params = {"z": r.z, "x": r.x, "y": r.y}
         with self._reader.connect() as conn:
             value = conn.execute(stmt, params).scalar_one()
         return bytes(value or b"")

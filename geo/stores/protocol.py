@@ -32,7 +32,10 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
+from geo.entities import Entity, get_entity
 from geo.errors import BadInput, Unavailable
+from geo.stores.frames import check_where, prepare_rows
+from geo.tiles import check_tile
 
 Where = Mapping[str, Any] | None
 
@@ -147,9 +150,33 @@ class ClusterSpec:
             raise ValueError(f"zoom {z} is above the cluster base zoom {self.base_zoom}")
 
 
+@dataclass(frozen=True)
+class TileRequest:
+    """A checked :meth:`Store.tile` call: tile ``z``/``x``/``y`` (Web Mercator) of
+    ``entity``'s rows matching ``where``, with the attributes ``columns``, as the MVT
+    layer ``layer_name`` of ``extent`` tile units drawn ``buffer`` units beyond the
+    tile's edge; with ``cluster``, the clusters of its points instead."""
+
+    entity: Entity
+    z: int
+    x: int
+    y: int
+    columns: tuple[str, ...]
+    where: Where
+    layer_name: str
+    extent: int
+    buffer: int
+    cluster: ClusterSpec | None
+
+
 @runtime_checkable
 class Store(Protocol):
-    """Operations every capability of the platform is built on."""
+    """Operations every capability of the platform is built on.
+
+    The stores subclass it and share what the contract fixes — the checks of a tile
+    request and of a batch, the order of an answer — each then doing its own part in
+    a ``_method`` (:meth:`_render_tile`, :meth:`_write_rows`, :meth:`_loaded_at`).
+    """
 
     kind: str
 
@@ -161,6 +188,7 @@ class Store(Protocol):
 
     def data_version(self, kind: str) -> int:
         """A number that changes whenever ``kind``'s rows change (for caches and ETags)."""
+        return self.data_versions([kind])[kind]
 
     def data_versions(self, kinds: Sequence[str]) -> dict[str, int]:
         """:meth:`data_version` of each of ``kinds``, in one round trip."""
@@ -168,6 +196,13 @@ class Store(Protocol):
     def last_loaded(self, kinds: Sequence[str]) -> dict[str, str | None]:
         """When each layer last received a load batch (its ``loaded_at``, UTC, ISO 8601
         ``YYYY-MM-DDTHH:MM:SSZ``), None if never; in the order asked."""
+        for kind in kinds:
+            get_entity(kind)
+        found = self._loaded_at(kinds) if kinds else {}
+        return {kind: utc_stamp(found[kind]) if kind in found else None for kind in kinds}
+
+    def _loaded_at(self, kinds: Sequence[str]) -> dict[str, datetime]:
+        """The ``loaded_at`` of each of ``kinds``' latest load batch (layers never loaded left out)."""
 
     def upsert(self, kind: str, features: gpd.GeoDataFrame, *, batch: LoadBatch) -> UpsertResult:
         """Insert or update rows by natural ``key`` in one transaction.
@@ -177,6 +212,15 @@ class Store(Protocol):
         alone (and keep their earlier batch).  Raises :class:`DuplicateKeyError` if a
         key repeats; on any error nothing is written.
         """
+        entity = get_entity(kind)
+        rows = prepare_rows(entity, features)
+        dupes = rows["key"][rows["key"].duplicated()].unique().tolist()
+        if dupes:
+            raise DuplicateKeyError(kind, dupes)
+        return self._write_rows(entity, rows, batch)
+
+    def _write_rows(self, entity: Entity, rows: gpd.GeoDataFrame, batch: LoadBatch) -> UpsertResult:
+        """Write the checked, prepared ``rows`` of ``batch`` (see :meth:`upsert`)."""
 
     def read(
         self,
@@ -270,7 +314,23 @@ class Store(Protocol):
         cell (:func:`geo.tiles.cluster_base_cells`); the tile draws its cells and the
         ring of cells around it.  Stores keep the cell counts per data version, so a
         low-zoom tile does not touch every point.
+
+        Raises :class:`geo.tiles.TileRangeError` for a tile outside zoom ``z``,
+        UnknownEntityError / UnknownColumnError for an unknown kind or column, and
+        ValueError for a zoom above the cluster spec's base zoom.
         """
+        check_tile(z, x, y)
+        entity = get_entity(kind)
+        for name in (*columns, *([cluster.column] if cluster is not None and cluster.column else [])):
+            entity.column(name)
+        check_where(entity, where)
+        if cluster is not None:
+            cluster.check_zoom(z)
+        return self._render_tile(TileRequest(entity, z, x, y, tuple(columns), where, layer_name or kind, extent,
+                                             buffer, cluster))
+
+    def _render_tile(self, request: TileRequest) -> bytes:
+        """The tile of a checked request: each store's part of :meth:`tile`."""
 
     def keep_clusters(self, kind: str, cluster: ClusterSpec, *, where: Where = None, extent: int = 4096) -> None:
         """Count ``kind``'s points into the cells of ``cluster`` now, unless already kept

@@ -29,7 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import TypeEngine
 
-from geo.entities import ENTITIES, STORAGE_SRID, Entity
+from geo.coords import STORAGE_SRID
+from geo.entities import ENTITIES, Entity
 
 _SQL_TYPES: dict[str, type[TypeEngine]] = {
     "text": Text,

@@ -11,6 +11,7 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon, box
 
 from geo import border as bd
 from geo.capabilities import border as bq
+from geo.files.exports import FORMATS, export
 from geo.stores.protocol import LoadBatch, Store
 
 GEOD = Geod(ellps="WGS84")
@@ -90,8 +91,8 @@ def test_border_zone_counts(loaded: Store) -> None:
     rows = report.feature_rows().set_index("key")
     assert rows.loc["C|a1", "distance_m"] == pytest.approx(5000, abs=0.5)
     assert rows.loc["C|b2", "distance_m"] == pytest.approx(9990, abs=0.5)
-    for fmt in bq.OUTPUT_FORMATS:
-        assert len(bq.zone_export(report, fmt)) > 0
+    for fmt in FORMATS:
+        assert len(export(bq.zone_export(report), fmt)) > 0
 
 
 def test_unknown_pair_and_bad_km(loaded: Store) -> None:
@@ -114,7 +115,7 @@ def test_crossings(loaded: Store) -> None:
     assert line["crossings"] == [{"pair": "beijing-hebei", "points": [[117.0, 39.5]]}]
     assert line["corridor"]["risk_blue"] == 1 and line["corridor"]["risk_sources"] == 1
     assert line["near"]["risk_sources"][0]["distance_m"] == pytest.approx(300, abs=0.5)
-    assert b"P1" in bq.crossings_export(answer, "csv")
+    assert b"P1" in export(bq.crossings_export(answer), "csv")
 
 
 def test_profile(loaded: Store) -> None:
@@ -127,7 +128,7 @@ def test_profile(loaded: Store) -> None:
     top = answer["hottest"][0]
     assert top["score"] >= 100 and top["count_red"] == 1
     assert sum(f["properties"]["count_red"] for f in feats) >= 1
-    assert len(bq.profile_export(answer, "xlsx")) > 0
+    assert len(export(bq.profile_export(answer), "xlsx")) > 0
 
 
 def test_mutual_aid(loaded: Store) -> None:

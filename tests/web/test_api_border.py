@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
+import pyogrio
 import pytest
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
@@ -88,6 +89,26 @@ def test_exports(client: FlaskClient) -> None:
     assert load_workbook(io.BytesIO(xlsx.data)).sheetnames == ["features", "by side", "county pairs", "说明 about"]
     gj = client.get("/api/v1/border?pair=beijing-hebei&format=geojson").get_json()
     assert len(gj["features"]) == 2
+
+
+def test_exports_as_geopackage(client: FlaskClient, tmp_path: Path) -> None:
+    r = client.get("/api/v1/border?pair=beijing-hebei&format=gpkg")
+    assert r.status_code == 200 and r.mimetype == "application/geopackage+sqlite3"
+    assert r.headers["Content-Disposition"] == 'attachment; filename="border-beijing-hebei-10km.gpkg"'
+    path = tmp_path / "zone.gpkg"
+    path.write_bytes(r.data)
+    zone = pyogrio.read_dataframe(path, layer="border_zone").set_index("key")
+    assert zone.crs.to_epsg() == 4326 and len(zone) == 2
+    assert zone.loc["C|1", "name"] == "液氨储罐" and zone.loc["C|1", "side"] == "110000"
+    assert zone.loc["C|1", "distance_m"] == pytest.approx(5000, abs=0.5)
+    assert zone.loc["C|1", "geometry"].equals_exact(at(39.25, -5000), 1e-9)
+    meta = pyogrio.read_info(path, layer="border_zone")["layer_metadata"]
+    assert meta["crs"] == "EPSG:4326" and meta["km"] == "10.0" and '"name": "beijing-hebei"' in meta["pair"]
+    path = tmp_path / "crossings.gpkg"
+    path.write_bytes(client.get("/api/v1/border/crossings?format=gpkg").data)
+    lines = pyogrio.read_dataframe(path, layer="border_crossings")
+    assert lines.crs.to_epsg() == 4326 and lines["line_code"].tolist() == ["P1"]
+    assert lines.geometry.iloc[0].geom_type == "MultiLineString" and lines["crossings"].iloc[0].startswith("beijing")
 
 
 def test_crossings(client: FlaskClient) -> None:

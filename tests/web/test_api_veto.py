@@ -12,6 +12,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import openpyxl
+import pyogrio
 import pytest
 from flask.testing import FlaskClient
 from pyproj import Geod
@@ -173,6 +174,36 @@ def test_batch_csv_and_xlsx_and_zipped_shapefile(client: FlaskClient, tmp_path: 
     feature = json.loads(r.data)["features"][0]
     assert feature["properties"]["verdict"] == "VETO"  # EPSG:4548 input transformed to WGS-84
     assert feature["properties"]["min_distance_m"] == pytest.approx(40, abs=0.05)
+
+
+def _read_gpkg(data: bytes, path: Path, layer: str) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+    """The layer of a downloaded GeoPackage (read by GDAL through pyogrio) and its metadata."""
+    path.write_bytes(data)
+    return pyogrio.read_dataframe(path, layer=layer), pyogrio.read_info(path, layer=layer)["layer_metadata"]
+
+
+def test_batch_and_audit_as_geopackage(client: FlaskClient, tmp_path: Path) -> None:
+    r = client.post("/api/v1/veto/batch?format=gpkg",
+                    data={"file": (io.BytesIO(_parcels_geojson()), "parcels.geojson"), "land_use_column": "用地性质"})
+    assert r.status_code == 200 and r.mimetype == "application/geopackage+sqlite3"
+    assert r.headers["Content-Disposition"] == 'attachment; filename="veto_verdicts.gpkg"'
+    frame, meta = _read_gpkg(r.data, tmp_path / "verdicts.gpkg", "veto_verdicts")
+    assert frame.crs.to_epsg() == 4326 and len(frame) == 4
+    got = frame.set_index("parcel_id")
+    assert got.loc["A1", "verdict"] == "VETO" and got.loc["A1", "rules_hit"] == "GS-SENSITIVE-50"
+    assert got.loc["A1", "min_distance_m"] == pytest.approx(20, abs=0.01) and bool(got.loc["A1", "synthetic"])
+    assert [rule["rule_id"] for rule in json.loads(got.loc["A1", "rules"])] == ["GS-SENSITIVE-50"]
+    assert got.loc["A2", "verdict"] == "ERROR" and "城堡" in got.loc["A2", "error"]
+    assert got.loc["A1", "geometry"].equals(Point(*_east(20)))
+    assert got.loc["A3", "geometry"].geom_type == "Polygon"  # points and polygons in one layer
+    assert meta["crs"] == "EPSG:4326" and meta["rule_set_version"] and meta["synthetic"] == "true"
+    r = client.get("/api/v1/audit?district=朝阳区&format=gpkg")
+    assert r.status_code == 200 and r.headers["Content-Disposition"] == 'attachment; filename="veto_audit.gpkg"'
+    frame, meta = _read_gpkg(r.data, tmp_path / "audit.gpkg", "veto_audit")
+    assert frame.crs.to_epsg() == 4326
+    assert frame[["target_key", "rule_id", "district"]].values.tolist() == [["T1", "GS-SENSITIVE-50", "朝阳区"]]
+    assert frame["distance_m"].iloc[0] == pytest.approx(30, abs=0.01)
+    assert frame.geometry.iloc[0].equals(Point(*_east(30))) and meta["targets_checked"] == "2"
 
 
 def test_batch_bad_input(client: FlaskClient) -> None:

@@ -8,7 +8,7 @@
 ``GET /border/pilot``                                   the Tongzhou–Wuqing–Langfang preset
 ``GET /mutual-aid?lon=&lat=&k=3[&types=a,b]``           nearest resources from every province
 
-Each accepts ``format=csv|xlsx|geojson`` for a download.  Bad ``pair``/``km``/… → 400
+Each accepts ``format=geojson|csv|xlsx|gpkg`` for a download.  Bad ``pair``/``km``/… → 400
 naming the parameter and value.
 """
 
@@ -17,19 +17,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from geo import border as bd
 from geo.capabilities import border as bq
 from geo.errors import BadInput
+from geo.files.exports import Export
 from webmap import context
+from webmap.api.downloads import answer_format, download
 from webmap.params import get_float, get_int
 
 blueprint = Blueprint("api_border", __name__)
-
-_MEDIA = {"geojson": "application/geo+json", "csv": "text/csv; charset=utf-8",
-          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def _pair(default: str | None = "beijing-hebei") -> str | None:
@@ -41,21 +40,9 @@ def _pair(default: str | None = "beijing-hebei") -> str | None:
     return raw.strip().lower()
 
 
-def _format() -> str | None:
-    fmt = request.args.get("format")
-    if not fmt or fmt.lower() == "json":
-        return None
-    if fmt.lower() not in bq.OUTPUT_FORMATS:
-        raise BadInput(f"parameter 'format': {fmt!r} is not one of json, {', '.join(bq.OUTPUT_FORMATS)}")
-    return fmt.lower()
-
-
-def _answer(data: Any, fmt: str | None, stem: str, export: Callable[[Any, str], bytes]) -> ResponseReturnValue:
-    if fmt is None:
-        return jsonify(data)
-    disposition = "inline" if fmt == "geojson" else "attachment"
-    return Response(export(data, fmt), mimetype=_MEDIA[fmt],
-                    headers={"Content-Disposition": f'{disposition}; filename="{stem}.{fmt}"'})
+def _answer(data: Any, fmt: str | None, stem: str, export: Callable[[Any], Export]) -> ResponseReturnValue:
+    """``data`` as JSON (``fmt`` None) or its export in ``fmt``, named ``stem``."""
+    return jsonify(data) if fmt is None else download(export(data), fmt, stem)
 
 
 def _km() -> float:
@@ -64,18 +51,18 @@ def _km() -> float:
 
 @blueprint.get("/border")
 def border_zone() -> ResponseReturnValue:
-    pair, km, fmt = _pair(), _km(), _format()
+    pair, km, fmt = _pair(), _km(), answer_format()
     assert pair is not None
     report = bq.border_zone(context.store(), pair, km=km)
     if fmt is None:
         return jsonify(report.as_dict())
-    return _answer(report, fmt, f"border-{pair}-{km:g}km", bq.zone_export)
+    return download(bq.zone_export(report), fmt, f"border-{pair}-{km:g}km")
 
 
 @blueprint.get("/border/crossings")
 def border_crossings() -> ResponseReturnValue:
     corridor = get_float(request.args, "corridor_m", default=500.0, lo=1.0, hi=bd.MAX_CORRIDOR_M)
-    pair, fmt = _pair(default=None), _format()
+    pair, fmt = _pair(default=None), answer_format()
     items = bq.crossing_lines(context.store(), corridor_m=corridor, pair_name=pair)
     answer = bq.crossings_as_dict(items, names=bq.read_geography(context.store()).names)
     return _answer(answer, fmt, f"border-crossings-{corridor:g}m", bq.crossings_export)
@@ -83,7 +70,7 @@ def border_crossings() -> ResponseReturnValue:
 
 @blueprint.get("/border/profile")
 def border_profile() -> ResponseReturnValue:
-    pair, km, fmt = _pair(), _km(), _format()
+    pair, km, fmt = _pair(), _km(), answer_format()
     assert pair is not None
     segment_km = get_float(request.args, "segment_km", default=5.0, lo=0.5, hi=100.0)
     top = get_int(request.args, "top", default=5, lo=1, hi=100)
@@ -109,7 +96,7 @@ def mutual_aid() -> ResponseReturnValue:
     lon = get_float(request.args, "lon", lo=-180.0, hi=180.0)
     lat = get_float(request.args, "lat", lo=-90.0, hi=90.0)
     k = get_int(request.args, "k", default=3, lo=1, hi=20)
-    fmt = _format()
+    fmt = answer_format()
     types = [t for t in (request.args.get("types") or "").split(",") if t.strip()] or None
     try:
         answer = bq.mutual_aid(context.store(), lon, lat, k=k, types=types)

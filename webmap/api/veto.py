@@ -1,9 +1,9 @@
 """Site-veto API (registered under /api/v1 by webmap.app).
 
 ``POST /veto``            one site → verdict JSON
-``POST /veto/batch``      a parcel file (multipart ``file``) → verdicts, ``?format=geojson|xlsx|csv``
+``POST /veto/batch``      a parcel file (multipart ``file``) → verdicts, ``?format=geojson|csv|xlsx|gpkg``
 ``GET  /veto/rules``      the rule set and the land uses
-``GET  /audit``           existing protection targets in conflict, ``?district=&format=geojson|xlsx|csv``
+``GET  /audit``           existing protection targets in conflict, ``?district=&format=geojson|csv|xlsx|gpkg``
 
 Invalid geometry → 422 naming the problem and where; unknown land use → 400 naming
 it; a site outside the covered region → 200 with verdict ``OUTSIDE_COVERAGE``.
@@ -13,28 +13,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from geo.capabilities.veto import (
-    OUTPUT_FORMATS,
     SYNTHETIC_NOTICE,
     audit_conflicts,
+    audit_export,
     evaluate_one,
     evaluate_parcels,
     read_parcels,
     read_rule_set,
-    write_audit,
-    write_verdicts,
+    verdicts_export,
 )
 from geo.errors import BadInput, RiskmapError, Unavailable, Unprocessable
 from geo.veto import GeometryError, RuleSet, RuleSetError, site_from_geojson
 from webmap import context
+from webmap.api.downloads import download, download_format
 
 blueprint = Blueprint("api_veto", __name__)
-
-_MEDIA = {"geojson": "application/geo+json", "csv": "text/csv; charset=utf-8",
-          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def rule_set() -> RuleSet:
@@ -46,19 +43,6 @@ def rule_set() -> RuleSet:
         return read_rule_set(context.settings().data_dir / "rules" / "veto_rules.yaml")
     except RuleSetError as exc:
         raise Unavailable(f"rule set invalid: {exc}") from None
-
-
-def _format(default: str) -> str:
-    fmt = (request.args.get("format") or default).lower()
-    if fmt not in OUTPUT_FORMATS:
-        raise BadInput(f"parameter 'format': {fmt!r} is not one of {', '.join(OUTPUT_FORMATS)}")
-    return fmt
-
-
-def _download(data: bytes, fmt: str, stem: str) -> Response:
-    disposition = "inline" if fmt == "geojson" else "attachment"
-    return Response(data, mimetype=_MEDIA[fmt],
-                    headers={"Content-Disposition": f'{disposition}; filename="{stem}.{fmt}"'})
 
 
 def _geocode(address: str) -> tuple[Any, dict[str, Any]]:
@@ -107,7 +91,7 @@ def veto() -> ResponseReturnValue:
 
 @blueprint.post("/veto/batch")
 def veto_batch() -> ResponseReturnValue:
-    fmt = _format("geojson")
+    fmt = download_format(default="geojson")
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise BadInput("missing multipart file field 'file' (GeoJSON, GeoPackage, CSV or zipped Shapefile)")
@@ -120,7 +104,7 @@ def veto_batch() -> ResponseReturnValue:
         raise
     except ValueError as exc:  # a library's complaint about the file
         raise BadInput(str(exc)) from None
-    return _download(write_verdicts(result, fmt, lang=request.args.get("lang", "zh")), fmt, "veto_verdicts")
+    return download(verdicts_export(result, lang=request.args.get("lang", "zh")), fmt, "veto_verdicts")
 
 
 @blueprint.get("/veto/rules")
@@ -130,6 +114,6 @@ def veto_rules() -> ResponseReturnValue:
 
 @blueprint.get("/audit")
 def audit() -> ResponseReturnValue:
-    fmt = _format("geojson")
+    fmt = download_format(default="geojson")
     result = audit_conflicts(context.store(), rule_set(), district=request.args.get("district") or None)
-    return _download(write_audit(result, fmt), fmt, "veto_audit")
+    return download(audit_export(result), fmt, "veto_audit")

@@ -8,6 +8,7 @@ import click
 
 from geo import border as bd
 from geo.capabilities import border as bq
+from geo.files.exports import export, format_of
 from geo.stores import open_store
 from webmap.settings import load_settings
 
@@ -18,15 +19,16 @@ from webmap.settings import load_settings
 @click.option("--km", type=click.FloatRange(0.1, bd.MAX_ZONE_KM), default=10.0, show_default=True,
               help="Zone half-width on each side of the border, km.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the zone features to FILE (.csv, .xlsx or .geojson; one pair only).")
+              help="Write the zone features to FILE (.geojson, .csv, .xlsx or .gpkg; one pair only).")
 def border_command(pairs: tuple[str, ...], km: float, out: Path | None) -> None:
     """跨界分析：边界两侧 N 公里内风险源、危化企业、未整改隐患、防护目标计数。
     Border zones: counts by side within KM km of each provincial border."""
     chosen = list(pairs) or sorted(bd.PAIRS)
     if out is not None:
-        fmt = out.suffix.lower().lstrip(".")
-        if fmt not in bq.OUTPUT_FORMATS:
-            raise click.BadParameter(f"{out.name}: extension must be one of .csv .xlsx .geojson", param_hint="--out")
+        try:
+            fmt = format_of(out.name)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--out") from None
         if len(chosen) != 1:
             raise click.BadParameter("give exactly one --pair with --out", param_hint="--out")
     settings = load_settings()
@@ -47,7 +49,7 @@ def border_command(pairs: tuple[str, ...], km: float, out: Path | None) -> None:
             if d["synthetic"]:
                 click.echo(f"  注意 {d['notice']['zh']}")
             if out is not None:
-                out.write_bytes(bq.zone_export(report, out.suffix.lower().lstrip(".")))
+                out.write_bytes(export(bq.zone_export(report), fmt))
                 click.echo(f"wrote {out}", err=True)
     finally:
         store.close()

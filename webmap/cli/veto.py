@@ -1,7 +1,7 @@
 """`riskmap` commands for the site veto (registered by webmap.cli.main).
 
 ``riskmap veto --lon --lat | --wkt … --land-use school``       one site → verdict (text or --json)
-``riskmap veto-batch FILE --land-use-column 用地性质 --out F``   parcels → F.geojson / .xlsx / .csv
+``riskmap veto-batch FILE --land-use-column 用地性质 --out F``   parcels → F.geojson / .csv / .xlsx / .gpkg
 ``riskmap audit [--district 朝阳区] --out F``                     existing conflicts → F
 ``riskmap rules check FILE``                                     validate a rule set
 """
@@ -18,17 +18,17 @@ import shapely
 
 from geo.capabilities.veto import (
     DEFAULT_RULES_PATH,
-    OUTPUT_FORMATS,
     audit_conflicts,
+    audit_export,
     check_rule_file,
     evaluate_one,
     evaluate_parcels,
     read_parcels,
     read_rule_set,
-    write_audit,
-    write_verdicts,
+    verdicts_export,
 )
 from geo.errors import BadInput
+from geo.files.exports import export, format_of
 from geo.stores.protocol import Store
 from geo.veto import VERDICT_LABELS, RuleSet, RuleSetError, Verdict, site_from_geojson
 from webmap.settings import Settings
@@ -67,11 +67,11 @@ def _rule_set(path: Path | None) -> RuleSet:
 
 
 def _out_format(out: Path) -> str:
-    fmt = out.suffix.lower().lstrip(".")
-    if fmt not in OUTPUT_FORMATS:
-        click.echo(f"riskmap: error: --out {out}: suffix must be one of .{', .'.join(OUTPUT_FORMATS)}", err=True)
+    try:
+        return format_of(out)
+    except ValueError as exc:
+        click.echo(f"riskmap: error: --out {exc}", err=True)
         sys.exit(1)
-    return fmt
 
 
 def _print_verdict(verdict: Verdict) -> None:
@@ -126,7 +126,7 @@ def veto_command(lon: float | None, lat: float | None, wkt: str | None, land_use
 @click.command("veto-batch")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output file: .geojson, .xlsx or .csv.")
+              help="Output file: .geojson, .csv, .xlsx or .gpkg.")
 @click.option("--land-use-column", default=None, help="Column holding the land use (default land_use / 用地性质).")
 @click.option("--land-use", "land_use", default=None, help="Land use for parcels without one.")
 @click.option("--layer", default=None, help="Layer of a GeoPackage (default the first).")
@@ -141,7 +141,7 @@ def veto_batch_command(file: Path, out: Path, land_use_column: str | None, land_
     with user_errors():
         parcels = read_parcels(file, layer=layer, datum=datum)
         result = evaluate_parcels(store, rules, parcels, land_use_column=land_use_column, default_land_use=land_use)
-        out.write_bytes(write_verdicts(result, fmt))
+        out.write_bytes(export(verdicts_export(result), fmt))
     counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts().items()))
     click.echo(f"{len(result.parcels)} parcels: {counts} -> {out}")
 
@@ -149,7 +149,7 @@ def veto_batch_command(file: Path, out: Path, land_use_column: str | None, land_
 @click.command("audit")
 @click.option("--district", default=None, help="District name (朝阳区) or county code (110105).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output file: .geojson, .xlsx or .csv.")
+              help="Output file: .geojson, .csv, .xlsx or .gpkg.")
 @_RULES_OPTION
 def audit_command(district: str | None, out: Path, rules_path: Path | None) -> None:
     """Existing protection targets already inside a hazard's required distance, per district."""
@@ -158,7 +158,7 @@ def audit_command(district: str | None, out: Path, rules_path: Path | None) -> N
     store = _store(_settings())
     with user_errors():
         result = audit_conflicts(store, rules, district=district)
-        out.write_bytes(write_audit(result, fmt))
+        out.write_bytes(export(audit_export(result), fmt))
     click.echo(f"{result.targets_checked} targets checked, {len(result.conflicts)} conflicts -> {out}")
     for row in result.summary.itertuples(index=False):
         click.echo(f"  {row.district}: {row.targets_in_conflict} targets, {row.veto_conflicts} veto, "
