@@ -135,7 +135,7 @@ def test_a_site_drawn_on_a_gcj02_basemap_gets_the_verdict_of_its_ground_point(
 
     # draw a marker where the basemap shows the ground point: its GCJ-02 position
     page.select_option("#land-use", "school")
-    page.evaluate(f"window.vetoPage.map.setView([{glat}, {glon}], 18, {{ animate: false }})")
+    page.evaluate(f"void window.vetoPage.map.setView([{glat}, {glon}], 18, {{ animate: false }})")
     page.click(".leaflet-draw-draw-marker")
     point = page.evaluate(f"window.vetoPage.map.latLngToContainerPoint([{glat}, {glon}])")
     box_ = page.locator("#map").bounding_box()
@@ -159,5 +159,26 @@ def test_a_site_drawn_on_a_gcj02_basemap_gets_the_verdict_of_its_ground_point(
     page.click("#evaluate")
     page.wait_for_function("window.vetoPage.lastVerdict !== window.drawnVerdict")
     assert page.evaluate("window.vetoPage.lastVerdict.verdict") == ground["verdict"]
+    assert errors == []
+    page.close()
+
+
+def test_a_click_on_the_border_page_over_a_gcj02_basemap_asks_for_its_ground_point(
+        browser: Browser, gcj_server: tuple[str, list[str]]) -> None:
+    url, _ = gcj_server
+    page, errors = open_page(browser, f"{url}/border", ready=READY["/border"], width=1400, height=850)
+    ground = (116.76, 39.90)  # Tongzhou, 2 km from the Hebei border
+    glon, glat = _gcj(*ground)
+    page.evaluate(f"void window.borderPage.map.setView([{glat}, {glon}], 17, {{ animate: false }})")
+    point = page.evaluate(f"window.borderPage.map.latLngToContainerPoint([{glat}, {glon}])")
+    box_ = page.locator("#map").bounding_box()
+    assert box_ is not None
+    page.mouse.click(box_["x"] + point["x"], box_["y"] + point["y"])
+    page.wait_for_function("document.querySelector('#aid').dataset.incident !== undefined")
+    lon, lat = map(float, page.input_value("#aid-point").split(","))
+    assert geodesic_m(lon, lat, *ground) < 3  # the incident is asked for in WGS-84
+    marker = page.evaluate("(() => { let p = null; window.borderPage.layers.aid.eachLayer(l => {"
+                           " if (l instanceof L.Marker) { p = l.getLatLng(); } }); return [p.lng, p.lat]; })()")
+    assert geodesic_m(marker[0], marker[1], glon, glat) < 3  # and drawn where it was clicked
     assert errors == []
     page.close()

@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from geo.border import PAIRS
 from geo.capabilities.border import SYNTHETIC_NOTICE
 from geo.entities import RISK_LEVELS
+from layers.overlays import BORDER_OVERLAYS, overlays_json
 from webmap.pages.base import page_config, page_language, render_page
 from webmap.pages.map import shows_synthetic_data
 
@@ -23,5 +24,6 @@ def border_page() -> ResponseReturnValue:
         view="pilot" if request.args.get("view") == "pilot" else None,
         pairs=[{"name": p.name, "label": p.zh if lang == "zh" else p.en} for p in PAIRS.values()],
         levels=[{"code": c, "label": zh if lang == "zh" else en, "colour": col} for c, zh, en, col in RISK_LEVELS],
+        overlays=overlays_json(BORDER_OVERLAYS),
     )
     return render_page("border.html", config)

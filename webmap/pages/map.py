@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 
 from geo.entities import RISK_LEVELS
 from layers.catalog import CATALOG, display_labels
+from layers.overlays import MAP_OVERLAYS, overlays_json
 from webmap import context
 from webmap.cache import cached
 from webmap.pages.base import page_config, page_language, render_page
@@ -50,6 +51,6 @@ def map_page() -> ResponseReturnValue:
         "map", lang, synthetic=shows_synthetic_data(), layers=layers, display=display,
         levels=[{"code": c, "zh": zh, "en": en, "color": col} for c, zh, en, col in RISK_LEVELS],
         travel={"speed_kmh": settings.response_speed_kmh, "detour_factor": settings.detour_factor},
-        chart_js=url_for("static", filename="vendor/chart.js/chart.umd.js"),
+        chart_js=url_for("static", filename="vendor/chart.js/chart.umd.js"), overlays=overlays_json(MAP_OVERLAYS),
     )
     return render_page("map.html", config)

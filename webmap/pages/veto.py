@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from geo.capabilities.veto import SYNTHETIC_NOTICE
 from geo.veto import VERDICT_LABELS
 from layers.catalog import get_layer
-from layers.overlays import VETO_OVERLAYS
+from layers.overlays import VETO_OVERLAYS, overlays_json
 from webmap.api.veto import rule_set
 from webmap.pages.base import page_config, page_language, render_page
 from webmap.pages.map import shows_synthetic_data
@@ -31,6 +31,6 @@ def veto_page() -> ResponseReturnValue:
         rule_set_version=rules.version,
         # drawn under the site for orientation (5th Ring, core, sub-centre), from the catalog
         context_layers=[get_layer(layer_id).as_json() for layer_id in CONTEXT_LAYERS],
-        overlays={part: overlay.as_json() for part, overlay in VETO_OVERLAYS.items()},
+        overlays=overlays_json(VETO_OVERLAYS),
     )
     return render_page("veto.html", config)

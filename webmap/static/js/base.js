@@ -169,11 +169,21 @@
                  fillOpacity: 0.9 };
       }
       if (layer.geometry === "line") {
-        return { color: colour, weight: s.weight, opacity: 0.9, dashArray: s.dash || null };
+        return { color: colour, weight: s.weight, opacity: 0.9, dashArray: s.dash || null, fill: false };
       }
       return { color: colour, weight: s.weight, fill: true, fillColor: s.fill_color || colour,
                fillOpacity: s.fill_opacity, dashArray: s.dash || null };
     };
+  }
+
+  /* The coloured value of an overlay with breaks (layers/overlays.py) for `ratio` (0..1): the first whose
+     lower bound the ratio exceeds; null (the fixed colour) for none. */
+  function valueOfRatio(overlay, ratio) {
+    var values = Object.keys(overlay.style.colors);
+    for (var i = 0; i < overlay.breaks.length; i++) {
+      if (ratio > overlay.breaks[i]) { return values[i]; }
+    }
+    return null;
   }
 
   // ---- legend ------------------------------------------------------------------------------------
@@ -345,7 +355,7 @@
     getJSON: getJSON, postJSON: postJSON, failureText: failureText, showMessage: showMessage,
     showFailure: showFailure,
     datum: datum, createMap: createMap, featuresUrl: featuresUrl,
-    styleFor: styleFor, svgSymbol: svgSymbol, legendItem: legendItem, layerLegend: layerLegend,
+    styleFor: styleFor, valueOfRatio: valueOfRatio, svgSymbol: svgSymbol, legendItem: legendItem, layerLegend: layerLegend,
     addLegend: addLegend
   };
 })();

@@ -27,11 +27,17 @@
       return "<a href='/api/v1/" + endpoint + "?" + q + "&format=" + f + "' download>" + f.toUpperCase() + "</a>";
     }).join("");
   }
-  function colour(score, max) {
-    if (!max || score <= 0) { return "#2c7bb6"; }
-    var r = score / max;
-    return r > 0.66 ? "#d7191c" : r > 0.33 ? "#fdae61" : r > 0.1 ? "#ffd700" : "#2c7bb6";
+  // Styles of what the page draws: its overlays (layers/overlays.py), by what they draw.
+  var overlays = cfg.overlays, style = {};
+  Object.keys(overlays).forEach(function (k) { style[k] = base.styleFor(overlays[k]); });
+  function segmentStyle(score, max) {  // coloured by the segment's share of the highest score
+    return style.segments({ share: base.valueOfRatio(overlays.segments, max > 0 ? score / max : 0) });
   }
+  var drawn = [["segments", segmentLayer], ["lines", lineLayer], ["crossings", lineLayer], ["aid", aidLayer],
+               ["pilot", pilotLayer]];
+  base.addLegend(map, function () {
+    return drawn.filter(function (d) { return d[1].getLayers().length; }).map(function (d) { return overlays[d[0]]; });
+  });
 
   function showZone(body) {
     var rows = body.by_side.map(function (s) {
@@ -57,7 +63,7 @@
     var bounds = [];
     feats.forEach(function (f) {
       var p = f.properties;
-      var layer = L.geoJSON(f, display.geoJSONOptions({ style: { color: colour(p.score, max), weight: 6, opacity: 0.9 } }))
+      var layer = L.geoJSON(f, display.geoJSONOptions({ style: segmentStyle(p.score, max) }))
         .bindTooltip(p.start_km + "–" + p.end_km + " km · " + t.score + " " + p.score);
       segmentLayer.addLayer(layer);
       bounds.push(layer.getBounds());
@@ -71,7 +77,7 @@
     if (chart) { chart.destroy(); }
     chart = new Chart($("profile-chart"), {
       type: "bar",
-      data: { datasets: [{ label: t.score, data: data, backgroundColor: data.map(function (d) { return colour(d.y, max); }) }] },
+      data: { datasets: [{ label: t.score, data: data, backgroundColor: data.map(function (d) { return segmentStyle(d.y, max).color; }) }] },
       options: { animation: false, parsing: true, plugins: { legend: { display: false } },
                  scales: { x: { type: "linear", title: { display: true, text: t.along } },
                            y: { beginAtZero: true, title: { display: true, text: t.score } } } }
@@ -84,10 +90,10 @@
   function showCrossings(body) {
     lineLayer.clearLayers();
     $("crossings").querySelector("tbody").innerHTML = body.lines.map(function (l) {
-      L.geoJSON(l.geometry, display.geoJSONOptions({ style: { color: "#6a3d9a", weight: 3, dashArray: "6 4" } }))
+      L.geoJSON(l.geometry, display.geoJSONOptions({ style: style.lines() }))
         .bindTooltip(esc(l.name || l.line_code)).addTo(lineLayer);
       l.crossings.forEach(function (c) {
-        c.points.forEach(function (pt) { L.circleMarker(here(pt[1], pt[0]), { radius: 5, color: "#000" }).addTo(lineLayer); });
+        c.points.forEach(function (pt) { L.circleMarker(here(pt[1], pt[0]), style.crossings()).addTo(lineLayer); });
       });
       var lengths = Object.keys(l.length_by_province_m).filter(function (k) {
         return k !== "outside" && l.length_by_province_m[k] > 0;
@@ -128,7 +134,7 @@
       aidLayer.clearLayers();
       L.marker(here(body.incident.lat, body.incident.lon)).addTo(aidLayer);
       $("aid").querySelector("tbody").innerHTML = body.resources.map(function (r) {
-        L.circleMarker(here(r.lat, r.lon), { radius: 4, color: r.across_border ? "#e67e22" : "#2c7bb6" })
+        L.circleMarker(here(r.lat, r.lon), style.aid({ across: String(r.across_border) }))
           .bindTooltip(esc(r.name)).addTo(aidLayer);
         return "<tr class='" + (r.across_border ? "across" : "") + "'><td>" + esc(r.name) + " <small>" +
           esc(base.label(r.resource_type)) + "</small></td><td>" + esc(r.province_name) +
@@ -151,7 +157,7 @@
     return getJSON("/api/v1/border/pilot").then(function (p) {
       map.fitBounds([here(p.bbox[1], p.bbox[0]), here(p.bbox[3], p.bbox[2])]);
       pilotLayer.clearLayers();
-      if (p.geometry) { L.geoJSON(p.geometry, display.geoJSONOptions({ style: { color: "#27ae60", weight: 2, fill: false } })).addTo(pilotLayer); }
+      if (p.geometry) { L.geoJSON(p.geometry, display.geoJSONOptions({ style: style.pilot(), interactive: false })).addTo(pilotLayer); }
       $("pilot-areas").textContent = p.name[cfg.lang] + ": " + p.areas.map(function (a) { return a.name; }).join("、");
     });
   }

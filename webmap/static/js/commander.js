@@ -73,13 +73,10 @@
   rm.incidentLayer = incidentLayer;
   var incidentOn = false;
   rm.incidentRadius = 1000;
-  var INCIDENT_STYLE = {
-    ring: { color: "#c0392b", weight: 2, fill: false },
-    half_ring: { color: "#c0392b", weight: 1, dashArray: "4", fill: false },
-    point: { radius: 7, color: "#000", fillColor: "#c0392b", fillOpacity: 1 },
-    link: { color: "#1a9850", weight: 1, dashArray: "3" },
-    resource: { radius: 5, color: "#1a9850", fillOpacity: 0.9 }
-  };
+  // The briefing's drawing and the coverage gaps take their styles from the page's overlays (layers/overlays.py).
+  function overlayStyle(part) { return base.styleFor(cfg.overlays[part])({}); }
+  var INCIDENT_STYLE = { ring: overlayStyle("ring"), half_ring: overlayStyle("half_ring"),
+                         point: overlayStyle("incident"), link: overlayStyle("link"), resource: overlayStyle("resource") };
   function incidentLegend() {
     var sym = base.svgSymbol;
     return "<div class='legend-title'><span>" + esc(t.briefing) + "</span></div><div class='legend-items'>" +
@@ -231,7 +228,7 @@
     "<label><input type='checkbox' id='coverage-toggle'> " + esc(t.coverage) + "</label>" +
     "<div id='coverage-note' class='note'></div>";
 
-  var COVERAGE_STYLE = { color: "#8e44ad", weight: 0.5, fillOpacity: 0.25 };
+  var COVERAGE_STYLE = overlayStyle("coverage");
   function number(v) { return v >= 100 ? Math.round(v).toLocaleString() : v.toPrecision(2); }
   function heatLegend(body) {  // the image's classes: colours low -> high and their lower bounds
     var ramp = body.colours.map(function (c, i) {
