@@ -355,7 +355,8 @@
     getJSON: getJSON, postJSON: postJSON, failureText: failureText, showMessage: showMessage,
     showFailure: showFailure,
     datum: datum, createMap: createMap, featuresUrl: featuresUrl,
-    styleFor: styleFor, valueOfRatio: valueOfRatio, svgSymbol: svgSymbol, legendItem: legendItem, layerLegend: layerLegend,
+    styleFor: styleFor, valueOfRatio: valueOfRatio, svgSymbol: svgSymbol, legendItem: legendItem,
+    layerLegend: layerLegend,
     addLegend: addLegend
   };
 })();

@@ -51,7 +51,8 @@
     body.by_side.forEach(function (s) { sideNames[s.side] = s.name; });
     $("county-pairs").querySelector("tbody").innerHTML = body.by_county_pair.map(function (r) {
       return "<tr><td>" + esc((r.county_a_name || r.county_a || "?") + "—" + (r.county_b_name || r.county_b || "?")) +
-        "</td><td>" + esc(sideNames[r.side] || r.side) + "</td><td>" + r.risk_sources + "</td><td>" + r.hazchem_sites + "</td><td>" +
+        "</td><td>" + esc(sideNames[r.side] || r.side) + "</td><td>" + r.risk_sources + "</td><td>" +
+        r.hazchem_sites + "</td><td>" +
         r.hidden_hazards_open + "</td><td>" + r.protection_targets + "</td></tr>";
     }).join("");
   }
@@ -77,7 +78,8 @@
     if (chart) { chart.destroy(); }
     chart = new Chart($("profile-chart"), {
       type: "bar",
-      data: { datasets: [{ label: t.score, data: data, backgroundColor: data.map(function (d) { return segmentStyle(d.y, max).color; }) }] },
+      data: { datasets: [{ label: t.score, data: data,
+                           backgroundColor: data.map(function (d) { return segmentStyle(d.y, max).color; }) }] },
       options: { animation: false, parsing: true, plugins: { legend: { display: false } },
                  scales: { x: { type: "linear", title: { display: true, text: t.along } },
                            y: { beginAtZero: true, title: { display: true, text: t.score } } } }
@@ -101,7 +103,8 @@
         return esc((l.province_names[k] || k) + " " + (l.length_by_province_m[k] / 1000).toFixed(1));
       }).join("<br>");
       var n = l.crossings.reduce(function (a, c) { return a + c.points.length; }, 0);
-      return "<tr><td>" + esc(l.name || l.line_code) + "<br><small>" + esc(base.label(l.line_type)) + "</small></td><td>" + lengths +
+      return "<tr><td>" + esc(l.name || l.line_code) + "<br><small>" + esc(base.label(l.line_type)) +
+        "</small></td><td>" + lengths +
         "</td><td>" + n + "</td><td>" + l.corridor.risk_sources + "</td><td>" + l.corridor.protection_targets + "</td></tr>";
     }).join("");
   }
@@ -157,7 +160,9 @@
     return getJSON("/api/v1/border/pilot").then(function (p) {
       map.fitBounds([here(p.bbox[1], p.bbox[0]), here(p.bbox[3], p.bbox[2])]);
       pilotLayer.clearLayers();
-      if (p.geometry) { L.geoJSON(p.geometry, display.geoJSONOptions({ style: style.pilot(), interactive: false })).addTo(pilotLayer); }
+      if (p.geometry) {
+        L.geoJSON(p.geometry, display.geoJSONOptions({ style: style.pilot(), interactive: false })).addTo(pilotLayer);
+      }
       $("pilot-areas").textContent = p.name[cfg.lang] + ": " + p.areas.map(function (a) { return a.name; }).join("、");
     });
   }

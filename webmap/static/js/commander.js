@@ -76,7 +76,8 @@
   // The briefing's drawing and the coverage gaps take their styles from the page's overlays (layers/overlays.py).
   function overlayStyle(part) { return base.styleFor(cfg.overlays[part])({}); }
   var INCIDENT_STYLE = { ring: overlayStyle("ring"), half_ring: overlayStyle("half_ring"),
-                         point: overlayStyle("incident"), link: overlayStyle("link"), resource: overlayStyle("resource") };
+                         point: overlayStyle("incident"), link: overlayStyle("link"),
+                         resource: overlayStyle("resource") };
   function incidentLegend() {
     var sym = base.svgSymbol;
     return "<div class='legend-title'><span>" + esc(t.briefing) + "</span></div><div class='legend-items'>" +

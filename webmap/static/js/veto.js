@@ -23,7 +23,9 @@
   // The legend: the orientation layers, then the verdict's overlays while they are drawn.
   var drawn = [[overlays.hits, resultLayer], [overlays.parcels, batchLayer]];
   base.addLegend(map, function () {
-    return cfg.context_layers.filter(function (l) { return contextLayers[l.id] && map.hasLayer(contextLayers[l.id]); })
+    return cfg.context_layers.filter(function (l) {
+      return contextLayers[l.id] && map.hasLayer(contextLayers[l.id]);
+    })
       .concat(drawn.filter(function (d) { return d[1].getLayers().length; }).map(function (d) { return d[0]; }));
   });
 
@@ -58,7 +60,8 @@
   /* Show and keep `geometry` (GeoJSON, WGS-84) as the site. */
   page.setSite = function (geometry) {
     siteLayer.clearLayers();
-    var layer = L.geoJSON(geometry, display.geoJSONOptions({ pointToLayer: function (f, ll) { return L.marker(ll); } }));
+    var layer = L.geoJSON(geometry, display.geoJSONOptions({
+      pointToLayer: function (f, ll) { return L.marker(ll); } }));
     layer.eachLayer(function (l) { siteLayer.addLayer(l); });
     page.site = geometry;
     map.fitBounds(siteLayer.getBounds(), { maxZoom: 16 });
@@ -76,7 +79,9 @@
       .catch(function (err) { base.showFailure(err); return null; });
   };
 
-  function hazardLabel(h) { return (h.name || h.key) + (h.details && h.details.area_code ? " (" + h.details.area_code + ")" : ""); }
+  function hazardLabel(h) {
+    return (h.name || h.key) + (h.details && h.details.area_code ? " (" + h.details.area_code + ")" : "");
+  }
 
   function drawHits(v) {
     resultLayer.clearLayers();
@@ -84,10 +89,12 @@
     v.rules.forEach(function (r) {
       r.hits.forEach(function (h) {
         if (h.layer === "areas") { return; }
-        var a = display.toMap(h.site_point[1], h.site_point[0]), b = display.toMap(h.hazard_point[1], h.hazard_point[0]);
+        var a = display.toMap(h.site_point[1], h.site_point[0]);
+        var b = display.toMap(h.hazard_point[1], h.hazard_point[0]);
         var props = { outcome: r.outcome };
         L.polyline([a, b], line(props)).addTo(resultLayer)
-          .bindTooltip(metres(h.distance_m) + " m", { permanent: true, direction: "center", className: "distance-label" });
+          .bindTooltip(metres(h.distance_m) + " m",
+                       { permanent: true, direction: "center", className: "distance-label" });
         L.circleMarker(b, marker(props))
           .addTo(resultLayer).bindPopup("<b>" + esc(hazardLabel(h)) + "</b><br>" + esc(r.rule_id) +
             ": " + metres(h.distance_m) + " m &lt; " + metres(h.required_m) + " m");
@@ -151,7 +158,10 @@
     }
   }
 
-  document.getElementById("veto-form").addEventListener("submit", function (e) { e.preventDefault(); page.evaluate(); });
+  document.getElementById("veto-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    page.evaluate();
+  });
   document.getElementById("print").addEventListener("click", function () { window.print(); });
 
   // ---- batch: a parcel file judged row by row, drawn by verdict, downloadable --------------------
