@@ -39,8 +39,9 @@ FIELD_LABELS_EN: dict[str, str] = {
 _YES_NO = {"true": ("是", "yes"), "false": ("否", "no")}
 _GRADES = {str(n): (f"{zh}级", f"grade {n}") for n, zh in zip(range(1, 5), "一二三四", strict=True)}
 
-#: Words for coded values, per field: value (as text) -> (Chinese, English).  Values not listed are
-#: shown as they are (names, addresses, Chinese source types, numbers).
+#: Words for coded values, per field: value (as text) -> (Chinese, English).  The one table of them:
+#: popups, legends and the page's words for a bare value (``webmap.i18n.value_labels``) all read it.
+#: Values not listed are shown as they are (names, addresses, Chinese source types, numbers).
 VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "level": {code: (zh, en) for code, zh, en, _ in RISK_LEVELS},
     "site_type": {"production": ("生产", "production"), "storage": ("储存", "storage"),
@@ -78,11 +79,11 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "approximate": _YES_NO,
     "operating": _YES_NO,
     "synthetic": _YES_NO,
-    # search results: what was found
+    # what kind of thing a search found, or whose data version a verdict names
     "kind": {"units": ("生产经营单位", "unit"), "risk_sources": ("风险源", "risk source"),
              "hazchem_sites": ("危险化学品单位", "hazardous-chemical site"), "resources": ("应急资源", "resource"),
              "protection_targets": ("防护目标", "protection target"), "areas": ("区域", "area"),
-             "address": ("地址", "address")},
+             "lines": ("管线与运输路线", "pipelines and routes"), "address": ("地址", "address")},
 }
 
 

@@ -296,11 +296,13 @@ def test_browser_gcj02_shift_matches_the_python_converter(browser: Browser, live
     page = _open(browser, live_server + "/", errors)
     rng = np.random.default_rng(5)
     lon, lat = 115.5 + rng.random(50) * 4, 38.0 + rng.random(50) * 3
-    got = page.evaluate("pts => { const d = window.riskmapDatum('gcj02'); return pts.map(p => d.toMap(p[1], p[0])); }",
+    got = page.evaluate("pts => { const d = window.riskmapBase.datum('gcj02');"
+                        " return pts.map(p => d.toMap(p[1], p[0])); }",
                         [[float(a), float(b)] for a, b in zip(lon, lat, strict=True)])
     glon, glat = coords.wgs84_to_gcj02(lon, lat)
     np.testing.assert_allclose(np.array(got), np.column_stack([glat, glon]), atol=1e-9)
-    back = page.evaluate("p => { const d = window.riskmapDatum('gcj02'); const w = d.fromMap(L.latLng(p[0], p[1]));"
-                         " return [w.lat, w.lng]; }", [float(glat[0]), float(glon[0])])
+    back = page.evaluate("p => { const d = window.riskmapBase.datum('gcj02');"
+                         " const w = d.fromMap(L.latLng(p[0], p[1])); return [w.lat, w.lng]; }",
+                         [float(glat[0]), float(glon[0])])
     np.testing.assert_allclose(back, [lat[0], lon[0]], atol=1e-8)
     assert errors == []

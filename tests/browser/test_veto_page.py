@@ -56,8 +56,8 @@ def test_injected_site_shows_veto_with_distance_line(browser: Browser, veto_serv
     assert label.endswith(" m") and 40 < float(label.split()[0]) < 45
     assert page.is_visible("#sheet-notice")  # synthetic hazards
     assert "2026.1-default" in page.inner_text("#sheet-meta")
-    # each layer's data version with the time it was last loaded (UTC)
-    assert re.search(r"hazchem_sites v\d+ \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)", page.inner_text("#sheet-meta"))
+    # each layer's data version (named in words, not by its code) with the time it was last loaded (UTC)
+    assert re.search(r"危险化学品单位 v\d+ \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)", page.inner_text("#sheet-meta"))
     page.screenshot(path=str(artifacts / "veto_page.png"))
     page.emulate_media(media="print")
     assert not page.is_visible("#panel")

@@ -1,4 +1,5 @@
-"""The map page: the synthetic-data badge (one store round trip, right after a load) and its words."""
+"""The pages: the synthetic-data badge (one store round trip, right after a load), the base every page
+loads, their words and the one table of words for coded values."""
 
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ from shapely.geometry import Point, box
 
 from geo.stores.geopackage import GeoPackageStore
 from geo.stores.protocol import LoadBatch
+from geo.veto import VERDICT_LABELS
+from layers.catalog import VALUE_LABELS
+from layers.overlays import BORDER_OVERLAYS, MAP_OVERLAYS, VERDICT_COLOURS, VETO_OVERLAYS
 from webmap.app import create_app
-from webmap.pages.map import MAP_STRINGS
+from webmap.i18n import BARE_VALUE_FIELDS, string_table, value_labels
 from webmap.settings import Settings
 
 
@@ -90,9 +94,60 @@ def _config(html: str) -> dict[str, Any]:
 def test_the_page_carries_legend_words_in_its_language(client: FlaskClient) -> None:
     zh = _config(client.get("/").get_data(as_text=True))
     en = _config(client.get("/?lang=en").get_data(as_text=True))
-    for key in MAP_STRINGS:
-        assert zh["t"][key] == MAP_STRINGS[key]["zh"] and en["t"][key] == MAP_STRINGS[key]["en"]
+    map_strings = string_table()["common"] | string_table()["map"]
+    for key in map_strings:
+        assert zh["t"][key] == map_strings[key]["zh"] and en["t"][key] == map_strings[key]["en"]
     assert zh["t"]["legend"] == "图例" and en["t"]["legend"] == "Legend"
-    assert not re.search(r"[\u4e00-\u9fff]", "".join(MAP_STRINGS[k]["en"] for k in MAP_STRINGS))
+    # in English no Chinese, but for the language switch (it names the other language in its own words)
+    assert not re.search(r"[\u4e00-\u9fff]", "".join(map_strings[k]["en"] for k in map_strings if k != "language"))
     risk = next(layer for layer in en["layers"] if layer["id"] == "risk_sources")
     assert [c["en"] for c in risk["legend"]["classes"]] == ["major", "significant", "general", "low"]
+
+
+def _page_config(html: str, page: str) -> dict[str, Any]:
+    found = re.search(rf'<script id="{page}-config" type="application/json">(.*?)</script>', html, re.S)
+    assert found, page
+    return json.loads(found.group(1))
+
+
+@pytest.mark.parametrize(("path", "page"), [("/", "map"), ("/veto", "veto"), ("/border", "border")])
+def test_every_page_loads_the_base_and_carries_its_basemap_datum_words_and_labels(
+        tmp_path: Path, path: str, page: str) -> None:
+    settings = Settings(gpkg_path=tmp_path / "base.gpkg", basemap_url="/tiles-gcj/{z}/{x}/{y}.png",
+                        basemap_datum="gcj02")
+    client = create_app(settings).test_client()
+    for lang in ("zh", "en"):
+        html = client.get(f"{path}?lang={lang}").get_data(as_text=True)
+        cfg = _page_config(html, page)
+        assert cfg["page"] == page and cfg["lang"] == lang
+        assert cfg["basemap"] == {"url": "/tiles-gcj/{z}/{x}/{y}.png", "datum": "gcj02"}
+        words = string_table()["common"] | string_table()[page]
+        assert {k: cfg["t"][k] for k in words if k != "synthetic"} == \
+            {k: v[lang] for k, v in words.items() if k != "synthetic"}
+        assert cfg["labels"] == value_labels(lang)
+        scripts = re.findall(r'<script src="([^"]+)"', html)
+        assert scripts[:2] == ["/static/vendor/leaflet/leaflet.js", "/static/js/base.js"]  # then the page's own
+        assert 'href="/static/css/base.css"' in html
+
+
+def test_the_words_for_coded_values_are_the_catalogs_one_table() -> None:
+    for lang, index in (("zh", 0), ("en", 1)):
+        words = value_labels(lang)
+        for field in BARE_VALUE_FIELDS:
+            for value in VALUE_LABELS[field]:
+                first = next(f for f in BARE_VALUE_FIELDS if value in VALUE_LABELS[f])  # the first naming it
+                assert words[value] == VALUE_LABELS[first][value][index], (field, value)
+    assert value_labels("zh")["equipment_depot"] == "应急装备库" and value_labels("en")["equipment_depot"] == \
+        "equipment depot"  # the catalog's words (the map's old second table said 装备库)
+    assert all(re.search(r"[\u4e00-\u9fff]", w) for w in value_labels("zh").values())  # no code on a Chinese page
+
+
+def test_the_verdict_overlays_colour_every_verdict_with_the_rules_words() -> None:
+    assert set(VERDICT_COLOURS) == set(VERDICT_LABELS)
+    parcels = VETO_OVERLAYS["parcels"].legend()["classes"]
+    assert [(c["value"], c["zh"]) for c in parcels[:-1]] == [(v, VERDICT_LABELS[v]["zh"]) for v in VERDICT_COLOURS]
+    for overlays in (VETO_OVERLAYS, BORDER_OVERLAYS, MAP_OVERLAYS):
+        for overlay in overlays.values():
+            assert overlay.zh and overlay.en and overlay.geometry in ("point", "line", "polygon")
+            assert set(overlay.style.colors) <= set(overlay.words), overlay.id  # every colour named
+            assert len(overlay.breaks) in (0, len(overlay.style.colors)), overlay.id

@@ -2,10 +2,11 @@
    crossing lines, mutual aid on click.  Data from /api/v1/border*, /api/v1/mutual-aid. */
 (function () {
   "use strict";
-  var cfg = JSON.parse(document.getElementById("border-config").textContent);
-  var t = cfg.t;
-  var map = L.map("map", { preferCanvas: true }).setView([39.6, 116.9], 8);
-  if (cfg.basemap.url) { L.tileLayer(cfg.basemap.url, { maxZoom: 19 }).addTo(map); }
+  var base = window.riskmapBase, cfg = base.config(), t = cfg.t, esc = base.escapeHtml, getJSON = base.getJSON;
+  // On a GCJ-02 basemap, what is drawn is shifted to it and a clicked incident back to WGS-84.
+  var view = base.createMap({ center: [39.6, 116.9], zoom: 8, map: { preferCanvas: true, maxZoom: 19 } });
+  var map = view.map, display = view.display;
+  function here(lat, lng) { return display.toMap(lat, lng); }  // data (WGS-84) -> map position
   var segmentLayer = L.layerGroup().addTo(map);
   var lineLayer = L.layerGroup().addTo(map);
   var aidLayer = L.layerGroup().addTo(map);
@@ -14,11 +15,6 @@
   var lastAid = null;
 
   function $(id) { return document.getElementById(id); }
-  function esc(s) {
-    return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
   function params() {
     return { pair: $("pair").value, km: $("km").value, segment_km: $("segment-km").value,
              corridor_m: $("corridor-m").value };
@@ -26,24 +22,22 @@
   function query(obj) {
     return Object.keys(obj).map(function (k) { return k + "=" + encodeURIComponent(obj[k]); }).join("&");
   }
-  function getJSON(url) {
-    return fetch(url).then(function (r) {
-      return r.json().then(function (body) {
-        if (!r.ok) { throw new Error(body.error || r.status); }
-        return body;
-      });
-    });
-  }
   function exportLinks(el, endpoint, q) {
     el.innerHTML = t.export + ": " + ["csv", "xlsx", "geojson"].map(function (f) {
       return "<a href='/api/v1/" + endpoint + "?" + q + "&format=" + f + "' download>" + f.toUpperCase() + "</a>";
     }).join("");
   }
-  function colour(score, max) {
-    if (!max || score <= 0) { return "#2c7bb6"; }
-    var r = score / max;
-    return r > 0.66 ? "#d7191c" : r > 0.33 ? "#fdae61" : r > 0.1 ? "#ffd700" : "#2c7bb6";
+  // Styles of what the page draws: its overlays (layers/overlays.py), by what they draw.
+  var overlays = cfg.overlays, style = {};
+  Object.keys(overlays).forEach(function (k) { style[k] = base.styleFor(overlays[k]); });
+  function segmentStyle(score, max) {  // coloured by the segment's share of the highest score
+    return style.segments({ share: base.valueOfRatio(overlays.segments, max > 0 ? score / max : 0) });
   }
+  var drawn = [["segments", segmentLayer], ["lines", lineLayer], ["crossings", lineLayer], ["aid", aidLayer],
+               ["pilot", pilotLayer]];
+  base.addLegend(map, function () {
+    return drawn.filter(function (d) { return d[1].getLayers().length; }).map(function (d) { return overlays[d[0]]; });
+  });
 
   function showZone(body) {
     var rows = body.by_side.map(function (s) {
@@ -53,9 +47,12 @@
       return "<tr><td>" + cells.join("</td><td>") + "</td></tr>";
     });
     $("sides").querySelector("tbody").innerHTML = rows.join("");
+    var sideNames = {};  // a side is a province code: shown by its name
+    body.by_side.forEach(function (s) { sideNames[s.side] = s.name; });
     $("county-pairs").querySelector("tbody").innerHTML = body.by_county_pair.map(function (r) {
       return "<tr><td>" + esc((r.county_a_name || r.county_a || "?") + "—" + (r.county_b_name || r.county_b || "?")) +
-        "</td><td>" + esc(r.side) + "</td><td>" + r.risk_sources + "</td><td>" + r.hazchem_sites + "</td><td>" +
+        "</td><td>" + esc(sideNames[r.side] || r.side) + "</td><td>" + r.risk_sources + "</td><td>" +
+        r.hazchem_sites + "</td><td>" +
         r.hidden_hazards_open + "</td><td>" + r.protection_targets + "</td></tr>";
     }).join("");
   }
@@ -67,7 +64,7 @@
     var bounds = [];
     feats.forEach(function (f) {
       var p = f.properties;
-      var layer = L.geoJSON(f, { style: { color: colour(p.score, max), weight: 6, opacity: 0.9 } })
+      var layer = L.geoJSON(f, display.geoJSONOptions({ style: segmentStyle(p.score, max) }))
         .bindTooltip(p.start_km + "–" + p.end_km + " km · " + t.score + " " + p.score);
       segmentLayer.addLayer(layer);
       bounds.push(layer.getBounds());
@@ -81,7 +78,8 @@
     if (chart) { chart.destroy(); }
     chart = new Chart($("profile-chart"), {
       type: "bar",
-      data: { datasets: [{ label: t.score, data: data, backgroundColor: data.map(function (d) { return colour(d.y, max); }) }] },
+      data: { datasets: [{ label: t.score, data: data,
+                           backgroundColor: data.map(function (d) { return segmentStyle(d.y, max).color; }) }] },
       options: { animation: false, parsing: true, plugins: { legend: { display: false } },
                  scales: { x: { type: "linear", title: { display: true, text: t.along } },
                            y: { beginAtZero: true, title: { display: true, text: t.score } } } }
@@ -94,10 +92,10 @@
   function showCrossings(body) {
     lineLayer.clearLayers();
     $("crossings").querySelector("tbody").innerHTML = body.lines.map(function (l) {
-      L.geoJSON(l.geometry, { style: { color: "#6a3d9a", weight: 3, dashArray: "6 4" } })
+      L.geoJSON(l.geometry, display.geoJSONOptions({ style: style.lines() }))
         .bindTooltip(esc(l.name || l.line_code)).addTo(lineLayer);
       l.crossings.forEach(function (c) {
-        c.points.forEach(function (pt) { L.circleMarker([pt[1], pt[0]], { radius: 5, color: "#000" }).addTo(lineLayer); });
+        c.points.forEach(function (pt) { L.circleMarker(here(pt[1], pt[0]), style.crossings()).addTo(lineLayer); });
       });
       var lengths = Object.keys(l.length_by_province_m).filter(function (k) {
         return k !== "outside" && l.length_by_province_m[k] > 0;
@@ -105,7 +103,8 @@
         return esc((l.province_names[k] || k) + " " + (l.length_by_province_m[k] / 1000).toFixed(1));
       }).join("<br>");
       var n = l.crossings.reduce(function (a, c) { return a + c.points.length; }, 0);
-      return "<tr><td>" + esc(l.name || l.line_code) + "<br><small>" + esc(l.line_type) + "</small></td><td>" + lengths +
+      return "<tr><td>" + esc(l.name || l.line_code) + "<br><small>" + esc(base.label(l.line_type)) +
+        "</small></td><td>" + lengths +
         "</td><td>" + n + "</td><td>" + l.corridor.risk_sources + "</td><td>" + l.corridor.protection_targets + "</td></tr>";
     }).join("");
   }
@@ -125,7 +124,7 @@
       getJSON("/api/v1/border/profile?" + pq).then(showProfile),
       getJSON("/api/v1/border/crossings?" + cq).then(showCrossings)
     ]).then(function () { $("message").textContent = ""; $("sides").setAttribute("data-query", zq); })
-      .catch(function (e) { $("message").textContent = t.error + ": " + e.message; });
+      .catch(base.showFailure);
   }
 
   function mutualAid(lon, lat) {
@@ -136,20 +135,20 @@
     getJSON("/api/v1/mutual-aid?" + q).then(function (body) {
       if (lastAid !== q) { return; }
       aidLayer.clearLayers();
-      L.marker([body.incident.lat, body.incident.lon]).addTo(aidLayer);
+      L.marker(here(body.incident.lat, body.incident.lon)).addTo(aidLayer);
       $("aid").querySelector("tbody").innerHTML = body.resources.map(function (r) {
-        L.circleMarker([r.lat, r.lon], { radius: 4, color: r.across_border ? "#e67e22" : "#2c7bb6" })
+        L.circleMarker(here(r.lat, r.lon), style.aid({ across: String(r.across_border) }))
           .bindTooltip(esc(r.name)).addTo(aidLayer);
         return "<tr class='" + (r.across_border ? "across" : "") + "'><td>" + esc(r.name) + " <small>" +
-          esc(cfg.lang === "zh" ? r.resource_type_zh : r.resource_type) + "</small></td><td>" + esc(r.province_name) +
+          esc(base.label(r.resource_type)) + "</small></td><td>" + esc(r.province_name) +
           (r.across_border ? " (" + t.across + ")" : "") + "</td><td>" + (r.distance_m / 1000).toFixed(2) +
           "</td><td>" + r.eta_min + "</td></tr>";
       }).join("");
       $("aid").setAttribute("data-incident", q);
-    }).catch(function (e) { $("message").textContent = t.error + ": " + e.message; });
+    }).catch(base.showFailure);
   }
 
-  map.on("click", function (e) { mutualAid(e.latlng.lng, e.latlng.lat); });
+  map.on("click", function (e) { var w = display.fromMap(e.latlng); mutualAid(w.lng, w.lat); });
   $("aid-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var parts = $("aid-point").value.split(/[,，\s]+/).filter(function (x) { return x; }).map(Number);
@@ -159,9 +158,11 @@
 
   function pilot() {
     return getJSON("/api/v1/border/pilot").then(function (p) {
-      map.fitBounds([[p.bbox[1], p.bbox[0]], [p.bbox[3], p.bbox[2]]]);
+      map.fitBounds([here(p.bbox[1], p.bbox[0]), here(p.bbox[3], p.bbox[2])]);
       pilotLayer.clearLayers();
-      if (p.geometry) { L.geoJSON(p.geometry, { style: { color: "#27ae60", weight: 2, fill: false } }).addTo(pilotLayer); }
+      if (p.geometry) {
+        L.geoJSON(p.geometry, display.geoJSONOptions({ style: style.pilot(), interactive: false })).addTo(pilotLayer);
+      }
       $("pilot-areas").textContent = p.name[cfg.lang] + ": " + p.areas.map(function (a) { return a.name; }).join("、");
     });
   }
@@ -183,7 +184,7 @@
   window.borderPage = { map: map, ready: false, mutualAid: mutualAid,
                         layers: { segments: segmentLayer, lines: lineLayer, aid: aidLayer, pilot: pilotLayer } };
   var first = getJSON("/api/v1/border/all?" + query({ km: $("km").value, corridor_m: $("corridor-m").value }))
-    .then(showOverview).catch(function (e) { $("message").textContent = t.error + ": " + e.message; })
+    .then(showOverview).catch(base.showFailure)
     .then(function () { return run(); });
   if (cfg.view === "pilot") { first = first.then(pilot); }
   first.then(function () { window.borderPage.ready = true; });

@@ -1,22 +1,14 @@
 /* Commander tools on the map: search, incident mode, statistics, coverage gaps. */
 (function () {
   "use strict";
-  var rm = window.riskmap, map = rm.map, cfg = rm.cfg, t = cfg.t, esc = rm.escapeHtml, label = rm.label;
-  var fieldLabel = rm.fieldLabel, valueText = rm.valueText;
-  var display = rm.display;
+  var base = window.riskmapBase, rm = window.riskmap, map = rm.map, cfg = base.config(), t = cfg.t;
+  var esc = base.escapeHtml, label = base.label, fieldLabel = base.fieldLabel, valueText = rm.valueText;
+  var display = rm.display, getJSON = base.getJSON;
   function here(lat, lng) { return display.toMap(lat, lng); }  // data (WGS-84) -> map position
   var panel = document.getElementById("side-panel"), content = document.getElementById("side-content");
 
-  function getJSON(url) {
-    return fetch(url).then(function (r) {
-      return r.json().then(function (body) {
-        if (!r.ok) { throw new Error(body.error || r.statusText); }
-        return body;
-      });
-    });
-  }
   // API errors name the bad value in English (a code-like message); the lead-in is in the page's language.
-  function failure(err) { return "<p>" + esc(t.request_failed) + " " + esc(err.message) + "</p>"; }
+  function failure(err) { return "<p>" + esc(base.failureText(err)) + "</p>"; }
 
   function showPanel(html) {
     content.innerHTML = html;
@@ -81,15 +73,13 @@
   rm.incidentLayer = incidentLayer;
   var incidentOn = false;
   rm.incidentRadius = 1000;
-  var INCIDENT_STYLE = {
-    ring: { color: "#c0392b", weight: 2, fill: false },
-    half_ring: { color: "#c0392b", weight: 1, dashArray: "4", fill: false },
-    point: { radius: 7, color: "#000", fillColor: "#c0392b", fillOpacity: 1 },
-    link: { color: "#1a9850", weight: 1, dashArray: "3" },
-    resource: { radius: 5, color: "#1a9850", fillOpacity: 0.9 }
-  };
+  // The briefing's drawing and the coverage gaps take their styles from the page's overlays (layers/overlays.py).
+  function overlayStyle(part) { return base.styleFor(cfg.overlays[part])({}); }
+  var INCIDENT_STYLE = { ring: overlayStyle("ring"), half_ring: overlayStyle("half_ring"),
+                         point: overlayStyle("incident"), link: overlayStyle("link"),
+                         resource: overlayStyle("resource") };
   function incidentLegend() {
-    var sym = rm.svgSymbol;
+    var sym = base.svgSymbol;
     return "<div class='legend-title'><span>" + esc(t.briefing) + "</span></div><div class='legend-items'>" +
       "<span class='legend-item'>" + sym("point", INCIDENT_STYLE.point) + esc(t.legend_incident) + "</span>" +
       "<span class='legend-item'>" + sym("line", INCIDENT_STYLE.ring) + sym("line", INCIDENT_STYLE.half_ring) +
@@ -239,11 +229,11 @@
     "<label><input type='checkbox' id='coverage-toggle'> " + esc(t.coverage) + "</label>" +
     "<div id='coverage-note' class='note'></div>";
 
-  var COVERAGE_STYLE = { color: "#8e44ad", weight: 0.5, fillOpacity: 0.25 };
+  var COVERAGE_STYLE = overlayStyle("coverage");
   function number(v) { return v >= 100 ? Math.round(v).toLocaleString() : v.toPrecision(2); }
   function heatLegend(body) {  // the image's classes: colours low -> high and their lower bounds
     var ramp = body.colours.map(function (c, i) {
-      return "<span class='legend-item'>" + rm.svgSymbol("polygon", { color: c, weight: 0, fillColor: c,
+      return "<span class='legend-item'>" + base.svgSymbol("polygon", { color: c, weight: 0, fillColor: c,
         fillOpacity: 0.55 }) + "≥ " + esc(number(body.breaks[i])) + "</span>";  // 0.7 × the PNG's alpha 200
     }).join("");
     return "<div class='legend-title'><span>" + esc(t.heatmap) + "</span></div><div class='legend-note'>" +
@@ -280,7 +270,7 @@
       var s = body.summary;
       coverageLayer = L.geoJSON(body.uncovered, display.geoJSONOptions({
         style: COVERAGE_STYLE, interactive: false })).addTo(map);
-      rm.setLegendEntry("coverage", "<div class='legend-title'>" + rm.svgSymbol("polygon", COVERAGE_STYLE) +
+      rm.setLegendEntry("coverage", "<div class='legend-title'>" + base.svgSymbol("polygon", COVERAGE_STYLE) +
                         "<span>" + esc(t.coverage) + "</span></div>");
       document.getElementById("coverage-note").textContent = t.coverage_note
         .replace("{km2}", s.uncovered_km2).replace("{pop}", s.uncovered_population).replace("{n}", s.stations);

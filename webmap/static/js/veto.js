@@ -1,36 +1,42 @@
-/* Site-veto page: draw or upload a site, choose the land use, see and print the verdict. */
+/* Site-veto page: draw or upload a site, choose the land use, see and print the verdict.
+   What is drawn (the orientation layers, the verdict's lines and hazards, batch parcels) takes its
+   style from the page config: catalog layers (layers/catalog.py) and overlays (layers/overlays.py). */
 (function () {
   "use strict";
-  var cfg = JSON.parse(document.getElementById("veto-config").textContent);
-  var lang = cfg.lang, t = cfg.t;
-  var COLOURS = { VETO: "#c0392b", CONDITIONAL: "#e67e22", PASS: "#27ae60", OUTSIDE_COVERAGE: "#7f8c8d", ERROR: "#555" };
+  var base = window.riskmapBase, cfg = base.config(), lang = cfg.lang, t = cfg.t;
+  var esc = base.escapeHtml, pick = base.pick, overlays = cfg.overlays;
 
-  var map = L.map("map", { minZoom: 5, maxZoom: 19 }).setView([39.95, 116.4], 10);
-  if (cfg.basemap.url) { L.tileLayer(cfg.basemap.url, { maxZoom: 19 }).addTo(map); }
+  // On a GCJ-02 basemap the site drawn is shifted back to WGS-84 before it is sent (page.site is WGS-84).
+  var view = base.createMap({ center: [39.95, 116.4], zoom: 10, map: { minZoom: 5, maxZoom: 19 } });
+  var map = view.map, display = view.display;
 
+  var contextLayers = {};  // catalog layer id -> its features on the map
   var siteLayer = L.featureGroup().addTo(map);
   var resultLayer = L.featureGroup().addTo(map);
   var batchLayer = L.featureGroup().addTo(map);
-  var page = { map: map, site: null, lastVerdict: null, lastBatch: null };
+  var page = { map: map, display: display, site: null, lastVerdict: null, lastBatch: null };
   window.vetoPage = page;
 
-  function escapeHtml(v) {
-    return String(v === null || v === undefined ? "—" : v).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
-  function pick(label) { return label ? (lang === "zh" ? label.zh : label.en) : "—"; }
   function metres(v) { return v === null || v === undefined ? "—" : Number(v).toFixed(1); }
-  function message(text) { document.getElementById("message").textContent = text || ""; }
+  var message = base.showMessage;
 
-  // Zones (5th Ring, core, sub-centre) as outlines for orientation, when the layer exists.
-  fetch("/api/v1/layers/zones/features?limit=100").then(function (r) { return r.ok ? r.json() : null; })
-    .then(function (fc) {
-      if (fc) {
-        L.geoJSON(fc, { style: { color: "#8e44ad", weight: 1.5, fill: false, dashArray: "4 4" }, interactive: false })
-          .addTo(map);
-      }
-    }).catch(function () { /* zones are optional decoration */ });
+  // The legend: the orientation layers, then the verdict's overlays while they are drawn.
+  var drawn = [[overlays.hits, resultLayer], [overlays.parcels, batchLayer]];
+  base.addLegend(map, function () {
+    return cfg.context_layers.filter(function (l) {
+      return contextLayers[l.id] && map.hasLayer(contextLayers[l.id]);
+    })
+      .concat(drawn.filter(function (d) { return d[1].getLayers().length; }).map(function (d) { return d[0]; }));
+  });
+
+  // Orientation layers from the catalog (5th Ring, core, sub-centre) under the site, when they have data.
+  cfg.context_layers.forEach(function (layer) {
+    base.getJSON(base.featuresUrl(layer, "limit=100")).then(function (fc) {
+      var style = base.styleFor(layer);
+      contextLayers[layer.id] = L.geoJSON(fc, display.geoJSONOptions({
+        style: function (f) { return style(f.properties); }, interactive: false })).addTo(map);
+    }).catch(function () { /* orientation only: the page works without it */ });
+  });
 
   var draw = new L.Control.Draw({
     position: "topleft",
@@ -39,34 +45,27 @@
     edit: { featureGroup: siteLayer, remove: true }
   });
   map.addControl(draw);
+  function drawnSite(layer) { return display.geometryFromMap(layer.toGeoJSON().geometry); }
   map.on(L.Draw.Event.CREATED, function (e) {
     siteLayer.clearLayers();
     siteLayer.addLayer(e.layer);
-    page.site = e.layer.toGeoJSON().geometry;
+    page.site = drawnSite(e.layer);
   });
   map.on(L.Draw.Event.EDITED, function () {
     var layers = siteLayer.getLayers();
-    page.site = layers.length ? layers[0].toGeoJSON().geometry : null;
+    page.site = layers.length ? drawnSite(layers[0]) : null;
   });
   map.on(L.Draw.Event.DELETED, function () { page.site = null; });
 
+  /* Show and keep `geometry` (GeoJSON, WGS-84) as the site. */
   page.setSite = function (geometry) {
     siteLayer.clearLayers();
-    var layer = L.geoJSON(geometry, { pointToLayer: function (f, ll) { return L.marker(ll); } });
+    var layer = L.geoJSON(geometry, display.geoJSONOptions({
+      pointToLayer: function (f, ll) { return L.marker(ll); } }));
     layer.eachLayer(function (l) { siteLayer.addLayer(l); });
     page.site = geometry;
     map.fitBounds(siteLayer.getBounds(), { maxZoom: 16 });
   };
-
-  function post(url, body) {
-    return fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
-      .then(function (r) {
-        return r.json().then(function (data) {
-          if (!r.ok) { throw new Error(data.error || r.statusText); }
-          return data;
-        });
-      });
-  }
 
   page.evaluate = function () {
     var body = { land_use: document.getElementById("land-use").value,
@@ -76,71 +75,96 @@
       message(t.no_site); return Promise.resolve(null);
     }
     message("");
-    return post("/api/v1/veto", body).then(function (v) { render(v); return v; })
-      .catch(function (err) { message(err.message); return null; });
+    return base.postJSON("/api/v1/veto", body).then(function (v) { render(v); return v; })
+      .catch(function (err) { base.showFailure(err); return null; });
   };
 
-  function hazardLabel(h) { return (h.name || h.key) + (h.details && h.details.area_code ? " (" + h.details.area_code + ")" : ""); }
+  function hazardLabel(h) {
+    return (h.name || h.key) + (h.details && h.details.area_code ? " (" + h.details.area_code + ")" : "");
+  }
 
-  function render(v) {
-    page.lastVerdict = v;
+  function drawHits(v) {
     resultLayer.clearLayers();
-    if (v.geocode && v.site) { page.setSite(v.site); }
+    var line = base.styleFor(overlays.hits), marker = base.styleFor(overlays.hazards);
     v.rules.forEach(function (r) {
       r.hits.forEach(function (h) {
         if (h.layer === "areas") { return; }
-        var a = [h.site_point[1], h.site_point[0]], b = [h.hazard_point[1], h.hazard_point[0]];
-        var colour = COLOURS[r.outcome];
-        L.polyline([a, b], { color: colour, weight: 2.5, dashArray: "6 4" }).addTo(resultLayer)
-          .bindTooltip(metres(h.distance_m) + " m", { permanent: true, direction: "center", className: "distance-label" });
-        L.circleMarker(b, { radius: 6, color: "#333", weight: 1, fillColor: colour, fillOpacity: 0.9 })
-          .addTo(resultLayer).bindPopup("<b>" + escapeHtml(hazardLabel(h)) + "</b><br>" + escapeHtml(r.rule_id) +
+        var a = display.toMap(h.site_point[1], h.site_point[0]);
+        var b = display.toMap(h.hazard_point[1], h.hazard_point[0]);
+        var props = { outcome: r.outcome };
+        L.polyline([a, b], line(props)).addTo(resultLayer)
+          .bindTooltip(metres(h.distance_m) + " m",
+                       { permanent: true, direction: "center", className: "distance-label" });
+        L.circleMarker(b, marker(props))
+          .addTo(resultLayer).bindPopup("<b>" + esc(hazardLabel(h)) + "</b><br>" + esc(r.rule_id) +
             ": " + metres(h.distance_m) + " m &lt; " + metres(h.required_m) + " m");
       });
     });
-    var sheet = document.getElementById("sheet");
-    sheet.hidden = false;
-    document.getElementById("sheet-verdict").innerHTML =
-      "<span class='verdict verdict-" + v.verdict + "'>" + escapeHtml(pick(v.label)) + "</span>";
+  }
+
+  function dataStamp(v) {  // each layer's data version and when it was last loaded (UTC), then the evaluation time
+    return Object.keys(v.data_versions).map(function (k) {
+      var loaded = (v.data_loaded_at || {})[k];
+      return base.label(k) + " v" + v.data_versions[k] + (loaded ? " (" + loaded + ")" : "");
+    }).join(", ") + " · " + v.evaluated_at;
+  }
+
+  function renderMeta(v) {
     var pc = v.land_use.protection_class ? pick(cfg.protection_classes[v.land_use.protection_class]) : "—";
+    var located = v.geocode ? " (" + base.label(v.geocode.precision) + ")" : "";
     var meta = [
-      [t.site_name, v.name], [t.address, v.address ? v.address + (v.geocode ? " (" + v.geocode.precision + ")" : "") : null],
+      [t.site_name, v.name], [t.address, v.address ? v.address + located : null],
       [t.land_use, pick(v.land_use)], [t.protection_class, pc],
-      [t.rule_set_version, v.rule_set_version],
-      [t.data_stamp, Object.keys(v.data_versions).map(function (k) {
-        var loaded = (v.data_loaded_at || {})[k];  // when the layer was last loaded, UTC
-        return k + " v" + v.data_versions[k] + (loaded ? " (" + loaded + ")" : "");
-      }).join(", ") + " · " + v.evaluated_at]
+      [t.rule_set_version, v.rule_set_version], [t.data_stamp, dataStamp(v)]
     ];
     document.getElementById("sheet-meta").innerHTML = meta.filter(function (m) { return m[1]; }).map(function (m) {
-      return "<tr><td>" + escapeHtml(m[0]) + "</td><td>" + escapeHtml(m[1]) + "</td></tr>";
+      return "<tr><td>" + esc(m[0]) + "</td><td>" + esc(m[1]) + "</td></tr>";
     }).join("");
+  }
+
+  function renderRules(v) {
     var hitRows = [];
     v.rules.filter(function (r) { return r.hit; }).forEach(function (r) {
       var hits = r.hits.length ? r.hits : [null];
       hits.forEach(function (h) {
-        hitRows.push("<tr class='status-hit'><td>" + escapeHtml(r.rule_id) + " " + escapeHtml(pick(r.name)) + " (" +
-          escapeHtml(r.outcome) + ")</td><td>" + escapeHtml(h ? hazardLabel(h) : "") + "</td><td>" +
+        hitRows.push("<tr class='status-hit'><td>" + esc(r.rule_id) + " " + esc(pick(r.name)) + " (" +
+          esc(pick(cfg.verdicts[r.outcome])) + ")</td><td>" + esc(h ? hazardLabel(h) : "") + "</td><td>" +
           metres(h && h.distance_m) + "</td><td>" + metres(h && h.required_m) + "</td><td>" +
-          escapeHtml(r.citation.text) + "</td></tr>");
+          esc(r.citation.text) + "</td></tr>");
       });
     });
     document.querySelector("#sheet-hits tbody").innerHTML = hitRows.join("");
     document.querySelector("#sheet-all tbody").innerHTML = v.rules.map(function (r) {
       var h = r.hits.length ? r.hits[0] : r.nearest;
-      return "<tr class='status-" + r.status + "'><td>" + escapeHtml(r.rule_id) + " " + escapeHtml(pick(r.name)) +
-        "</td><td>" + escapeHtml(t[r.status] || r.status) + "</td><td>" + metres(h && h.distance_m) + "</td><td>" +
-        metres(h ? h.required_m : r.required_m) + "</td><td>" + escapeHtml(r.citation.text) + "</td></tr>";
+      return "<tr class='status-" + r.status + "'><td>" + esc(r.rule_id) + " " + esc(pick(r.name)) +
+        "</td><td>" + esc(t[r.status] || r.status) + "</td><td>" + metres(h && h.distance_m) + "</td><td>" +
+        metres(h ? h.required_m : r.required_m) + "</td><td>" + esc(r.citation.text) + "</td></tr>";
     }).join("");
+  }
+
+  function render(v) {
+    page.lastVerdict = v;
+    if (v.geocode && v.site) { page.setSite(v.site); }
+    drawHits(v);
+    document.getElementById("sheet").hidden = false;
+    var colour = overlays.parcels.style.colors[v.verdict] || overlays.parcels.style.color;
+    document.getElementById("sheet-verdict").innerHTML = "<span class='verdict verdict-" + esc(v.verdict) +
+      "' style='background: " + esc(colour) + "'>" + esc(pick(v.label)) + "</span>";
+    renderMeta(v);
+    renderRules(v);
     document.getElementById("sheet-notice").hidden = !(v.synthetic || cfg.synthetic);
     if (resultLayer.getLayers().length) {
       map.fitBounds(L.featureGroup([siteLayer, resultLayer]).getBounds(), { maxZoom: 17, padding: [30, 30] });
     }
   }
 
-  document.getElementById("veto-form").addEventListener("submit", function (e) { e.preventDefault(); page.evaluate(); });
+  document.getElementById("veto-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    page.evaluate();
+  });
   document.getElementById("print").addEventListener("click", function () { window.print(); });
 
+  // ---- batch: a parcel file judged row by row, drawn by verdict, downloadable --------------------
   function batchRequest(format) {
     var input = document.getElementById("batch-file");
     if (!input.files.length) { message(t.upload); return null; }
@@ -148,7 +172,45 @@
     data.append("file", input.files[0]);
     data.append("land_use_column", document.getElementById("land-use-column").value);
     data.append("land_use", document.getElementById("land-use").value);
-    return fetch("/api/v1/veto/batch?format=" + format + "&lang=" + lang, { method: "POST", body: data });
+    return { url: "/api/v1/veto/batch?format=" + format + "&lang=" + lang, options: { method: "POST", body: data } };
+  }
+
+  function drawBatch(fc) {
+    batchLayer.clearLayers();
+    var counts = {}, style = base.styleFor(overlays.parcels);
+    var point = base.styleFor({ geometry: "point", style: overlays.parcels.style });
+    var layer = L.geoJSON(fc, display.geoJSONOptions({
+      style: function (f) { return style(f.properties); },
+      pointToLayer: function (f, ll) { return L.circleMarker(ll, point(f.properties)); },
+      onEachFeature: function (f, l) {
+        var word = f.properties.verdict_label;  // in the page's language (the request says which)
+        counts[word] = (counts[word] || 0) + 1;
+        l.bindPopup("<b>" + esc(f.properties.parcel_id, "—") + " " + esc(f.properties.name, "—") + "</b><br>" +
+          esc(f.properties.verdict_label, "—") + "<br>" + esc(f.properties.summary || f.properties.error || ""));
+      }
+    }));
+    layer.eachLayer(function (l) { batchLayer.addLayer(l); });
+    if (batchLayer.getLayers().length) { map.fitBounds(batchLayer.getBounds(), { maxZoom: 16 }); }
+    return counts;
+  }
+
+  function downloadLinks() {
+    var links = document.getElementById("batch-downloads");
+    links.innerHTML = "";
+    ["xlsx", "csv", "geojson"].forEach(function (fmt) {
+      var a = document.createElement("a");
+      a.href = "#"; a.textContent = t.download + " " + fmt.toUpperCase();
+      a.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        var req = batchRequest(fmt);
+        if (!req) { return; }
+        fetch(req.url, req.options).then(function (r) { return r.blob(); }).then(function (blob) {
+          var url = URL.createObjectURL(blob), tmp = document.createElement("a");
+          tmp.href = url; tmp.download = "veto_verdicts." + fmt; tmp.click(); URL.revokeObjectURL(url);
+        });
+      });
+      links.appendChild(a);
+    });
   }
 
   document.getElementById("batch-form").addEventListener("submit", function (e) {
@@ -156,42 +218,12 @@
     var req = batchRequest("geojson");
     if (!req) { return; }
     message("");
-    req.then(function (r) { return r.json().then(function (d) { if (!r.ok) { throw new Error(d.error); } return d; }); })
-      .then(function (fc) {
-        page.lastBatch = fc;
-        batchLayer.clearLayers();
-        var counts = {};
-        var layer = L.geoJSON(fc, {
-          style: function (f) { return { color: COLOURS[f.properties.verdict], weight: 2, fillOpacity: 0.35 }; },
-          pointToLayer: function (f, ll) {
-            return L.circleMarker(ll, { radius: 6, color: "#333", weight: 1, fillColor: COLOURS[f.properties.verdict], fillOpacity: 0.9 });
-          },
-          onEachFeature: function (f, l) {
-            counts[f.properties.verdict] = (counts[f.properties.verdict] || 0) + 1;
-            l.bindPopup("<b>" + escapeHtml(f.properties.parcel_id) + " " + escapeHtml(f.properties.name) + "</b><br>" +
-              escapeHtml(f.properties.verdict_label) + "<br>" + escapeHtml(f.properties.summary || f.properties.error || ""));
-          }
-        });
-        layer.eachLayer(function (l) { batchLayer.addLayer(l); });
-        if (batchLayer.getLayers().length) { map.fitBounds(batchLayer.getBounds(), { maxZoom: 16 }); }
-        message(Object.keys(counts).map(function (k) { return k + ": " + counts[k]; }).join(" · ") + " " + t.parcels);
-        var links = document.getElementById("batch-downloads");
-        links.innerHTML = "";
-        ["xlsx", "csv", "geojson"].forEach(function (fmt) {
-          var a = document.createElement("a");
-          a.href = "#"; a.textContent = t.download + " " + fmt.toUpperCase();
-          a.addEventListener("click", function (ev) {
-            ev.preventDefault();
-            var r2 = batchRequest(fmt);
-            if (!r2) { return; }
-            r2.then(function (r) { return r.blob(); }).then(function (blob) {
-              var url = URL.createObjectURL(blob), tmp = document.createElement("a");
-              tmp.href = url; tmp.download = "veto_verdicts." + fmt; tmp.click(); URL.revokeObjectURL(url);
-            });
-          });
-          links.appendChild(a);
-        });
-      })
-      .catch(function (err) { message(err.message); });
+    base.getJSON(req.url, req.options).then(function (fc) {
+      page.lastBatch = fc;
+      var counts = drawBatch(fc);
+      message(Object.keys(counts).map(function (k) { return k + ": " + counts[k]; }).join(" · ") +
+              " " + t.parcels);
+      downloadLinks();
+    }).catch(base.showFailure);
   });
 }());
