@@ -132,22 +132,14 @@ def _cells(page: Page, table: str) -> list[list[str]]:
     return rows
 
 
-def test_border_page_zone_profile_crossings_exports_and_mutual_aid(
-        browser: Browser, border_server: str, artifacts: Path) -> None:
-    page, errors = _open(browser, f"{border_server}/border")
-    assert page.locator("#synthetic-badge").is_visible()  # synthetic demo data is labelled
-
-    # the overview of all three borders
-    overview = _cells(page, "overview")
-    assert [r[0] for r in overview] == ["北京—河北", "北京—天津", "天津—河北"]
-
-    # choose the pair and the distance, run
+def _check_zone_counts(page: Page, url: str) -> None:
+    """Choose the pair and the distance, run: the counts by side are the API's."""
     page.select_option("#pair", "beijing-hebei")
     page.fill("#km", "10")
     page.click("#run")
     page.wait_for_function("document.querySelector('#sides').dataset.query === 'pair=beijing-hebei&km=10'")
     sides = {r[0]: r for r in _cells(page, "sides")}
-    api = page.request.get(f"{border_server}/api/v1/border?pair=beijing-hebei&km=10").json()
+    api = page.request.get(f"{url}/api/v1/border?pair=beijing-hebei&km=10").json()
     expected = {s["side"]: s for s in api["by_side"]}
     beijing = next(r for k, r in sides.items() if k.startswith("北京市"))
     hebei = next(r for k, r in sides.items() if k.startswith("河北省"))
@@ -159,48 +151,54 @@ def test_border_page_zone_profile_crossings_exports_and_mutual_aid(
     assert int(beijing[8]) == expected[BEIJING]["protection_targets"] == 1
     assert page.locator("#county-pairs tbody tr").count() >= 2
 
-    # the profile chart is drawn, the hottest segments are listed, the segments are on the map
+
+def _check_profile(page: Page, url: str) -> None:
+    """The profile chart is drawn, the hottest segments are listed, the segments are on the map."""
     drawn = page.evaluate("""() => { const c = document.getElementById('profile-chart');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0; for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; } return n; }""")
     assert drawn > 500
     assert page.locator("#hottest tbody tr").count() >= 1
-    profile = page.request.get(f"{border_server}/api/v1/border/profile?pair=beijing-hebei&km=10&segment_km=5").json()
+    profile = page.request.get(f"{url}/api/v1/border/profile?pair=beijing-hebei&km=10&segment_km=5").json()
     on_map = page.evaluate("[window.borderPage.layers.segments.getLayers().length, "
                            "window.borderPage.layers.lines.getLayers().length]")
     assert on_map[0] == len(profile["segments"]["features"]) > 100  # every segment coloured on the map
     assert on_map[1] == 2  # the crossing pipeline and its crossing point
 
-    # the crossing pipeline with its length in each province
+
+def _check_crossings_and_exports(page: Page, url: str) -> None:
+    """The crossing pipeline with its length in each province; every export link answers."""
     crossings = _cells(page, "crossings")
     assert len(crossings) == 1 and crossings[0][0].startswith("通州—三河输气管道")
     assert "北京市" in crossings[0][1] and "河北省" in crossings[0][1] and "天津市" not in crossings[0][1]
     assert crossings[0][2] == "1"
-
-    # every export link answers with its content type
     links = page.eval_on_selector_all(".exports a", "as => as.map(a => a.getAttribute('href'))")
     assert len(links) == 9
     for href in links:
-        resp = page.request.get(border_server + href)
+        resp = page.request.get(url + href)
         fmt = href.rsplit("format=", 1)[1]
         assert resp.status == 200, href
         assert resp.headers["content-type"].startswith(_MEDIA[fmt]), (href, resp.headers["content-type"])
         assert len(resp.body()) > 0
 
-    # mutual aid for a typed point, then for a clicked one: resources labelled with their jurisdiction
+
+def _check_mutual_aid_typed(page: Page, url: str) -> None:
+    """Mutual aid for a typed point: resources labelled with their jurisdiction."""
     page.fill("#aid-point", f"{INCIDENT[0]},{INCIDENT[1]}")
     page.click("#aid-go")
     page.wait_for_selector("#aid tbody tr")
-    aid = _cells(page, "aid")
-    by_name = {r[0].split()[0]: r for r in aid}
+    by_name = {r[0].split()[0]: r for r in _cells(page, "aid")}
     assert {"通州消防站", "三河消防站", "武清消防站"} <= set(by_name)
     assert by_name["通州消防站"][1] == "北京市"
     assert by_name["三河消防站"][1].startswith("河北省") and "跨界" in by_name["三河消防站"][1]
     assert by_name["武清消防站"][1].startswith("天津市") and "跨界" in by_name["武清消防站"][1]
     assert page.locator("#aid tr.across").count() == 2
     for href in page.eval_on_selector_all("#aid-exports a", "as => as.map(a => a.getAttribute('href'))"):
-        assert page.request.get(border_server + href).status == 200
+        assert page.request.get(url + href).status == 200
 
+
+def _check_mutual_aid_clicked(page: Page) -> None:
+    """Mutual aid for a point clicked in Tianjin: Tianjin's own station is not across."""
     wuqing = STATIONS[2]
     page.evaluate(f"() => {{ window.borderPage.map.setView([{wuqing[3]}, {wuqing[2]}], 10); }}")
     point = page.evaluate(f"window.borderPage.map.latLngToContainerPoint([{wuqing[3] + 0.01}, {wuqing[2]}])")
@@ -210,9 +208,21 @@ def test_border_page_zone_profile_crossings_exports_and_mutual_aid(
     page.wait_for_function("document.querySelector('#aid').dataset.incident !== undefined && "
                            "!document.querySelector('#aid').dataset.incident.includes('lon=116.760000')")
     aid = {r[0].split()[0]: r for r in _cells(page, "aid")}
-    assert aid["武清消防站"][1] == "天津市"  # clicked in Tianjin: Tianjin's own station is not across
+    assert aid["武清消防站"][1] == "天津市"
     assert "跨界" in aid["通州消防站"][1]
 
+
+def test_border_page_zone_profile_crossings_exports_and_mutual_aid(
+        browser: Browser, border_server: str, artifacts: Path) -> None:
+    page, errors = _open(browser, f"{border_server}/border")
+    assert page.locator("#synthetic-badge").is_visible()  # synthetic demo data is labelled
+    overview = _cells(page, "overview")  # the overview of all three borders
+    assert [r[0] for r in overview] == ["北京—河北", "北京—天津", "天津—河北"]
+    _check_zone_counts(page, border_server)
+    _check_profile(page, border_server)
+    _check_crossings_and_exports(page, border_server)
+    _check_mutual_aid_typed(page, border_server)
+    _check_mutual_aid_clicked(page)
     page.evaluate(f"() => {{ window.borderPage.map.setView([{INCIDENT[1]}, {INCIDENT[0]}], 10); }}")
     page.screenshot(path=str(artifacts / "border_page.png"))
     assert errors == []
