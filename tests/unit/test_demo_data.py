@@ -40,6 +40,9 @@ from geo.validation import (
     normalise_level,
     parse_date,
 )
+from webmap.settings import Settings
+
+REFERENCE_DIR = Settings().paths.reference_dir
 
 SCALE = 0.01
 SEED = 7
@@ -47,12 +50,12 @@ SEED = 7
 
 @pytest.fixture(scope="module")
 def reference() -> DemoReference:
-    return read_demo_reference()
+    return read_demo_reference(REFERENCE_DIR)
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoManifest:
-    return write_demo_files(tmp_path_factory.mktemp("demo"), scale=SCALE, seed=SEED)
+    return write_demo_files(tmp_path_factory.mktemp("demo"), scale=SCALE, seed=SEED, reference_dir=REFERENCE_DIR)
 
 
 def _read(manifest: DemoManifest, path: str) -> pd.DataFrame:
@@ -448,9 +451,9 @@ def test_manifest_lists_every_file_with_its_hash(demo: DemoManifest) -> None:
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(demo: DemoManifest, tmp_path: Path) -> None:
-    again = write_demo_files(tmp_path / "again", scale=SCALE, seed=SEED)
+    again = write_demo_files(tmp_path / "again", scale=SCALE, seed=SEED, reference_dir=REFERENCE_DIR)
     assert _hashes(again.out_dir) == _hashes(demo.out_dir)
-    other = write_demo_files(tmp_path / "other", scale=SCALE, seed=SEED + 1)
+    other = write_demo_files(tmp_path / "other", scale=SCALE, seed=SEED + 1, reference_dir=REFERENCE_DIR)
     assert _hashes(other.out_dir)["units.csv"] != _hashes(demo.out_dir)["units.csv"]
 
 

@@ -34,15 +34,14 @@ def demo_data(scale: float, seed: int, out_dir: Path) -> None:
     rows, planted dirty rows and the load order.
     """
     from geo.capabilities.demo.files import write_demo_files
-    from webmap.cli.main import user_errors
-    from webmap.settings import load_settings
+    from webmap.cli.main import _settings, user_errors
 
     if not scale > 0:
         raise click.BadParameter(f"must be a positive number, got {scale}", param_hint="--scale")
+    settings = _settings()
     with user_errors():
-        settings = load_settings()
         started = time.perf_counter()
-        manifest = write_demo_files(out_dir, scale=scale, seed=seed, data_dir=settings.data_dir / "reference")
+        manifest = write_demo_files(out_dir, scale=scale, seed=seed, reference_dir=settings.paths.reference_dir)
     seconds = time.perf_counter() - started
     click.echo(f"{'file':<26} {'kind':<15} {'rows':>8} {'dirty':>6} {'no xy':>6}  datum     encoding")
     for f in manifest.files:

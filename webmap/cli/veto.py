@@ -16,8 +16,8 @@ from pathlib import Path
 import click
 import shapely
 
+from geo.capabilities.context import Context
 from geo.capabilities.veto import (
-    DEFAULT_RULES_PATH,
     OUTPUT_FORMATS,
     audit_conflicts,
     check_rule_file,
@@ -28,7 +28,6 @@ from geo.capabilities.veto import (
     write_audit,
     write_verdicts,
 )
-from geo.stores.protocol import Store
 from geo.veto import VERDICT_LABELS, RuleSet, RuleSetError, Verdict, site_from_geojson
 from webmap.settings import Settings
 
@@ -40,10 +39,10 @@ def _settings() -> Settings:
     return cli._settings()
 
 
-def _store(settings: Settings) -> Store:
+def _context() -> Context:
     from webmap.cli import main as cli
 
-    return cli._store(settings)
+    return cli._context()
 
 
 def user_errors() -> AbstractContextManager[None]:
@@ -60,7 +59,7 @@ def _rule_set(path: Path | None) -> RuleSet:
     settings = _settings()
     with user_errors():
         try:
-            return read_rule_set(path or settings.data_dir / "rules" / DEFAULT_RULES_PATH.name)
+            return read_rule_set(path or settings.paths.rules_path)
         except RuleSetError as exc:
             raise ValueError(f"rule set invalid: {exc}") from None
 
@@ -113,8 +112,8 @@ def veto_command(lon: float | None, lat: float | None, wkt: str | None, land_use
         except shapely.errors.GEOSException as exc:
             raise ValueError(f"--wkt: not readable WKT: {exc}") from None
         site = site_from_geojson(shapely.geometry.mapping(geom), datum=datum)
-        store = _store(_settings())
-        verdict, stamp = evaluate_one(store, rules, site, land_use, name=name)
+        ctx = _context()
+        verdict, stamp = evaluate_one(ctx.store, rules, site, land_use, name=name, cache=ctx.cache)
     if as_json:
         click.echo(json.dumps({**verdict.as_dict(), **stamp.as_dict()}, ensure_ascii=False, indent=2))
     else:
@@ -136,10 +135,11 @@ def veto_batch_command(file: Path, out: Path, land_use_column: str | None, land_
     """Site veto for every parcel of FILE (GeoJSON, GeoPackage, CSV with WKT or lon/lat, zipped Shapefile)."""
     fmt = _out_format(out)
     rules = _rule_set(rules_path)
-    store = _store(_settings())
+    ctx = _context()
     with user_errors():
         parcels = read_parcels(file, layer=layer, datum=datum)
-        result = evaluate_parcels(store, rules, parcels, land_use_column=land_use_column, default_land_use=land_use)
+        result = evaluate_parcels(ctx.store, rules, parcels, land_use_column=land_use_column,
+                                  default_land_use=land_use, cache=ctx.cache)
         out.write_bytes(write_verdicts(result, fmt))
     counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts().items()))
     click.echo(f"{len(result.parcels)} parcels: {counts} -> {out}")
@@ -154,9 +154,9 @@ def audit_command(district: str | None, out: Path, rules_path: Path | None) -> N
     """Existing protection targets already inside a hazard's required distance, per district."""
     fmt = _out_format(out)
     rules = _rule_set(rules_path)
-    store = _store(_settings())
+    ctx = _context()
     with user_errors():
-        result = audit_conflicts(store, rules, district=district)
+        result = audit_conflicts(ctx.store, rules, district=district, cache=ctx.cache)
         out.write_bytes(write_audit(result, fmt))
     click.echo(f"{result.targets_checked} targets checked, {len(result.conflicts)} conflicts -> {out}")
     for row in result.summary.itertuples(index=False):

@@ -8,7 +8,6 @@ from flask.typing import ResponseReturnValue
 from geo.capabilities.veto import SYNTHETIC_NOTICE
 from geo.veto import VERDICT_LABELS
 from webmap import context
-from webmap.api.veto import rule_set
 from webmap.i18n import pick_language
 from webmap.pages.map import shows_synthetic_data
 
@@ -60,7 +59,7 @@ def _strings(lang: str) -> dict[str, str]:
 @page_blueprint.get("/veto")
 def veto_page() -> ResponseReturnValue:
     lang = pick_language(request.args.get("lang"), context.settings().language)
-    rules = rule_set()
+    rules = context.current().rule_set()
     synthetic = shows_synthetic_data(("hazchem_sites", "lines"))
     config = {
         "lang": lang, "t": _strings(lang), "verdicts": VERDICT_LABELS,

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo.capabilities.area_risk import run_area_risk
+from geo.capabilities.area_risk import load_config, run_area_risk
+from geo.capabilities.context import DataPaths
 from geo.capabilities.demo.files import write_demo_files
 from geo.capabilities.geocoding import LazyGeocoder
 from geo.capabilities.loading import LoadReport, jurisdiction_index, load_file, write_report
@@ -33,7 +34,7 @@ def build_demo(
     store: Store,
     *,
     work_dir: Path,
-    data_dir: Path,
+    paths: DataPaths,
     scale: float = 0.05,
     seed: int = 1,
     say: Say = print,
@@ -43,23 +44,23 @@ def build_demo(
     and compute area risk.  Re-running with the
     same scale and seed changes nothing (every load reports "unchanged").
 
-    ``data_dir`` is the project's ``data/`` folder (reference data under ``reference/``).
+    ``paths``: the data files (reference geography, area-risk parameters).
     """
     summary = DemoSummary()
     t0 = time.perf_counter()
-    for kind, result in load_reference(store, data_dir / "reference").items():
+    for kind, result in load_reference(store, paths.reference_dir).items():
         summary.reference[kind] = f"inserted {result.inserted}, updated {result.updated}, unchanged {result.unchanged}"
         say(f"reference {kind}: {summary.reference[kind]}")
     summary.seconds["reference"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    manifest = write_demo_files(work_dir, scale=scale, seed=seed, data_dir=data_dir / "reference")
+    manifest = write_demo_files(work_dir, scale=scale, seed=seed, reference_dir=paths.reference_dir)
     say(f"demo data (synthetic, scale {scale}, seed {seed}): {manifest.total_rows} rows in {len(manifest.files)} "
         f"files under {work_dir}")
     summary.seconds["demo_files"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    geocoder = LazyGeocoder(store, data_dir)
+    geocoder = LazyGeocoder(store, paths.reference_dir)
     index = jurisdiction_index(store)
     for entry in manifest.files:
         report = load_file(store, entry.kind, work_dir / entry.path, datum=entry.datum, geocoder=geocoder,
@@ -70,7 +71,7 @@ def build_demo(
     summary.seconds["loads"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    runs = run_area_risk(store, data_dir=data_dir / "reference")
+    runs = run_area_risk(store, config=load_config(paths.area_config_path), reference_dir=paths.reference_dir)
     summary.area_runs = len(runs)
     summary.seconds["area_risk"] = time.perf_counter() - t0
     say(f"area risk: {len(runs)} result sets (units x methods) in {summary.seconds['area_risk']:.1f} s")

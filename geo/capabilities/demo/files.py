@@ -41,7 +41,7 @@ from geo.capabilities.demo.generators import (
     build_demo_reference,
     generate_demo_files,
 )
-from geo.files.reference import DEFAULT_REFERENCE_DIR, read_reference
+from geo.files.reference import read_reference
 
 MANIFEST_NAME = "manifest.json"
 _NUMBER_LIST = re.compile(r"\[\s+\d+(?:,\s+\d+)*\s+\]")
@@ -123,19 +123,19 @@ class DemoManifest:
 
 
 def write_demo_files(
-    out_dir: Path, *, scale: float = 0.05, seed: int = 1, data_dir: Path | None = None
+    out_dir: Path, *, scale: float = 0.05, seed: int = 1, reference_dir: Path
 ) -> DemoManifest:
     """Generate the demo input files into ``out_dir`` (created if missing) and write ``manifest.json``.
 
     ``scale`` multiplies the seed figures (1.0 = Beijing 2018: 9,911 units, 162,699
-    risk sources, …); ``seed`` fixes every random draw; ``data_dir`` is the reference
-    folder (default ``data/reference``).  Files of an earlier run with the same names
+    risk sources, …); ``seed`` fixes every random draw; ``reference_dir`` is the reference
+    folder (``data/reference``).  Files of an earlier run with the same names
     are overwritten; others are left alone.  Raises ValueError for scale ≤ 0 and
     FileNotFoundError when the reference files are missing.
     """
     if not scale > 0:
         raise ValueError(f"scale must be a positive number, got {scale!r}")
-    files = generate_demo_files(read_demo_reference(data_dir), scale=scale, rng=np.random.default_rng(seed))
+    files = generate_demo_files(read_demo_reference(reference_dir), scale=scale, rng=np.random.default_rng(seed))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     entries = tuple(_write(out_dir, f) for f in files)
@@ -148,11 +148,11 @@ def write_demo_files(
     return manifest
 
 
-def read_demo_reference(data_dir: Path | None = None) -> DemoReference:
-    """The reference geography the generator needs, from ``data_dir`` (default
-    ``data/reference``); read once per folder and process — the vendored files are
+def read_demo_reference(reference_dir: Path) -> DemoReference:
+    """The reference geography the generator needs, from ``reference_dir``
+    (``data/reference``); read once per folder and process — the vendored files are
     static, and reading them costs more than generating a small demo."""
-    return _cached_reference(Path(data_dir or DEFAULT_REFERENCE_DIR).resolve())
+    return _cached_reference(Path(reference_dir).resolve())
 
 
 @functools.lru_cache(maxsize=2)
