@@ -36,7 +36,16 @@ def default_gpkg_path() -> Path:
 
 
 class Settings(BaseSettings):
-    """Everything the app and the CLI can be configured with."""
+    """Everything the app and the CLI can be configured with.
+
+    Data files: ``RISKMAP_DATA_DIR`` is always the project's ``data/`` folder (default: the
+    one next to the package); the reference geography and the population raster are read
+    from its ``reference/``.  ``RISKMAP_RULES_PATH`` (site-veto rule set) and
+    ``RISKMAP_AREA_CONFIG_PATH`` (area-risk parameters, weights, GB 18218 chemicals) move
+    one file on its own, e.g. to try an edited copy; by default they are inside ``data_dir``.
+    ``RISKMAP_CACHE_ENTRIES`` and ``RISKMAP_CACHE_MB`` size the one cache
+    (:class:`geo.capabilities.cache.Cache`).
+    """
 
     model_config = SettingsConfigDict(env_prefix="RISKMAP_", extra="ignore")
 

@@ -107,6 +107,8 @@ class Cache:
     def _keep(self, key: CacheKey, value: Any) -> None:
         with self._lock:
             if isinstance(value, bytes):
+                if len(value) > self.max_bytes:  # would push out every other tile, then itself
+                    return
                 self._blobs[key] = value
                 self._nbytes += len(value)
                 while self._nbytes > self.max_bytes and self._blobs:
