@@ -28,6 +28,10 @@ T = TypeVar("T")
 #: ``(name, ((layer, data version), ...), parameters)``.
 CacheKey = tuple[str, tuple[tuple[str, int], ...], Hashable]
 
+#: Bytes a kept ``bytes`` value counts beyond its length (its key and bookkeeping), so
+#: that empty tiles, which are common, still count against ``max_bytes``.
+ENTRY_OVERHEAD = 256
+
 _MISSING = object()
 
 
@@ -49,8 +53,9 @@ class Cache:
     """Thread-safe LRU of computed answers (see the module docstring).
 
     ``max_entries``: objects kept (any value that is not ``bytes``); ``max_bytes``: total
-    size of the ``bytes`` values kept, in bytes.  A ``bytes`` value larger than
-    ``max_bytes`` is returned but not kept.
+    size of the ``bytes`` values kept, in bytes (each counting :data:`ENTRY_OVERHEAD`
+    more than its length).  A ``bytes`` value larger than ``max_bytes`` is returned but
+    not kept.
     """
 
     def __init__(self, *, max_entries: int = 256, max_bytes: int = 64 * 1024 * 1024) -> None:
@@ -107,13 +112,13 @@ class Cache:
     def _keep(self, key: CacheKey, value: Any) -> None:
         with self._lock:
             if isinstance(value, bytes):
-                if len(value) > self.max_bytes:  # would push out every other tile, then itself
+                if _cost(value) > self.max_bytes:  # would push out every other tile, then itself
                     return
                 self._blobs[key] = value
-                self._nbytes += len(value)
+                self._nbytes += _cost(value)
                 while self._nbytes > self.max_bytes and self._blobs:
                     _, old = self._blobs.popitem(last=False)
-                    self._nbytes -= len(old)
+                    self._nbytes -= _cost(old)
             else:
                 self._objects[key] = value
                 while len(self._objects) > self.max_entries:
@@ -129,7 +134,7 @@ class Cache:
 
     @property
     def nbytes(self) -> int:
-        """Total size of the ``bytes`` values kept, in bytes."""
+        """Total size of the ``bytes`` values kept, in bytes (with :data:`ENTRY_OVERHEAD` each)."""
         with self._lock:
             return self._nbytes
 
@@ -139,3 +144,7 @@ class Cache:
             self._objects.clear()
             self._blobs.clear()
             self._nbytes = 0
+
+
+def _cost(value: bytes) -> int:
+    return len(value) + ENTRY_OVERHEAD

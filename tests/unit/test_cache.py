@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.capabilities.cache import Cache, cached, file_stamp
+from geo.capabilities.cache import ENTRY_OVERHEAD, Cache, cached, file_stamp
 
 
 class VersionedStore:
@@ -41,15 +41,24 @@ def test_objects_are_evicted_least_recently_used_first_by_count() -> None:
 
 
 def test_bytes_are_evicted_by_total_size_and_never_push_out_objects() -> None:
-    cache = Cache(max_entries=1, max_bytes=10)
+    tile = 4 + ENTRY_OVERHEAD
+    cache = Cache(max_entries=1, max_bytes=2 * tile + 3)
     cache.get("analysis", {}, (), lambda: {"took": "seconds"})
     for i in range(4):
-        cache.get("tile", {}, i, lambda: b"xxxx")  # 4 bytes each: at most two fit in 10 bytes
-    assert cache.nbytes == 8 and len(cache) == 3
+        cache.get("tile", {}, i, lambda: b"xxxx")  # at most two fit
+    assert cache.nbytes == 2 * tile and len(cache) == 3
     assert [Cache.key("tile", {}, i) in cache for i in range(4)] == [False, False, True, True]
     assert Cache.key("analysis", {}) in cache
-    assert cache.get("huge", {}, (), lambda: b"y" * 11) == b"y" * 11  # returned, not kept
-    assert Cache.key("huge", {}) not in cache and cache.nbytes == 8
+    huge = b"y" * (2 * tile)
+    assert cache.get("huge", {}, (), lambda: huge) == huge  # returned, not kept
+    assert Cache.key("huge", {}) not in cache and cache.nbytes == 2 * tile
+
+
+def test_empty_tiles_count_against_the_bytes_too() -> None:
+    cache = Cache(max_bytes=10 * ENTRY_OVERHEAD)
+    for i in range(100):
+        cache.get("tile", {}, i, lambda: b"")
+    assert len(cache) == 10 and cache.nbytes == 10 * ENTRY_OVERHEAD
 
 
 def test_a_load_changes_the_key_so_a_stale_value_is_never_served() -> None:
