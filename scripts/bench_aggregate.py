@@ -55,6 +55,9 @@ from geo.coords import BEIJING_METRIC_CRS  # noqa: E402
 from geo.entities import LEVEL_CODES, make_key  # noqa: E402
 from geo.files.reference import load_reference, read_reference  # noqa: E402
 from geo.stores.protocol import LoadBatch, Store  # noqa: E402
+from webmap.settings import load_settings  # noqa: E402
+
+PATHS = load_settings().paths
 
 SEED_SOURCES = 162_699
 SEED_UNITS = 9_911
@@ -79,7 +82,7 @@ def _scatter(anchors: np.ndarray, n: int, rng: np.random.Generator, sigma_m: flo
 def synthetic_inputs(scale: float, seed: int) -> dict[str, gpd.GeoDataFrame]:
     """Synthetic units, risk sources, hidden hazards and rescue teams on Beijing's OSM points."""
     rng = np.random.default_rng(seed)
-    targets = read_reference("protection_targets")
+    targets = read_reference("protection_targets", PATHS.reference_dir)
     anchors_wgs = targets[targets["target_type"].isin(["residential", "industrial_landuse"])
                           & (targets["province_code"] == "110000")]
     anchors = np.column_stack([anchors_wgs.geometry.to_crs(BEIJING_METRIC_CRS).x,
@@ -126,7 +129,7 @@ def synthetic_inputs(scale: float, seed: int) -> dict[str, gpd.GeoDataFrame]:
 def load_store(store: Store, data: dict[str, gpd.GeoDataFrame]) -> float:
     t0 = time.perf_counter()
     store.init_schema()
-    load_reference(store)
+    load_reference(store, PATHS.reference_dir)
     for kind, frame in data.items():
         store.upsert(kind, frame, batch=_batch(kind, len(frame)))
     return time.perf_counter() - t0
@@ -176,7 +179,8 @@ def one_shot(open_store: Callable[[], Store], unit: str, method: str,
     store = open_store()
     try:
         start = _clock()
-        area_runs.run_area_risk(store, units=[unit], methods=[method], config=config)
+        area_runs.run_area_risk(store, units=[unit], methods=[method], config=config,
+                                reference_dir=PATHS.reference_dir)
         return _since(start)
     finally:
         store.close()
@@ -186,7 +190,7 @@ def bench_store(name: str, store: Store, config: ar.AreaRiskConfig,
                 open_store: Callable[[], Store]) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     start = _clock()
-    inputs = area_runs.read_inputs(store)
+    inputs = area_runs.read_inputs(store, reference_dir=PATHS.reference_dir)
     wall, cpu = _since(start)
     rows.append({"store": name, "unit": "(inputs)", "method": "read", "areas": len(inputs.sources),
                  "total": f"{wall:.2f} ({cpu:.2f})"})
@@ -222,14 +226,14 @@ def memory_inputs(data: dict[str, gpd.GeoDataFrame]) -> area_runs.Inputs:
     src = ar.Points.from_frame(data["risk_sources"], ("name", "level"))
     src.attrs["level_idx"] = ar.level_indices(src.attrs.pop("level"))
     hazards = data["hidden_hazards"]
-    resources = pd.concat([read_reference("resources"), data["resources"]], ignore_index=True)
+    resources = pd.concat([read_reference("resources", PATHS.reference_dir), data["resources"]], ignore_index=True)
     composite = ar.CompositeInputs(
         ar.Points.from_frame(hazards[hazards["status"] == "open"]),
         ar.Points.from_frame(data["units"], ("insured",)),
         ar.Points.from_frame(gpd.GeoDataFrame(resources, geometry="geometry", crs="EPSG:4326"), ("resource_type",)),
     )
-    areas = read_reference("areas")
-    population, transform, _ = read_population_raster()
+    areas = read_reference("areas", PATHS.reference_dir)
+    population, transform, _ = read_population_raster(PATHS.reference_dir)
     return area_runs.Inputs(src, composite, areas[areas["area_type"].isin(["province", "district", "township"])],
                             population, transform, {}, {})
 
@@ -277,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="time the engine on in-memory inputs only (no store: for the 10× scale)")
     args = parser.parse_args(argv)
 
-    config = area_runs.load_config()
+    config = area_runs.load_config(PATHS.area_config_path)
     if args.memory:
         data = synthetic_inputs(args.scale, args.seed)
         print(f"# {len(data['risk_sources']):,} synthetic risk sources (scale {args.scale}), in memory, "

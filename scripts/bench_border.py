@@ -24,6 +24,7 @@ from typing import Any
 
 from geo import border as bd
 from geo.capabilities import border as bq
+from geo.capabilities.cache import Cache
 from geo.stores import open_store
 
 
@@ -53,8 +54,10 @@ def main() -> None:
         return open_store(database_url=args.database_url,
                           gpkg_path=args.gpkg or Path.home() / ".local/share/riskmap/riskmap.gpkg")
 
+    cache = Cache()
+
     def all_pairs(store: Any) -> bq.AllPairs:
-        return bq.analyse_all_pairs(store, km=args.km, segment_km=5.0, corridor_m=args.corridor_m)
+        return bq.analyse_all_pairs(store, km=args.km, segment_km=5.0, corridor_m=args.corridor_m, cache=cache)
 
     holder: list[Any] = []
     first = _timed(lambda: all_pairs(holder.append(opened()) or holder[0]))
@@ -69,7 +72,7 @@ def main() -> None:
 
     runs = []
     for _ in range(args.repeat):
-        bq.cache_of(store).clear()
+        cache.clear()
         runs.append(_timed(lambda: all_pairs(store)))
     out = runs[-1][2]
     summary = out.summary()
@@ -81,12 +84,13 @@ def main() -> None:
     # What the page asks for one pair (zone, profile, crossings of that pair), empty cache each time.
     for name in bd.PAIRS:
         def page(n: str = name) -> tuple[Any, Any, Any]:
-            return (bq.border_zone(store, n, km=args.km), bq.border_profile(store, n, km=args.km),
-                    bq.crossing_lines(store, corridor_m=args.corridor_m, pair_name=n))
+            return (bq.border_zone(store, n, km=args.km, cache=cache),
+                    bq.border_profile(store, n, km=args.km, cache=cache),
+                    bq.crossing_lines(store, corridor_m=args.corridor_m, pair_name=n, cache=cache))
 
         runs = []
         for _ in range(args.repeat):
-            bq.cache_of(store).clear()
+            cache.clear()
             runs.append(_timed(page))
         zone, profile, crossing = runs[-1][2]
         sides = "/".join(str(s["risk_sources"]) for s in zone.as_dict()["by_side"])

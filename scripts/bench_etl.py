@@ -38,6 +38,9 @@ from geo.etl.values import level_from_ls, make_credit_code
 from geo.files.reference import read_reference
 from geo.jurisdiction import assign_jurisdiction, build_jurisdiction_index
 from geo.stores.protocol import Store
+from webmap.settings import load_settings
+
+REFERENCE_DIR = load_settings().paths.reference_dir
 
 #: Rows per kind at scale 1.0 (DOMAIN.md seed figures; protection targets, lines, areas and
 #: parcels are sized like a district's planning data).
@@ -92,7 +95,7 @@ def _dirty(rng: np.random.Generator, n: int) -> np.ndarray:
 def generate(out: Path, scale: float, seed: int = 1) -> dict[str, tuple[Path, str | None]]:
     """Write one file per kind into ``out``; returns kind → (path, --datum)."""
     rng = np.random.default_rng(seed)
-    areas = read_reference("areas")
+    areas = read_reference("areas", REFERENCE_DIR)
     index = build_jurisdiction_index(areas)
     beijing = areas.loc[areas["area_code"] == "110000", "geometry"].iloc[0]
     n = {k: max(1, round(v * scale)) for k, v in COUNTS_AT_SCALE_1.items()}
@@ -268,7 +271,7 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         files, gen_s, _ = _timed(lambda: generate(folder, args.scale))
         assert isinstance(files, dict)
-        (index, index_s, _) = _timed(lambda: build_jurisdiction_index(read_reference("areas")))
+        (index, index_s, _) = _timed(lambda: build_jurisdiction_index(read_reference("areas", REFERENCE_DIR)))
         total_rows = sum(sum(1 for _ in p.open("rb")) - 1 for p, _ in files.values())
         print(f"scale {args.scale}: {total_rows} rows in {len(files)} files, generated in {gen_s:.1f} s; "
               f"reference index {index_s:.2f} s; {os.cpu_count()} CPUs (shared: noisy)")

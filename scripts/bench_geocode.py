@@ -31,6 +31,7 @@ from eval_geocode import build_labelled_set
 
 from geo.capabilities.geocoding import build_gazetteer
 from geo.geocoder import Geocoder
+from webmap.settings import load_settings
 
 TARGET_PER_S = 20_000
 
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     w0, c0 = time.perf_counter(), time.process_time()
-    gazetteer = build_gazetteer()
+    gazetteer = build_gazetteer(load_settings().paths.reference_dir)
     build_wall, build_cpu = time.perf_counter() - w0, time.process_time() - c0
     addresses = list(dict.fromkeys(r.address for r in build_labelled_set(gazetteer, n=args.n, seed=args.seed)))
     rng = random.Random(args.seed)

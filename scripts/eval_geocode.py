@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from geo.capabilities.geocoding import build_gazetteer
 from geo.geocoder import Gazetteer, Geocoder, GeocodeResult, Place
+from webmap.settings import load_settings
 
 ROADS = (
     "建设路", "幸福路", "人民路", "光明街", "新华大街", "解放路", "胜利街", "文化路", "育才路", "工业大街",
@@ -319,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
-    gazetteer = build_gazetteer()
+    gazetteer = build_gazetteer(load_settings().paths.reference_dir)
     print(f"gazetteer: {gazetteer.counts()} (built in {time.perf_counter() - t0:.1f} s from data/reference)")
     rows = build_labelled_set(gazetteer, n=args.n, seed=args.seed)
     if args.write:

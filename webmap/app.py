@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Flask
 
-from geo.stores import open_store
 from geo.stores.protocol import Store
 from layers.catalog import CATALOG, validate_catalog
 from webmap.api import areas as api_areas
@@ -18,20 +17,20 @@ from webmap.json_provider import FastJSONProvider
 from webmap.pages import border as pages_border
 from webmap.pages import veto as pages_veto
 from webmap.pages.map import pages
-from webmap.settings import Settings, load_settings
+from webmap.settings import Settings, load_settings, open_context
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
-    """Build the app for ``settings`` (default: from the environment).
+    """Build the app for ``settings`` (default: from the environment) on ``store`` (default:
+    the configured store, opened and upgraded).
 
-    Opens and upgrades the store and validates the layer catalog against it; a
-    missing table or column raises :class:`layers.catalog.CatalogError` here, at
-    start-up, not at the first click.
+    Builds the one context every view uses (:func:`webmap.settings.open_context`) and
+    validates the layer catalog against the store; a missing table or column raises
+    :class:`layers.catalog.CatalogError` here, at start-up, not at the first click.
     """
     settings = settings or load_settings()
-    if store is None:
-        store = open_store(database_url=settings.database_url, gpkg_path=settings.gpkg_path)
-        store.init_schema()
+    ctx = open_context(settings, store=store)
+    store = ctx.store
     validate_catalog(store=store)
     for layer in CATALOG:  # counted now, not by the first low-zoom tile
         spec = layer.cluster_spec(0)
@@ -40,7 +39,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app = Flask(__name__)
     app.json = FastJSONProvider(app)
     app.extensions["riskmap.settings"] = settings
-    app.extensions["riskmap.store"] = store
+    app.extensions["riskmap.context"] = ctx
     register_error_handlers(app)
     app.register_blueprint(pages)
     app.register_blueprint(pages_veto.page_blueprint)

@@ -4,6 +4,11 @@
 embedded store is a single GeoPackage at ``RISKMAP_GPKG_PATH`` (default
 ``$XDG_DATA_HOME/riskmap/riskmap.gpkg``, i.e. ``~/.local/share/riskmap/riskmap.gpkg``).
 Secrets come only from the environment.
+
+Every data file the app reads is found from here: :attr:`Settings.paths` is the only
+place a :class:`geo.capabilities.context.DataPaths` is built, and this module the only one
+that derives a path from its own location (the default ``data/`` folder next to the
+package).  :func:`open_context` builds the context the app and the command line run on.
 """
 
 from __future__ import annotations
@@ -15,7 +20,14 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from geo.capabilities.cache import Cache
+from geo.capabilities.context import Context, DataPaths
 from geo.errors import BadInput
+from geo.stores import open_store
+from geo.stores.protocol import Store
+
+#: The project's ``data/`` folder next to the package: the default ``RISKMAP_DATA_DIR``.
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
 def default_gpkg_path() -> Path:
@@ -25,7 +37,16 @@ def default_gpkg_path() -> Path:
 
 
 class Settings(BaseSettings):
-    """Everything the app and the CLI can be configured with."""
+    """Everything the app and the CLI can be configured with.
+
+    Data files: ``RISKMAP_DATA_DIR`` is always the project's ``data/`` folder (default: the
+    one next to the package); the reference geography and the population raster are read
+    from its ``reference/``.  ``RISKMAP_RULES_PATH`` (site-veto rule set) and
+    ``RISKMAP_AREA_CONFIG_PATH`` (area-risk parameters, weights, GB 18218 chemicals) move
+    one file on its own, e.g. to try an edited copy; by default they are inside ``data_dir``.
+    ``RISKMAP_CACHE_ENTRIES`` and ``RISKMAP_CACHE_MB`` size the one cache
+    (:class:`geo.capabilities.cache.Cache`).
+    """
 
     model_config = SettingsConfigDict(env_prefix="RISKMAP_", extra="ignore")
 
@@ -38,7 +59,12 @@ class Settings(BaseSettings):
     basemap_datum: Literal["wgs84", "gcj02"] = Field("wgs84", description="datum of the basemap tiles")
     response_speed_kmh: float = Field(40.0, gt=0, le=200, description="mean response speed for arrival times")
     detour_factor: float = Field(1.4, ge=1, le=5, description="road distance / straight-line distance")
-    data_dir: Path = Field(Path(__file__).resolve().parent.parent / "data", description="vendored data")
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="the project's data/ folder: reference/, rules/, config/")
+    rules_path: Path | None = Field(None, description="site-veto rule set (default <data_dir>/rules/veto_rules.yaml)")
+    area_config_path: Path | None = Field(
+        None, description="area-risk parameters, weights, chemicals (default <data_dir>/config/area_risk.yaml)")
+    cache_entries: int = Field(256, ge=1, le=100_000, description="answers (analyses, frames) kept in the cache")
+    cache_mb: int = Field(64, ge=0, le=65_536, description="megabytes of rendered tiles kept in the cache")
 
     @field_validator("database_url")
     @classmethod
@@ -53,6 +79,17 @@ class Settings(BaseSettings):
     def store_kind(self) -> str:
         return "postgis" if self.database_url else "geopackage"
 
+    @property
+    def paths(self) -> DataPaths:
+        """Where the data files are: under ``data_dir`` unless a file has its own setting."""
+        data = self.data_dir
+        return DataPaths(
+            data_dir=data,
+            reference_dir=data / "reference",
+            rules_path=self.rules_path or data / "rules" / "veto_rules.yaml",
+            area_config_path=self.area_config_path or data / "config" / "area_risk.yaml",
+        )
+
 
 class SettingsError(BadInput):
     """Settings that do not validate; the message is one line naming the variable."""
@@ -66,3 +103,15 @@ def load_settings(**overrides: object) -> Settings:
         err = exc.errors()[0]
         name = "RISKMAP_" + str(err["loc"][0]).upper() if err["loc"] else "RISKMAP_*"
         raise SettingsError(f"{name}: {err['msg']}") from None
+
+
+def open_context(settings: Settings, *, store: Store | None = None) -> Context:
+    """The context the app or a command runs on: ``store`` (default: the configured store,
+    opened and its schema created or upgraded), the data paths and one cache sized by
+    ``cache_entries`` / ``cache_mb``.  Store errors propagate
+    (:class:`geo.stores.protocol.StoreError`, one line naming the setting)."""
+    if store is None:
+        store = open_store(database_url=settings.database_url, gpkg_path=settings.gpkg_path)
+        store.init_schema()
+    cache = Cache(max_entries=settings.cache_entries, max_bytes=settings.cache_mb * 1024 * 1024)
+    return Context(store, settings.paths, cache)

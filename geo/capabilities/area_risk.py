@@ -42,13 +42,13 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject, tr
 from geo import area_risk as ar
 from geo import heatmap as hm
 from geo import major_hazard as mh
+from geo.capabilities.cache import Cache, cached, file_stamp
 from geo.collector import collector_frozen
 from geo.entities import LEVEL_CODES, make_key
 from geo.errors import BadInput, Conflict
-from geo.files.reference import DEFAULT_REFERENCE_DIR, read_population_raster
+from geo.files.reference import read_population_raster
 from geo.stores.protocol import LoadBatch, RunRecord, Store, UpsertResult
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "data" / "config" / "area_risk.yaml"
 RESULT_KIND = "area_results"
 BEIJING_CODE = "110000"
 BEIJING_CITY_CODE = "110100"
@@ -60,14 +60,19 @@ INPUT_KINDS = ("risk_sources", "hidden_hazards", "units", "resources", "areas")
 # --------------------------------------------------------------------------------------
 
 
-def load_config(path: Path | None = None) -> ar.AreaRiskConfig:
-    """Parse and check ``area_risk.yaml`` (default ``data/config/area_risk.yaml``).
+def load_config(path: Path, *, cache: Cache | None = None) -> ar.AreaRiskConfig:
+    """Parse and check an ``area_risk.yaml`` (the app's is ``DataPaths.area_config_path``);
+    with ``cache``, parsed again only when the file changes.
 
     Raises FileNotFoundError for a missing file and :class:`geo.area_risk.AreaConfigError`
     (a ValueError) naming every bad entry, including YAML syntax errors.
     """
-    path = path or DEFAULT_CONFIG
-    text = Path(path).read_text(encoding="utf-8")
+    path = Path(path)
+    return cached(cache, "area_risk.config", {}, file_stamp(path), lambda: _parse_config_file(path))
+
+
+def _parse_config_file(path: Path) -> ar.AreaRiskConfig:
+    text = path.read_text(encoding="utf-8")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -108,9 +113,9 @@ def read_sources(store: Store) -> tuple[ar.Points, list[int]]:
     return points, _batches(frame)
 
 
-def read_inputs(store: Store, *, data_dir: Path | None = None, composite: bool = True) -> Inputs:
-    """Read risk sources, areas, the population raster and — for the composite method —
-    open hidden hazards, units and resources.
+def read_inputs(store: Store, *, reference_dir: Path, composite: bool = True) -> Inputs:
+    """Read risk sources, areas, the population raster (in ``reference_dir``) and — for the
+    composite method — open hidden hazards, units and resources.
 
     The smaller reads run in threads while the risk sources are read: the database
     works on the sources' query while this process reads the rest.
@@ -118,7 +123,7 @@ def read_inputs(store: Store, *, data_dir: Path | None = None, composite: bool =
     t0 = time.perf_counter()
     versions = store.data_versions(INPUT_KINDS)
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="read_inputs") as pool:
-        raster = pool.submit(read_population_raster, data_dir or DEFAULT_REFERENCE_DIR)
+        raster = pool.submit(read_population_raster, reference_dir)
         areas_read = pool.submit(store.read, "areas", where={"area_type": ["province", "district", "township"]})
         composite_read = pool.submit(_read_composite, store) if composite else None
         sources, source_batches = read_sources(store)
@@ -245,10 +250,10 @@ def run_area_risk(
     *,
     units: Iterable[str] = ("all",),
     methods: Iterable[str] = ("all",),
-    config: ar.AreaRiskConfig | None = None,
+    config: ar.AreaRiskConfig,
     cell_m: float | None = None,
     h3_res: int | None = None,
-    data_dir: Path | None = None,
+    reference_dir: Path | None = None,
     inputs: Inputs | None = None,
     persist: bool = True,
 ) -> list[RunSummary]:
@@ -256,9 +261,9 @@ def run_area_risk(
 
     ``units``/``methods``: names from :data:`geo.area_risk.UNITS` / ``METHODS`` or
     ``"all"``; unknown names raise ValueError.  ``cell_m``/``h3_res`` default to the
-    config's.  Inputs are read once (pass ``inputs`` to reuse a read).
+    config's.  Inputs are read once (pass ``inputs`` to reuse a read; otherwise
+    ``reference_dir`` names the folder of the population raster).
     """
-    config = config or load_config()
     unit_list = [u for choice in units for u in _expand(choice, ar.UNITS)]
     method_list = [m for choice in methods for m in _expand(choice, ar.METHODS)]
     for u in unit_list:
@@ -270,7 +275,9 @@ def run_area_risk(
     cell = ar.grids.check_cell_size(cell_m if cell_m is not None else config.grid_cell_m)
     res = ar.grids.check_h3_resolution(h3_res if h3_res is not None else config.h3_res)
     if inputs is None:
-        inputs = read_inputs(store, data_dir=data_dir, composite="composite" in method_list)
+        if reference_dir is None:
+            raise ValueError("run_area_risk needs the reference folder (population raster) or inputs")
+        inputs = read_inputs(store, reference_dir=reference_dir, composite="composite" in method_list)
     summaries: list[RunSummary] = []
     with collector_frozen():  # the inputs are large and acyclic: full collections need not walk them
         for unit in dict.fromkeys(unit_list):
@@ -378,7 +385,7 @@ def read_area_results(store: Store, unit: str, method: str, *, area_code: str | 
 def compute_heatmap(
     store: Store | None = None,
     *,
-    config: ar.AreaRiskConfig | None = None,
+    config: ar.AreaRiskConfig,
     cell_m: float | None = None,
     bandwidth_m: float | None = None,
     sources: ar.Points | None = None,
@@ -388,7 +395,6 @@ def compute_heatmap(
 
     ``sources``/``extent`` (WGS-84) may be given instead of reading them from ``store``.
     """
-    config = config or load_config()
     if sources is None:
         if store is None:
             raise ValueError("compute_heatmap needs a store or sources")
@@ -458,6 +464,19 @@ def render_heatmap_png(grid: hm.DensityGrid, *, max_pixels: int = 2048, opacity:
                         [float(b) for b in breaks], list(hm.HEAT_RAMP))
 
 
+def heatmap_image(store: Store, *, config: ar.AreaRiskConfig, cell_m: float | None = None,
+                  bandwidth_m: float | None = None, cache: Cache | None = None) -> HeatmapImage:
+    """:func:`compute_heatmap` of ``store`` rendered by :func:`render_heatmap_png`, kept in
+    ``cache`` until the risk sources, the areas or the weights and heat-map parameters change."""
+    versions = store.data_versions(["risk_sources", "areas"])
+    params = (tuple(sorted(config.weights.items())), config.heatmap, cell_m, bandwidth_m)
+
+    def compute() -> HeatmapImage:
+        return render_heatmap_png(compute_heatmap(store, config=config, cell_m=cell_m, bandwidth_m=bandwidth_m))
+
+    return cached(cache, "area_risk.heatmap", versions, params, compute)
+
+
 def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
@@ -489,16 +508,15 @@ def encode_palette_png(index: np.ndarray, palette: Sequence[tuple[int, int, int]
 # --------------------------------------------------------------------------------------
 
 
-def assess_major_hazards(store: Store, *, config: ar.AreaRiskConfig | None = None,
-                         data_dir: Path | None = None) -> pd.DataFrame:
+def assess_major_hazards(store: Store, *, config: ar.AreaRiskConfig, reference_dir: Path) -> pd.DataFrame:
     """GB 18218-2018 identification and grade of every hazardous-chemical site with an
     inventory: one row per site (key, name, people_500m, s, r, alpha, grade, grade_zh,
-    detail JSON), α from the population raster within 500 m.  Sites outside the raster
-    count 0 people there (α 0.5): such a grade is flagged ``population_known`` False."""
-    config = config or load_config()
+    detail JSON), α from the population raster (in ``reference_dir``) within 500 m.  Sites
+    outside the raster count 0 people there (α 0.5): such a grade is flagged
+    ``population_known`` False."""
     sites = store.read("hazchem_sites")
     sites = sites[sites["chemicals"].notna() & (sites["chemicals"] != "")].reset_index(drop=True)
-    population, transform, _ = read_population_raster(data_dir or DEFAULT_REFERENCE_DIR)
+    population, transform, _ = read_population_raster(reference_dir)
     xy = shapely.get_coordinates(sites.geometry.values)
     x, y = ar.to_metric(xy[:, 0], xy[:, 1])
     people = mh.population_within(x, y, population, transform, radius_m=config.major_hazard.radius_m)

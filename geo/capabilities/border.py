@@ -10,20 +10,20 @@ GeoPackage give the same answers.
 
 Each layer is read once per question: :func:`analyse_all_pairs` reads the reach of all
 three borders and of the lines crossing them in one pass.  Geography, bands (features
-measured against a border) and crossing lines are kept per store and data version
-(:class:`AnalysisCache`), so the page's zone, profile and crossing requests for one pair
-share one read, and nothing is recomputed until the data change.
+measured against a border), zones, crossing lines and all-pairs answers are kept in the
+:class:`~geo.capabilities.cache.Cache` passed in, keyed by the data versions of
+:data:`BORDER_KINDS`, so the page's zone, profile and crossing requests for one pair share
+one read, and nothing is recomputed until the data change.  Without a cache each call
+still shares its own reads.
 
 Everything is WGS-84 (EPSG:4326); distances and lengths in metres.
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -34,6 +34,7 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from geo import border as bd
+from geo.capabilities.cache import Cache
 from geo.coords import STORAGE_CRS
 from geo.entities import LEVEL_CODES
 from geo.errors import BadInput, NotFound
@@ -64,57 +65,18 @@ _COLUMNS = {
 _WHERE: dict[str, dict[str, Any] | None] = {"hidden_hazards": {"status": "open"}}
 
 #: Kinds whose rows the answers depend on (their data versions key the cache).
-_KINDS = ("risk_sources", "hazchem_sites", "hidden_hazards", "protection_targets", "areas", "lines")
+BORDER_KINDS = ("risk_sources", "hazchem_sites", "hidden_hazards", "protection_targets", "areas", "lines")
 
-# --------------------------------------------------------------------------------------
-# Cache per store and data version
-# --------------------------------------------------------------------------------------
+Versions = dict[str, int]
 
 
-class AnalysisCache:
-    """Results of one store, keyed by what they were computed from (data versions included).
-
-    Small LRU, thread-safe; a value is computed outside the lock (two threads may both
-    compute it once — harmless).  Cached values are shared: callers must not mutate them.
-    """
-
-    def __init__(self, size: int = 32) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        value = compute()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+def _own(cache: Cache | None) -> Cache:
+    """``cache``, or one for this call only (so one call still reads each layer once)."""
+    return cache if cache is not None else Cache()
 
 
-_CACHES: weakref.WeakKeyDictionary[Any, AnalysisCache] = weakref.WeakKeyDictionary()
-_CACHES_LOCK = threading.Lock()
-
-
-def cache_of(store: Store) -> AnalysisCache:
-    """The :class:`AnalysisCache` of ``store`` (one per store object, dropped with it)."""
-    with _CACHES_LOCK:
-        cache = _CACHES.get(store)
-        if cache is None:
-            cache = _CACHES[store] = AnalysisCache()
-        return cache
-
-
-def _versions(store: Store) -> tuple[int, ...]:
-    return tuple(store.data_versions(_KINDS).values())
+def _versions(store: Store) -> Versions:
+    return store.data_versions(BORDER_KINDS)
 
 
 # --------------------------------------------------------------------------------------
@@ -160,10 +122,10 @@ def _read_geography(store: Store) -> BorderGeography:
     return BorderGeography(provinces, districts, borders, names)
 
 
-def read_geography(store: Store) -> BorderGeography:
-    """Provinces, districts and border lines from ``store`` (kept until areas or lines change)."""
-    key = ("geography", *store.data_versions(["areas", "lines"]).values())
-    geography: BorderGeography = cache_of(store).get(key, lambda: _read_geography(store))
+def read_geography(store: Store, *, cache: Cache | None = None) -> BorderGeography:
+    """Provinces, districts and border lines from ``store`` (kept in ``cache`` until areas or lines change)."""
+    geography: BorderGeography = _own(cache).get("border.geography", store.data_versions(["areas", "lines"]), (),
+                                                 lambda: _read_geography(store))
     return geography
 
 
@@ -243,8 +205,8 @@ def _synthetic(frames: Sequence[pd.DataFrame]) -> bool:
 # --------------------------------------------------------------------------------------
 
 
-def _band(store: Store, geo: BorderGeography, pair: bd.BorderPair, km: float, versions: tuple[int, ...], *,
-          features: bd.Features | None = None) -> bd.BorderBand:
+def _band(store: Store, geo: BorderGeography, pair: bd.BorderPair, km: float, versions: Versions, cache: Cache,
+          *, features: bd.Features | None = None) -> bd.BorderBand:
     """The band of ``pair`` at ``km`` (cached); ``features``: already read, covering the band."""
 
     def compute() -> bd.BorderBand:
@@ -253,7 +215,7 @@ def _band(store: Store, geo: BorderGeography, pair: bd.BorderPair, km: float, ve
         found = _subset(features, region) if features is not None else features_in(store, region)
         return bd.border_band(found, geo.pieces(pair), km=km)
 
-    band: bd.BorderBand = cache_of(store).get(("band", pair.name, float(km), versions), compute)
+    band: bd.BorderBand = cache.get("border.band", versions, (pair.name, float(km)), compute)
     return band
 
 
@@ -314,17 +276,18 @@ def _check_km(km: float) -> None:
         raise BadInput(f"km must be in (0, {bd.MAX_ZONE_KM:g}], got {km}")
 
 
-def _zone(store: Store, geo: BorderGeography, pair: bd.BorderPair, km: float, versions: tuple[int, ...],
+def _zone(store: Store, geo: BorderGeography, pair: bd.BorderPair, km: float, versions: Versions, cache: Cache,
           features: bd.Features | None = None) -> ZoneReport:
     def compute() -> ZoneReport:
-        return ZoneReport(bd.zone_of_band(_band(store, geo, pair, km, versions, features=features)), geo.names)
+        return ZoneReport(bd.zone_of_band(_band(store, geo, pair, km, versions, cache, features=features)),
+                          geo.names)
 
-    report: ZoneReport = cache_of(store).get(("zone", pair.name, float(km), versions), compute)
+    report: ZoneReport = cache.get("border.zone", versions, (pair.name, float(km)), compute)
     return report
 
 
-def border_zone(store: Store, pair_name: str, *, km: float = 10.0,
-                geography: BorderGeography | None = None) -> ZoneReport:
+def border_zone(store: Store, pair_name: str, *, km: float = 10.0, geography: BorderGeography | None = None,
+                cache: Cache | None = None) -> ZoneReport:
     """Features within ``km`` km of the border of ``pair_name`` by side and county pair.
 
     Raises :class:`geo.border.UnknownPairError` for an unknown pair, ValueError for a bad
@@ -332,9 +295,10 @@ def border_zone(store: Store, pair_name: str, *, km: float = 10.0,
     """
     pair = bd.get_pair(pair_name)
     _check_km(km)
-    geo = geography or read_geography(store)
+    cache = _own(cache)
+    geo = geography or read_geography(store, cache=cache)
     _border_of(geo, pair)
-    return _zone(store, geo, pair, km, _versions(store))
+    return _zone(store, geo, pair, km, _versions(store), cache)
 
 
 # --------------------------------------------------------------------------------------
@@ -355,7 +319,7 @@ def _corridor_region(lines: gpd.GeoDataFrame, corridor_m: float) -> BaseGeometry
 
 
 def _crossings(store: Store, geo: BorderGeography, borders: dict[str, BaseGeometry], corridor_m: float,
-               versions: tuple[int, ...], *, lines: gpd.GeoDataFrame | None = None,
+               versions: Versions, cache: Cache, *, lines: gpd.GeoDataFrame | None = None,
                features: bd.Features | None = None) -> list[dict[str, Any]]:
     def compute() -> list[dict[str, Any]]:
         found = lines if lines is not None else _crossing_candidates(store, borders)
@@ -365,21 +329,22 @@ def _crossings(store: Store, geo: BorderGeography, borders: dict[str, BaseGeomet
         near = _subset(features, region) if features is not None else features_in(store, region)
         return bd.crossing_lines(found, borders, geo.provinces, near, corridor_m=corridor_m)
 
-    key = ("crossings", tuple(sorted(borders)), float(corridor_m), versions)
-    items: list[dict[str, Any]] = cache_of(store).get(key, compute)
+    items: list[dict[str, Any]] = cache.get("border.crossings", versions, (tuple(sorted(borders)), float(corridor_m)),
+                                            compute)
     return items
 
 
 def crossing_lines(store: Store, *, corridor_m: float = 500.0, pair_name: str | None = None,
-                   geography: BorderGeography | None = None) -> list[dict[str, Any]]:
+                   geography: BorderGeography | None = None, cache: Cache | None = None) -> list[dict[str, Any]]:
     """Pipelines and hazmat routes crossing a border (all pairs, or ``pair_name``), see
     :func:`geo.border.crossing_lines`; ``corridor_features`` holds the frames near each line."""
     if not 0 < corridor_m <= bd.MAX_CORRIDOR_M:
         raise BadInput(f"corridor_m must be in (0, {bd.MAX_CORRIDOR_M:g}], got {corridor_m}")
     pairs = [bd.get_pair(pair_name)] if pair_name else list(bd.PAIRS.values())
-    geo = geography or read_geography(store)
+    cache = _own(cache)
+    geo = geography or read_geography(store, cache=cache)
     borders = {p.name: geo.borders[p.name] for p in pairs if p.name in geo.borders}
-    return _crossings(store, geo, borders, corridor_m, _versions(store))
+    return _crossings(store, geo, borders, corridor_m, _versions(store), cache)
 
 
 def crossings_as_dict(items: Sequence[dict[str, Any]], *, names: dict[str, str] | None = None,
@@ -438,31 +403,35 @@ def _profile_answer(band: bd.BorderBand, zone: ZoneReport, *, segment_km: float,
 
 def border_profile(store: Store, pair_name: str, *, segment_km: float = 5.0, km: float = 10.0,
                    weights: dict[str, float] | None = None, top: int = 5,
-                   geography: BorderGeography | None = None) -> dict[str, Any]:
+                   geography: BorderGeography | None = None, cache: Cache | None = None) -> dict[str, Any]:
     """The border of ``pair_name`` in ``segment_km`` segments scored by the risk within ``km`` km.
 
-    Returns ``segments`` (a GeoJSON FeatureCollection: index, start_km, end_km, score,
-    counts per level), ``hottest`` (the ``top`` highest-scoring segments) and the weights.
+    ``weights``: per risk level (default :data:`geo.border.DEFAULT_LEVEL_WEIGHTS`; the app
+    passes :func:`level_weights` of its area-risk parameters).  Returns ``segments`` (a
+    GeoJSON FeatureCollection: index, start_km, end_km, score, counts per level),
+    ``hottest`` (the ``top`` highest-scoring segments) and the weights.
     """
     pair = bd.get_pair(pair_name)
     if not 0 < segment_km <= 100:
         raise BadInput(f"segment_km must be in (0, 100], got {segment_km}")
     _check_km(km)
-    weights = dict(weights or _config_weights())
-    geo = geography or read_geography(store)
+    weights = dict(weights or bd.DEFAULT_LEVEL_WEIGHTS)
+    cache = _own(cache)
+    geo = geography or read_geography(store, cache=cache)
     _border_of(geo, pair)
     versions = _versions(store)
-    band = _band(store, geo, pair, km, versions)
-    return _profile_answer(band, _zone(store, geo, pair, km, versions), segment_km=segment_km, weights=weights,
-                           top=top)
+    band = _band(store, geo, pair, km, versions, cache)
+    return _profile_answer(band, _zone(store, geo, pair, km, versions, cache), segment_km=segment_km,
+                           weights=weights, top=top)
 
 
-def _config_weights() -> dict[str, float]:
-    """Level weights from ``data/config/area_risk.yaml`` (the defaults when it cannot be read)."""
+def level_weights(config_path: Path, *, cache: Cache | None = None) -> dict[str, float]:
+    """Risk-level weights of the area-risk parameters at ``config_path``
+    (:data:`geo.border.DEFAULT_LEVEL_WEIGHTS` when the file cannot be read)."""
+    from geo.capabilities.area_risk import load_config
+
     try:
-        from geo.capabilities.area_risk import load_config
-
-        return dict(load_config().weights)
+        return dict(load_config(config_path, cache=cache).weights)
     except (OSError, ValueError):  # a broken config must not break the border page
         return dict(bd.DEFAULT_LEVEL_WEIGHTS)
 
@@ -500,7 +469,7 @@ class AllPairs:
 
 
 def analyse_all_pairs(store: Store, *, km: float = 10.0, segment_km: float = 5.0, corridor_m: float = 500.0,
-                      weights: dict[str, float] | None = None, top: int = 5) -> AllPairs:
+                      weights: dict[str, float] | None = None, top: int = 5, cache: Cache | None = None) -> AllPairs:
     """Zones, profiles and crossing lines of all three borders, reading each layer once.
 
     One region — every border's reach at ``km`` and the corridors of the lines that
@@ -512,8 +481,9 @@ def analyse_all_pairs(store: Store, *, km: float = 10.0, segment_km: float = 5.0
         raise BadInput(f"corridor_m must be in (0, {bd.MAX_CORRIDOR_M:g}], got {corridor_m}")
     if not 0 < segment_km <= 100:
         raise BadInput(f"segment_km must be in (0, 100], got {segment_km}")
-    weights = dict(weights or _config_weights())
-    geo = read_geography(store)
+    weights = dict(weights or bd.DEFAULT_LEVEL_WEIGHTS)
+    cache = _own(cache)
+    geo = read_geography(store, cache=cache)
     versions = _versions(store)
 
     def compute() -> AllPairs:
@@ -527,14 +497,14 @@ def analyse_all_pairs(store: Store, *, km: float = 10.0, segment_km: float = 5.0
         zones: dict[str, ZoneReport] = {}
         profiles: dict[str, dict[str, Any]] = {}
         for p in pairs:
-            band = _band(store, geo, p, km, versions, features=features)
-            zones[p.name] = _zone(store, geo, p, km, versions, features=features)
+            band = _band(store, geo, p, km, versions, cache, features=features)
+            zones[p.name] = _zone(store, geo, p, km, versions, cache, features=features)
             profiles[p.name] = _profile_answer(band, zones[p.name], segment_km=segment_km, weights=weights, top=top)
-        crossings = _crossings(store, geo, borders, corridor_m, versions, lines=lines, features=features)
+        crossings = _crossings(store, geo, borders, corridor_m, versions, cache, lines=lines, features=features)
         return AllPairs(km, segment_km, corridor_m, zones, profiles, crossings, geo.names)
 
-    key = ("all", float(km), float(segment_km), float(corridor_m), tuple(sorted(weights.items())), top, versions)
-    result: AllPairs = cache_of(store).get(key, compute)
+    params = (float(km), float(segment_km), float(corridor_m), tuple(sorted(weights.items())), top)
+    result: AllPairs = cache.get("border.all", versions, params, compute)
     return result
 
 
@@ -544,7 +514,8 @@ def analyse_all_pairs(store: Store, *, km: float = 10.0, segment_km: float = 5.0
 
 
 def mutual_aid(store: Store, lon: float, lat: float, *, k: int = 3, types: Sequence[str] | None = None,
-               travel: TravelModel | None = None, geography: BorderGeography | None = None) -> dict[str, Any]:
+               travel: TravelModel | None = None, geography: BorderGeography | None = None,
+               cache: Cache | None = None) -> dict[str, Any]:
     """For an incident at (lon, lat): the ``k`` nearest resources of each type from every province.
 
     Each resource carries its ``province_code``/name, ``distance_m`` (geodesic) and
@@ -555,7 +526,7 @@ def mutual_aid(store: Store, lon: float, lat: float, *, k: int = 3, types: Seque
     if unknown:
         raise BadInput(f"unknown resource type {unknown[0]!r}; known: {', '.join(RESOURCE_TYPES)}")
     travel = travel or TravelModel()
-    geo = geography or read_geography(store)
+    geo = geography or read_geography(store, cache=cache)
     home = bd.province_at(lon, lat, geo.provinces)
     provinces = sorted(bd.PROVINCE_NAMES)
     items: list[dict[str, Any]] = []

@@ -8,7 +8,6 @@ are the same on PostGIS and the embedded store.  Travel times use
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,11 @@ from pyproj import Transformer
 from rasterio import features
 from shapely.geometry import Point
 
+from geo.capabilities.cache import Cache, cached, file_stamp
 from geo.coords import BEIJING_METRIC_CRS
 from geo.entities import LEVEL_CODES
 from geo.errors import BadInput
-from geo.files.reference import read_population_raster
+from geo.files.reference import population_raster_path, read_population_raster
 from geo.response import RESOURCE_TYPES, CoverageGap, TravelModel, coverage_gap
 from geo.stores.frames import point_records
 from geo.stores.protocol import Store
@@ -88,14 +88,24 @@ def incident_report(
     }
 
 
-@lru_cache(maxsize=1)
-def _population_cells(data_dir: Path | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any, str, np.ndarray]:
-    values, transform, crs = read_population_raster(data_dir)
-    inside = ~np.isnan(values)
-    rows, cols = np.nonzero(inside)
-    xs = transform.c + (cols + 0.5) * transform.a
-    ys = transform.f + (rows + 0.5) * transform.e
-    return xs, ys, values[inside], transform, crs, inside
+PopulationCells = tuple[np.ndarray, np.ndarray, np.ndarray, Any, str, np.ndarray]
+
+
+def population_cells(reference_dir: Path, *, cache: Cache | None = None) -> PopulationCells:
+    """The populated cells of the population raster in ``reference_dir``: centre x, y
+    (metres, the raster's CRS), people, the transform, the CRS and the populated mask;
+    kept in ``cache`` until the raster file changes."""
+    path = population_raster_path(reference_dir)
+
+    def compute() -> PopulationCells:
+        values, transform, crs = read_population_raster(reference_dir)
+        inside = ~np.isnan(values)
+        rows, cols = np.nonzero(inside)
+        xs = transform.c + (cols + 0.5) * transform.a
+        ys = transform.f + (rows + 0.5) * transform.e
+        return xs, ys, values[inside], transform, crs, inside
+
+    return cached(cache, "incident.population_cells", {}, file_stamp(path), compute)
 
 
 def coverage_report(
@@ -104,14 +114,26 @@ def coverage_report(
     minutes: float,
     types: Sequence[str],
     travel: TravelModel,
-    data_dir: Path | None = None,
+    reference_dir: Path,
+    cache: Cache | None = None,
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     """Areas of Beijing beyond ``minutes`` of every resource of ``types``, with km² and people.
 
-    Measured on the 100 m population grid (EPSG:4548): each populated-grid cell whose
-    centre is farther than the reachable straight-line distance from every station.
+    Measured on the 100 m population grid (EPSG:4548, the raster in ``reference_dir``):
+    each populated-grid cell whose centre is farther than the reachable straight-line
+    distance from every station.  The answer and the raster's cells are kept in ``cache``
+    until the resources or the raster change.
     """
-    xs, ys, pop, transform, crs, inside = _population_cells(data_dir)
+    versions = store.data_versions(["resources"])
+    params = (float(minutes), tuple(types), travel, file_stamp(population_raster_path(reference_dir)))
+    return cached(cache, "incident.coverage", versions, params,
+                  lambda: _coverage(store, minutes=minutes, types=types, travel=travel,
+                                    cells=population_cells(reference_dir, cache=cache)))
+
+
+def _coverage(store: Store, *, minutes: float, types: Sequence[str], travel: TravelModel,
+              cells: PopulationCells) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    xs, ys, pop, transform, crs, inside = cells
     stations = store.read("resources", where={"resource_type": list(types)})
     to_metric = Transformer.from_crs("EPSG:4326", crs or BEIJING_METRIC_CRS, always_xy=True)
     sx, sy = to_metric.transform(stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy())

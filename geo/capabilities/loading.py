@@ -101,17 +101,21 @@ class LoadReport:
 # ---------------------------------------------------------------------------- reference
 
 
-def jurisdiction_index(store: Store | None = None, *, reference: gpd.GeoDataFrame | None = None) -> JurisdictionIndex:
+def jurisdiction_index(store: Store | None = None, *, reference: gpd.GeoDataFrame | None = None,
+                       reference_dir: Path | None = None) -> JurisdictionIndex:
     """The jurisdiction index from ``reference`` areas, else the store's areas when it has
-    districts, else the vendored reference files (data/reference)."""
+    districts, else the vendored reference files in ``reference_dir`` (data/reference).
+    Raises ValueError when none of them is there."""
     if reference is None and store is not None:
         stored = store.read("areas", where={"area_type": list(JURISDICTION_AREA_TYPES)})
         if (stored["area_type"] == "district").any():
             reference = stored
     if reference is None:
+        if reference_dir is None:
+            raise ValueError("no districts in the store and no reference folder: run `riskmap reference load`")
         from geo.files.reference import read_reference
 
-        reference = read_reference("areas")
+        reference = read_reference("areas", reference_dir)
     return build_jurisdiction_index(reference)
 
 
@@ -168,7 +172,7 @@ def load_file(
     load nothing if any row is rejected.  ``dry_run``: validate and report only.
     ``geocoder``: locates rows without coordinates (without one they are rejected).
     ``reference``: areas frame or a prepared :class:`JurisdictionIndex` (default: the
-    store's areas, else data/reference).
+    store's areas; see :func:`jurisdiction_index` for the vendored files).
 
     Raises ``FileNotFoundError`` for a missing file, :class:`geo.entities.UnknownEntityError`
     for an unknown kind, :class:`geo.files.readers.ReadError` for an unreadable file,

@@ -1,14 +1,15 @@
 """Search by unit name, credit code or address: the map's search box.
 
 Names and codes are looked up in the store (``Store.search``); an address goes to
-the offline geocoder, whose answer always states its precision.
+the offline geocoder passed in (the context's, :meth:`geo.capabilities.context.Context.geocoder`),
+whose answer always states its precision.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
+from geo.geocoder import Geocoder
 from geo.stores.frames import python_value
 from geo.stores.protocol import Store
 
@@ -23,17 +24,9 @@ SEARCHABLE: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 
-@lru_cache(maxsize=1)
-def _geocoder() -> Any:
-    try:
-        from geo.capabilities.geocoding import load_geocoder
-    except ImportError:  # the geocoder is optional for search
-        return None
-    return load_geocoder()
-
-
-def search_features(store: Store, text: str, *, limit: int = 10) -> list[dict[str, Any]]:
-    """Matches of ``text`` across the searchable kinds, then the geocoder's reading of it."""
+def search_features(store: Store, text: str, *, limit: int = 10,
+                    geocoder: Geocoder | None = None) -> list[dict[str, Any]]:
+    """Matches of ``text`` across the searchable kinds, then ``geocoder``'s reading of it (when given)."""
     results: list[dict[str, Any]] = []
     for kind, columns, shown in SEARCHABLE:
         if len(results) >= limit:
@@ -46,7 +39,6 @@ def search_features(store: Store, text: str, *, limit: int = 10) -> list[dict[st
                 **{c: python_value(row[c]) for c in shown}, "precision": "feature",
                 "synthetic": python_value(row["synthetic"]),
             })
-    geocoder = _geocoder()
     if geocoder is not None:
         found = geocoder.geocode(text)
         if found.lon is not None:

@@ -1,4 +1,4 @@
-"""Tiles for a GCJ-02 basemap: the data shifted from WGS-84 to GCJ-02 before encoding.
+"""Vector tiles of a layer, cached by its data version; shifted to GCJ-02 for a GCJ-02 basemap.
 
 Chinese web basemaps (Amap/Gaode, Tencent) are drawn in GCJ-02; WGS-84 data drawn on
 them is off by hundreds of metres.  The store holds WGS-84; only what is displayed is
@@ -13,6 +13,7 @@ import numpy as np
 import shapely
 
 from geo import tiles
+from geo.capabilities.cache import Cache, cached
 from geo.coords import wgs84_to_gcj02
 from geo.stores.geopackage import encode_rows
 from geo.stores.protocol import ClusterSpec, Store, Where
@@ -54,3 +55,36 @@ def gcj02_tile(
     rows = rows.set_geometry(shift_to_gcj02(rows.geometry.values), crs=None)
     return encode_rows(rows, z, x, y, columns=columns, layer_name=layer_name, extent=extent, buffer=buffer,
                        cluster=cluster)
+
+
+def render_tile(
+    store: Store,
+    kind: str,
+    z: int,
+    x: int,
+    y: int,
+    *,
+    version: int,
+    datum: str,
+    columns: Sequence[str],
+    where: Where,
+    layer_name: str,
+    cluster: ClusterSpec | None,
+    zoom_range: tuple[int, int],
+    cache: Cache | None = None,
+) -> bytes:
+    """The Mapbox vector tile z/x/y of ``kind`` as layer ``layer_name``, kept in ``cache``
+    until ``kind`` changes (``version``: its data version, which the caller's ETag carries too).
+
+    ``datum``: ``wgs84`` (the store's own tiles) or ``gcj02`` (:func:`gcj02_tile`); outside
+    ``zoom_range`` (min, max zoom) the tile is empty.
+    """
+    def compute() -> bytes:
+        if not zoom_range[0] <= z <= zoom_range[1]:
+            return b""
+        if datum == "gcj02":  # drawn on a GCJ-02 basemap: shift what is displayed
+            return gcj02_tile(store, kind, z, x, y, columns=columns, where=where, layer_name=layer_name,
+                              cluster=cluster)
+        return store.tile(kind, z, x, y, columns=columns, where=where, layer_name=layer_name, cluster=cluster)
+
+    return cached(cache, "tiles", {kind: version}, (layer_name, datum, z, x, y), compute)

@@ -4,7 +4,8 @@
 * :func:`evaluate_one` — one site: one ``within_distance`` query per hazard layer
   the land use's rules measure from, at the largest distance those rules can
   require (an attribute distance such as ``external_distance_m`` uses the layer's
-  largest value, cached per data version), then :func:`geo.veto.evaluate_candidates`.
+  largest value, kept in the :class:`~geo.capabilities.cache.Cache` passed in per data
+  version), then :func:`geo.veto.evaluate_candidates`.
 * :func:`evaluate_parcels` — a batch: each hazard layer is read once for the
   batch's box widened by the search distance, then :func:`geo.veto.evaluate_many`
   measures every parcel the same way (same AEQD distances as the stores).
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import io
 import tempfile
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +36,7 @@ import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.capabilities.cache import Cache, cached, file_stamp
 from geo.coords import STORAGE_CRS, convert
 from geo.distance import degree_box
 from geo.errors import BadInput
@@ -62,21 +63,17 @@ from geo.veto import (
     search_distances,
 )
 
-DEFAULT_RULES_PATH = Path(__file__).resolve().parents[2] / "data" / "rules" / "veto_rules.yaml"
 SYNTHETIC_NOTICE = {"zh": "危险源含合成演示数据，非真实数据，结论仅供演示",
                     "en": "Hazards include synthetic demo data, not real; the verdict is a demonstration"}
 
-_rule_cache: dict[tuple[str, int], RuleSet] = {}
 
-
-def read_rule_set(path: Path | None = None) -> RuleSet:
-    """The rule set in ``path`` (default ``data/rules/veto_rules.yaml``), re-read when the
-    file changes.  Raises FileNotFoundError or :class:`geo.veto.RuleSetError`."""
-    path = Path(path or DEFAULT_RULES_PATH)
-    key = (str(path.resolve()), path.stat().st_mtime_ns)
-    if key not in _rule_cache:
-        _rule_cache[key] = parse_rule_set(path.read_text(encoding="utf-8"))
-    return _rule_cache[key]
+def read_rule_set(path: Path, *, cache: Cache | None = None) -> RuleSet:
+    """The rule set in ``path`` (the app's is ``DataPaths.rules_path``); with ``cache``,
+    parsed again only when the file changes.  Raises FileNotFoundError or
+    :class:`geo.veto.RuleSetError`."""
+    path = Path(path)
+    return cached(cache, "veto.rule_set", {}, file_stamp(path),
+                  lambda: parse_rule_set(path.read_text(encoding="utf-8")))
 
 
 def check_rule_file(path: Path) -> list[str]:
@@ -91,26 +88,14 @@ def check_rule_file(path: Path) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------
-# Per-store caches (keyed by the layer's data version)
+# Cached reads (keyed by the layer's data version)
 # --------------------------------------------------------------------------------------
 
-_store_cache: weakref.WeakKeyDictionary[Any, dict[Any, tuple[int, Any]]] = weakref.WeakKeyDictionary()
 
-
-def _cached(store: Store, key: Any, version: int, build: Any) -> Any:
-    try:
-        cache = _store_cache.setdefault(store, {})
-    except TypeError:  # not weak-referenceable: no caching
-        return build()
-    hit = cache.get(key)
-    if hit is None or hit[0] != version:
-        hit = (version, build())
-        cache[key] = hit
-    return hit[1]
-
-
-def context_areas(store: Store, rule_set: RuleSet, *, version: int | None = None) -> gpd.GeoDataFrame:
-    """Coverage areas (the rule set's province codes), zones and risk contours (WGS-84)."""
+def context_areas(store: Store, rule_set: RuleSet, *, version: int | None = None,
+                  cache: Cache | None = None) -> gpd.GeoDataFrame:
+    """Coverage areas (the rule set's province codes), zones and risk contours (WGS-84),
+    kept in ``cache`` until the areas change."""
     version = store.data_version("areas") if version is None else version
     codes = sorted({*rule_set.coverage.jjj, *rule_set.coverage.beijing})
 
@@ -120,20 +105,19 @@ def context_areas(store: Store, rule_set: RuleSet, *, version: int | None = None
         both = pd.concat(frames, ignore_index=True).drop_duplicates("key")
         return gpd.GeoDataFrame(both, geometry="geometry", crs=STORAGE_CRS).reset_index(drop=True)
 
-    frame: gpd.GeoDataFrame = _cached(store, ("areas", tuple(codes)), version, build)
-    return frame
+    return cached(cache, "veto.context_areas", {"areas": version}, tuple(codes), build)
 
 
-def attribute_max(store: Store, kind: str, column: str, *, version: int | None = None) -> float:
-    """Largest value of ``kind.column`` (metres; 0 when none), cached per data version."""
+def attribute_max(store: Store, kind: str, column: str, *, version: int | None = None,
+                  cache: Cache | None = None) -> float:
+    """Largest value of ``kind.column`` (metres; 0 when none), kept in ``cache`` until ``kind`` changes."""
     version = store.data_version(kind) if version is None else version
 
     def build() -> float:
         values = pd.to_numeric(store.read(kind)[column], errors="coerce")
         return float(values.max()) if values.notna().any() else 0.0
 
-    value: float = _cached(store, ("max", kind, column), version, build)
-    return value
+    return cached(cache, "veto.attribute_max", {kind: version}, column, build)
 
 
 @dataclass
@@ -153,12 +137,13 @@ class DataStamp:
         return {"data_versions": self.versions, "data_loaded_at": self.loaded_at, "evaluated_at": self.evaluated_at}
 
 
-def _attribute_maxima(store: Store, rules: Sequence[Any], versions: dict[str, int]) -> dict[tuple[str, str], float]:
+def _attribute_maxima(store: Store, rules: Sequence[Any], versions: dict[str, int],
+                      cache: Cache | None) -> dict[tuple[str, str], float]:
     out: dict[tuple[str, str], float] = {}
     for rule in rules:
         if rule.hazard is not None and rule.test.attribute_distance is not None:
             kind, col = rule.hazard.layer, rule.test.attribute_distance.attribute
-            out[(kind, col)] = attribute_max(store, kind, col, version=versions.get(kind))
+            out[(kind, col)] = attribute_max(store, kind, col, version=versions.get(kind), cache=cache)
     return out
 
 
@@ -168,9 +153,10 @@ def resolve_land_use(rule_set: RuleSet, land_use: str | LandUse) -> LandUse:
 
 def evaluate_one(
     store: Store, rule_set: RuleSet, geometry: BaseGeometry | None, land_use: str | LandUse, *,
-    name: str | None = None,
+    name: str | None = None, cache: Cache | None = None,
 ) -> tuple[Verdict, DataStamp]:
-    """The verdict for one site (WGS-84 point or polygon) proposed for ``land_use``.
+    """The verdict for one site (WGS-84 point or polygon) proposed for ``land_use``;
+    ``cache`` keeps the context areas and attribute maxima between calls.
 
     Raises :class:`geo.veto.GeometryError` for an invalid geometry and
     :class:`geo.veto.UnknownLandUseError` for an unknown land use.
@@ -181,8 +167,8 @@ def evaluate_one(
     groups = layer_rules(rules)
     versions = store.data_versions(["areas", *groups])
     stamp = DataStamp.of(store, versions)
-    areas = context_areas(store, rule_set, version=versions["areas"])
-    search = search_distances(rules, _attribute_maxima(store, rules, versions))
+    areas = context_areas(store, rule_set, version=versions["areas"], cache=cache)
+    search = search_distances(rules, _attribute_maxima(store, rules, versions, cache))
     candidates: dict[str, gpd.GeoDataFrame] = {}
     in_coverage = np.isin(areas["area_code"].to_numpy(dtype=object), list(rule_set.coverage.jjj))
     covered = bool((in_coverage & shapely.intersects(areas.geometry.values, site)).any()) if len(areas) else False
@@ -241,15 +227,15 @@ def _box_around(geoms: Sequence[BaseGeometry], distance_m: float) -> tuple[float
 
 def evaluate_sites(
     store: Store, rule_set: RuleSet, sites: Sequence[BaseGeometry], land_uses: Sequence[LandUse], *,
-    names: Sequence[str | None] | None = None,
+    names: Sequence[str | None] | None = None, cache: Cache | None = None,
 ) -> tuple[list[Verdict], DataStamp]:
     """Verdicts for many checked sites: each hazard layer read once (box of all sites
     widened by the largest search distance), then measured in-process."""
     rules = [r for use in {u.code: u for u in land_uses}.values() for r in rule_set.rules_for(use)]
     groups = layer_rules({r.id: r for r in rules}.values())
     versions = store.data_versions(["areas", *groups])
-    areas = context_areas(store, rule_set, version=versions["areas"])
-    search = search_distances(rules, _attribute_maxima(store, rules, versions))
+    areas = context_areas(store, rule_set, version=versions["areas"], cache=cache)
+    search = search_distances(rules, _attribute_maxima(store, rules, versions, cache))
     hazards: dict[str, gpd.GeoDataFrame] = {}
     if len(sites):
         for kind, group in groups.items():
@@ -263,7 +249,8 @@ def evaluate_sites(
 
 
 def evaluate_parcels(store: Store, rule_set: RuleSet, parcels: gpd.GeoDataFrame, *,
-                     land_use_column: str | None = None, default_land_use: str | None = None) -> BatchResult:
+                     land_use_column: str | None = None, default_land_use: str | None = None,
+                     cache: Cache | None = None) -> BatchResult:
     """Verdicts for every parcel of ``parcels`` (as :func:`read_parcels` returns it).
 
     The land use comes from ``land_use_column`` (default: ``land_use`` or ``用地性质``)
@@ -295,7 +282,8 @@ def evaluate_parcels(store: Store, rule_set: RuleSet, parcels: gpd.GeoDataFrame,
         ok_sites.append(site)
         ok_uses.append(use)
         ok_index.append(i)
-    verdicts, stamp = evaluate_sites(store, rule_set, ok_sites, ok_uses, names=[results[i].name for i in ok_index])
+    verdicts, stamp = evaluate_sites(store, rule_set, ok_sites, ok_uses, names=[results[i].name for i in ok_index],
+                                     cache=cache)
     for i, v in zip(ok_index, verdicts, strict=True):
         results[i].verdict = v
     return BatchResult(results, stamp, rule_set.version)
@@ -504,7 +492,8 @@ _AUDIT_COLUMNS = ["district", "target_key", "target_name", "target_type", "sensi
                   "citation", "synthetic"]
 
 
-def audit_conflicts(store: Store, rule_set: RuleSet, *, district: str | None = None) -> AuditResult:
+def audit_conflicts(store: Store, rule_set: RuleSet, *, district: str | None = None,
+                    cache: Cache | None = None) -> AuditResult:
     """Protection targets already inside a hazard's required distance.
 
     ``district`` filters targets by district name (e.g. 朝阳区) or county code
@@ -520,7 +509,8 @@ def audit_conflicts(store: Store, rule_set: RuleSet, *, district: str | None = N
                                                                  strict=True)]
     keep = [i for i, u in enumerate(uses) if u is not None]
     sites = list(targets.geometry.values[keep])
-    verdicts, stamp = evaluate_sites(store, audit_set, sites, [uses[i] for i in keep])  # type: ignore[misc]
+    verdicts, stamp = evaluate_sites(store, audit_set, sites, [uses[i] for i in keep],  # type: ignore[misc]
+                                     cache=cache)
     rows: list[dict[str, Any]] = []
     geoms: list[BaseGeometry] = []
     for i, v in zip(keep, verdicts, strict=True):

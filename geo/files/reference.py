@@ -44,8 +44,6 @@ from geo.errors import BadInput
 from geo.stores.frames import STORE_MANAGED
 from geo.stores.protocol import LoadBatch, Store, UpsertResult
 
-DEFAULT_REFERENCE_DIR = Path(__file__).resolve().parents[2] / "data" / "reference"
-
 JJJ_PROVINCES: dict[str, str] = {"110000": "北京市", "120000": "天津市", "130000": "河北省"}
 #: Short names used for border lines (北京—河北).
 PROVINCE_SHORT: dict[str, str] = {"110000": "北京", "120000": "天津", "130000": "河北"}
@@ -625,17 +623,23 @@ def write_population_raster(grid: PopulationGrid, path: Path) -> Path:
     return path
 
 
-def read_population_raster(data_dir: Path | None = None) -> tuple[np.ndarray, Any, str]:
-    """(people per cell as float64 with NaN for nodata, affine transform, CRS string)."""
-    path = (data_dir or DEFAULT_REFERENCE_DIR) / FILES["population"]
+def read_population_raster(reference_dir: Path) -> tuple[np.ndarray, Any, str]:
+    """(people per cell as float64 with NaN for nodata, affine transform, CRS string) of the
+    population raster in ``reference_dir`` (the vendored ``data/reference`` folder)."""
+    path = population_raster_path(reference_dir)
     with rasterio.open(path) as src:
         band = src.read(1, masked=True).astype(np.float64)
         return band.filled(np.nan), src.transform, src.crs.to_string()
 
 
-def read_reference_file(name: str, data_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """One vendored vector file by its short name (a key of ``FILES``), WGS-84."""
-    gdf = gpd.read_file((data_dir or DEFAULT_REFERENCE_DIR) / FILES[name])
+def population_raster_path(reference_dir: Path) -> Path:
+    """The population raster (EPSG:4548, 100 m) in ``reference_dir``."""
+    return Path(reference_dir) / FILES["population"]
+
+
+def read_reference_file(name: str, reference_dir: Path) -> gpd.GeoDataFrame:
+    """One vendored vector file in ``reference_dir`` by its short name (a key of ``FILES``), WGS-84."""
+    gdf = gpd.read_file(Path(reference_dir) / FILES[name])
     return gdf.set_crs(ref.WGS84, allow_override=True)
 
 
@@ -656,24 +660,25 @@ def to_entity_frame(kind: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out.sort_values("key").reset_index(drop=True)
 
 
-def read_reference(kind: str, data_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """All vendored rows of entity ``kind`` (areas, lines, protection_targets, resources)."""
-    frames = [read_reference_file(name, data_dir) for name in KIND_FILES[kind]]
+def read_reference(kind: str, reference_dir: Path) -> gpd.GeoDataFrame:
+    """All vendored rows in ``reference_dir`` of entity ``kind`` (areas, lines,
+    protection_targets, resources)."""
+    frames = [read_reference_file(name, reference_dir) for name in KIND_FILES[kind]]
     merged = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=ref.WGS84)
     return to_entity_frame(kind, merged)
 
 
-def load_reference(store: Store, data_dir: Path | None = None) -> dict[str, UpsertResult]:
-    """Upsert every vendored vector layer into ``store``; one batch per entity kind.
+def load_reference(store: Store, reference_dir: Path) -> dict[str, UpsertResult]:
+    """Upsert every vendored vector layer in ``reference_dir`` into ``store``; one batch
+    per entity kind.
 
     Only ``store.upsert`` is used.  Returns kind → UpsertResult.  Re-running with the
     same files leaves every row unchanged.
     """
-    data_dir = data_dir or DEFAULT_REFERENCE_DIR
     results: dict[str, UpsertResult] = {}
     for kind, names in KIND_FILES.items():
-        features = read_reference(kind, data_dir)
-        paths = [data_dir / FILES[n] for n in names]
+        features = read_reference(kind, reference_dir)
+        paths = [Path(reference_dir) / FILES[n] for n in names]
         batch = LoadBatch(
             kind=kind,
             file_name=", ".join(p.name for p in paths),

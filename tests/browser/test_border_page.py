@@ -27,6 +27,8 @@ from geo.stores.protocol import LoadBatch
 from webmap.app import create_app
 from webmap.settings import Settings
 
+REFERENCE_DIR = Settings().paths.reference_dir
+
 BEIJING, TIANJIN, HEBEI = "110000", "120000", "130000"
 #: A pipeline from Tongzhou (Beijing) east into Dachang / Sanhe (Hebei); the border is at ~116.78 °E here.
 PIPELINE = LineString([(116.65, 39.90), (116.80, 39.915), (116.95, 39.93)])
@@ -64,10 +66,10 @@ def _frame(rows: dict[str, list[object]], geoms: list[object]) -> gpd.GeoDataFra
 def _fixture_store(path: Path) -> GeoPackageStore:
     store = GeoPackageStore(path)
     store.init_schema()
-    areas = read_reference("areas")
+    areas = read_reference("areas", REFERENCE_DIR)
     areas = areas[areas["area_type"].isin(["province", "city", "district"])].reset_index(drop=True)
     store.upsert("areas", areas, batch=_batch("areas"))
-    lines = read_reference("lines")
+    lines = read_reference("lines", REFERENCE_DIR)
     borders = lines[lines["line_type"] == "border"].reset_index(drop=True)
     pipe = _frame({"key": ["GP-TZ-SH"], "line_code": ["GP-TZ-SH"], "name": ["通州—三河输气管道"],
                    "line_type": ["gas_pipeline"], "operator": ["演示燃气公司"], "synthetic": [True]},

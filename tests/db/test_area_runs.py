@@ -18,6 +18,11 @@ from geo.capabilities import area_risk as area_runs
 from geo.entities import LEVEL_CODES, make_key
 from geo.files.reference import read_reference
 from geo.stores.protocol import LoadBatch, Store
+from webmap.settings import Settings
+
+PATHS = Settings().paths
+#: The area-risk parameters and the population raster every run reads.
+SOURCES = {"config": area_runs.load_config(PATHS.area_config_path), "reference_dir": PATHS.reference_dir}
 
 CORE = ("110101", "110102")  # 东城区, 西城区
 
@@ -30,7 +35,7 @@ def _batch(kind: str) -> LoadBatch:
 def fixture_frames() -> dict[str, gpd.GeoDataFrame]:
     """Beijing, its districts, the townships of Dongcheng and Xicheng, and deterministic
     points inside those two districts."""
-    areas = read_reference("areas")
+    areas = read_reference("areas", PATHS.reference_dir)
     keep = (areas["area_code"] == "110000") | ((areas["area_type"] == "district") & (areas["parent_code"] == "110100"))
     keep |= (areas["area_type"] == "township") & areas["parent_code"].isin(CORE)
     rng = np.random.default_rng(11)
@@ -87,7 +92,7 @@ def test_every_unit_and_method_gives_the_same_results_on_both_stores(
     results: dict[str, dict[tuple[str, str], gpd.GeoDataFrame]] = {}
     for kind in ("postgis", "geopackage"):
         store = load(make_store(kind))
-        runs = area_runs.run_area_risk(store, cell_m=1000, h3_res=8)
+        runs = area_runs.run_area_risk(store, **SOURCES, cell_m=1000, h3_res=8)
         assert {(r.unit, r.method) for r in runs} == {(u, m) for u in ar.UNITS for m in ar.METHODS}
         results[kind] = {(u, m): area_runs.read_area_results(store, u, m) for u in ar.UNITS for m in ar.METHODS}
     for key, pg in results["postgis"].items():
@@ -109,12 +114,12 @@ def test_every_unit_and_method_gives_the_same_results_on_both_stores(
 
 def test_latest_run_replaces_rows_and_retires_the_rest(store: Store) -> None:
     load(store)
-    first = area_runs.run_area_risk(store, units=["grid"], methods=["density"], cell_m=1000)[0]
+    first = area_runs.run_area_risk(store, **SOURCES, units=["grid"], methods=["density"], cell_m=1000)[0]
     fine = area_runs.read_area_results(store, "grid", "density")
     assert len(fine) == first.areas and fine["area_code"].str.startswith("1000m:").all()
-    again = area_runs.run_area_risk(store, units=["grid"], methods=["density"], cell_m=1000)[0]
+    again = area_runs.run_area_risk(store, **SOURCES, units=["grid"], methods=["density"], cell_m=1000)[0]
     assert again.retired == 0 and store.count("area_results") == first.areas
-    coarse_run = area_runs.run_area_risk(store, units=["grid"], methods=["density"], cell_m=2000)[0]
+    coarse_run = area_runs.run_area_risk(store, **SOURCES, units=["grid"], methods=["density"], cell_m=2000)[0]
     assert coarse_run.retired == first.areas
     coarse = area_runs.read_area_results(store, "grid", "density")
     assert len(coarse) == coarse_run.areas and coarse["area_code"].str.startswith("2000m:").all()
@@ -127,7 +132,7 @@ def test_latest_run_replaces_rows_and_retires_the_rest(store: Store) -> None:
 
 def test_params_record_the_run_and_the_data_used(store: Store) -> None:
     load(store)
-    (run,) = area_runs.run_area_risk(store, units=["township"], methods=["composite"])
+    (run,) = area_runs.run_area_risk(store, **SOURCES, units=["township"], methods=["composite"])
     rows = area_runs.read_area_results(store, "township", "composite")
     assert set(rows["run_id"]) == {run.run_id}
     recorded = store.read_runs([run.run_id, "no such run"])
@@ -149,7 +154,7 @@ def test_params_record_the_run_and_the_data_used(store: Store) -> None:
 
 def test_major_hazard_grades_use_the_population_raster(store: Store) -> None:
     load(store)
-    table = area_runs.assess_major_hazards(store).set_index("key")
+    table = area_runs.assess_major_hazards(store, **SOURCES).set_index("key")
     ammonia = table.loc["C1|S1"]
     # central Beijing: far more than 100 people within 500 m → α 2.0; R = 2 × (2 × 5 + 4 × 2) = 36 → 三级
     assert ammonia["population_known"] and ammonia["people_500m"] > 100
@@ -161,7 +166,7 @@ def test_major_hazard_grades_use_the_population_raster(store: Store) -> None:
 def test_major_hazard_grades_are_written_back_once(store: Store) -> None:
     load(store)
     version = store.data_version("hazchem_sites")
-    first = area_runs.write_major_hazard_grades(store, area_runs.assess_major_hazards(store))
+    first = area_runs.write_major_hazard_grades(store, area_runs.assess_major_hazards(store, **SOURCES))
     assert (first.inserted, first.updated, first.unchanged) == (0, 1, 1)  # 液氨库 gets 三级; 加油站 stays empty
     sites = store.read("hazchem_sites", columns=("major_hazard_grade", "name", "batch_id")).set_index("key")
     assert sites.loc["C1|S1", "major_hazard_grade"] == 3 and sites.loc["C1|S1", "batch_id"] == first.batch_id
@@ -169,7 +174,7 @@ def test_major_hazard_grades_are_written_back_once(store: Store) -> None:
     assert sites.loc["C1|S1", "name"] == "液氨库"  # the rest of the row as loaded
     assert store.data_version("hazchem_sites") > version
     version = store.data_version("hazchem_sites")
-    again = area_runs.write_major_hazard_grades(store, area_runs.assess_major_hazards(store))
+    again = area_runs.write_major_hazard_grades(store, area_runs.assess_major_hazards(store, **SOURCES))
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
     assert store.data_version("hazchem_sites") == version
 
@@ -177,4 +182,4 @@ def test_major_hazard_grades_are_written_back_once(store: Store) -> None:
 @pytest.mark.parametrize("bad", [{"units": ["county"]}, {"methods": ["average"]}])
 def test_unknown_unit_or_method_is_named(make_store: Callable[[str], Store], bad: dict[str, list[str]]) -> None:
     with pytest.raises(ValueError, match=r"county|average"):
-        area_runs.run_area_risk(make_store("geopackage"), **bad)  # type: ignore[arg-type]
+        area_runs.run_area_risk(make_store("geopackage"), **SOURCES, **bad)  # type: ignore[arg-type]

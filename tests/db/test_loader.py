@@ -31,6 +31,9 @@ from geo.files.reference import read_reference
 from geo.jurisdiction import JurisdictionIndex, build_jurisdiction_index
 from geo.stores.geopackage import GeoPackageStore
 from geo.stores.protocol import Store
+from webmap.settings import Settings
+
+REFERENCE_DIR = Settings().paths.reference_dir
 
 HEADERS = ["单位名称", "统一社会信用代码", "地址", "所属区", "经度", "纬度", "合成数据"]
 TIANANMEN = (116.3975, 39.9087)
@@ -44,7 +47,7 @@ def code(n: int) -> str:
 
 @pytest.fixture(scope="module")
 def index() -> JurisdictionIndex:
-    return build_jurisdiction_index(read_reference("areas"))
+    return build_jurisdiction_index(read_reference("areas", REFERENCE_DIR))
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]], encoding: str = "utf-8") -> Path:

@@ -24,9 +24,10 @@ from geo.capabilities.veto import evaluate_one, evaluate_sites, read_rule_set
 from geo.stores.geopackage import GeoPackageStore
 from geo.stores.postgis import PostGISStore
 from geo.stores.protocol import LoadBatch, Store
+from webmap.settings import Settings
 
 GEOD = Geod(ellps="WGS84")
-RULES = read_rule_set()
+RULES = read_rule_set(Settings().paths.rules_path)
 
 BEIJING = box(115.4, 39.4, 117.5, 41.1)
 HEBEI = box(114.0, 37.0, 119.0, 39.39)

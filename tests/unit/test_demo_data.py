@@ -39,7 +39,9 @@ from geo.etl.values import (
     normalise_level,
     parse_date,
 )
-from webmap.settings import load_settings
+from webmap.settings import Settings
+
+REFERENCE_DIR = Settings().paths.reference_dir
 
 SCALE = 0.01
 SEED = 7
@@ -47,7 +49,7 @@ SEED = 7
 
 @pytest.fixture(scope="module")
 def reference() -> DemoReference:
-    return read_demo_reference(load_settings().data_dir / "reference")
+    return read_demo_reference(REFERENCE_DIR)
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,9 @@ from geo.etl.values import make_credit_code
 from geo.files.readers import ReadError, decode_text
 from geo.files.reference import read_reference
 from geo.jurisdiction import JurisdictionIndex, assign_jurisdiction, build_jurisdiction_index
+from webmap.settings import Settings
+
+REFERENCE_DIR = Settings().paths.reference_dir
 
 TIANANMEN = (116.3975, 39.9087)  # 东城区
 HAIDIAN = (116.2983, 39.9593)  # 海淀区
@@ -39,7 +42,7 @@ def code(n: int, county: str = "110105") -> str:
 
 @pytest.fixture(scope="module")
 def index() -> JurisdictionIndex:
-    return build_jurisdiction_index(read_reference("areas"))
+    return build_jurisdiction_index(read_reference("areas", REFERENCE_DIR))
 
 
 @dataclass
@@ -294,7 +297,7 @@ def test_undeclared_gcj02_near_district_borders_is_reported(index: JurisdictionI
     # WGS-84 points within ~400 m of a Beijing district border, written in GCJ-02 and stated
     # with their true district: read as WGS-84, many land in the neighbour district.
     rng = np.random.default_rng(3)
-    areas = read_reference("areas")
+    areas = read_reference("areas", REFERENCE_DIR)
     districts = areas[(areas.area_type == "district") & areas.area_code.str.fullmatch(r"11\d{4}")]
     boundary = shapely.union_all(districts.boundary.to_numpy())
     lon = 116.2 + rng.random(20000) * 0.5

@@ -8,8 +8,8 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from geo.capabilities.geocoding import build_gazetteer, load_geocoder, reference_dir
-from geo.files.reference import DEFAULT_REFERENCE_DIR, read_reference, read_reference_file
+from geo.capabilities.geocoding import build_gazetteer, load_geocoder
+from geo.files.reference import read_reference, read_reference_file
 from geo.geocoder import (
     Gazetteer,
     Geocoder,
@@ -21,13 +21,16 @@ from geo.geocoder import (
     parse_address,
 )
 from geo.geocoder.gazetteer import begins_street_name
+from webmap.settings import Settings
+
+REFERENCE_DIR = Settings().paths.reference_dir
 
 WGS84 = "EPSG:4326"
 
 
 @pytest.fixture(scope="module")
 def gazetteer() -> Gazetteer:
-    return build_gazetteer()
+    return build_gazetteer(REFERENCE_DIR)
 
 
 @pytest.fixture()
@@ -37,7 +40,7 @@ def geocoder(gazetteer: Gazetteer) -> Geocoder:
 
 @pytest.fixture(scope="module")
 def areas() -> gpd.GeoDataFrame:
-    return read_reference("areas")
+    return read_reference("areas", REFERENCE_DIR)
 
 
 def test_gazetteer_holds_the_reference_names(gazetteer: Gazetteer) -> None:
@@ -95,7 +98,7 @@ def test_road_is_reported_but_not_located_without_a_road_network(geocoder: Geoco
 
 
 def test_township_point_is_its_centre(geocoder: Geocoder) -> None:
-    centres = read_reference_file("township_centres").set_index("code")
+    centres = read_reference_file("township_centres", REFERENCE_DIR).set_index("code")
     r = geocoder.geocode("朝阳区望京街道")
     centre = centres.loc["110105026"].geometry
     assert (r.lon, r.lat) == pytest.approx((centre.x, centre.y), abs=1e-9)
@@ -277,10 +280,7 @@ def test_frames_must_be_wgs84() -> None:
         Gazetteer.from_frames(areas)
 
 
-def test_load_geocoder_accepts_the_data_folder_or_the_reference_folder(tmp_path: Path) -> None:
-    assert reference_dir(None) == DEFAULT_REFERENCE_DIR
-    assert reference_dir(DEFAULT_REFERENCE_DIR.parent) == DEFAULT_REFERENCE_DIR
-    assert reference_dir(DEFAULT_REFERENCE_DIR) == DEFAULT_REFERENCE_DIR
+def test_load_geocoder_without_the_reference_files_names_the_folder(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="reference geography not found"):
         load_geocoder(tmp_path)
 

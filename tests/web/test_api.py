@@ -94,7 +94,7 @@ def test_map_page_is_chinese_by_default_with_synthetic_badge(client: FlaskClient
 def test_a_load_invalidates_cached_tiles(client: FlaskClient) -> None:
     url = "/tiles/risk_sources/13/6744/3104.pbf"
     before = client.get(url)
-    store = client.application.extensions["riskmap.store"]
+    store = client.application.extensions["riskmap.context"].store
     more = gpd.GeoDataFrame(
         {"key": ["C2|R1"], "credit_code": ["C2"], "source_code": ["R1"], "name": ["新增储罐"], "level": ["orange"]},
         geometry=[Point(116.401, 39.901)], crs="EPSG:4326")

@@ -21,6 +21,8 @@ from geo.stores.protocol import LoadBatch
 from webmap.app import create_app
 from webmap.settings import Settings
 
+PATHS = Settings().paths
+
 
 def _batch(kind: str) -> LoadBatch:
     return LoadBatch(kind=kind, file_name="web.csv", sha256="3" * 64, loaded_at=datetime(2026, 1, 1, tzinfo=UTC))
@@ -31,7 +33,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> FlaskClient:
     path: Path = tmp_path_factory.mktemp("areas") / "web.gpkg"
     store = GeoPackageStore(path)
     store.init_schema()
-    areas = read_reference("areas")
+    areas = read_reference("areas", PATHS.reference_dir)
     keep = (areas["area_code"] == "110000") | ((areas["area_type"] == "district") & (areas["parent_code"] == "110100"))
     keep |= (areas["area_type"] == "township") & (areas["parent_code"] == "110101")
     store.upsert("areas", areas[keep].reset_index(drop=True), batch=_batch("areas"))
@@ -43,7 +45,8 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> FlaskClient:
          "name": [f"风险源{i}" for i in range(n)], "level": [LEVEL_CODES[i % 4] for i in range(n)], "synthetic": True},
         geometry=gpd.points_from_xy(116.40 + rng.random(n) * 0.02, 39.90 + rng.random(n) * 0.02), crs="EPSG:4326"),
         batch=_batch("risk_sources"))
-    area_runs.run_area_risk(store, methods=["highest", "density"])
+    area_runs.run_area_risk(store, methods=["highest", "density"], config=area_runs.load_config(PATHS.area_config_path),
+                            reference_dir=PATHS.reference_dir)
     app = create_app(Settings(gpkg_path=path), store=store)
     return app.test_client()
 
@@ -132,10 +135,10 @@ def test_area_config_check_command(tmp_path: Path) -> None:
     from webmap.cli.main import main
 
     runner = CliRunner()
-    ok = runner.invoke(main, ["area-config", "check", str(area_runs.DEFAULT_CONFIG)])
+    ok = runner.invoke(main, ["area-config", "check", str(PATHS.area_config_path)])
     assert ok.exit_code == 0 and "ok" in ok.output
     bad = tmp_path / "bad.yaml"
-    bad.write_text(area_runs.DEFAULT_CONFIG.read_text(encoding="utf-8").replace("h3_res: 8", "h3_res: 12"),
+    bad.write_text(PATHS.area_config_path.read_text(encoding="utf-8").replace("h3_res: 8", "h3_res: 12"),
                    encoding="utf-8")
     result = runner.invoke(main, ["area-config", "check", str(bad)])
     assert result.exit_code == 1 and "units.h3_res: 12" in result.output

@@ -248,7 +248,7 @@ def test_cli_rules_check_veto_and_batch(client: FlaskClient, tmp_path: Path, mon
                    encoding="utf-8")
     failed = runner.invoke(main, ["rules", "check", str(bad)])
     assert failed.exit_code == 1 and "rule GS-TARGETS-50: test.min_distance.metres" in failed.output
-    store = client.application.extensions["riskmap.store"]
+    store = client.application.extensions["riskmap.context"].store
     monkeypatch.setenv("RISKMAP_GPKG_PATH", str(store.path))
     monkeypatch.delenv("RISKMAP_DATABASE_URL", raising=False)
     x, y = _east(45)

@@ -22,17 +22,10 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from geo.area_risk import METHODS, UNITS
-from geo.capabilities.area_risk import (
-    HeatmapImage,
-    compute_heatmap,
-    load_config,
-    read_area_results,
-    render_heatmap_png,
-)
+from geo.capabilities.area_risk import HeatmapImage, heatmap_image, read_area_results
 from geo.entities import RISK_LEVELS
 from geo.errors import BadInput, NotFound
 from webmap import context
-from webmap.cache import cached
 from webmap.geojson import feature_collection
 from webmap.params import get_bbox, get_float
 
@@ -95,14 +88,8 @@ def _heatmap_args() -> tuple[float | None, float | None]:
 
 
 def _heatmap_image(cell: float | None, bandwidth: float | None) -> HeatmapImage:
-    store = context.store()
-    version = (id(store), *store.data_versions(["risk_sources", "areas"]).values(), cell, bandwidth)
-
-    def compute() -> HeatmapImage:
-        grid = compute_heatmap(store, config=load_config(), cell_m=cell, bandwidth_m=bandwidth)
-        return render_heatmap_png(grid)
-
-    return cached("heatmap", version, compute)
+    ctx = context.current()
+    return heatmap_image(ctx.store, config=ctx.area_config(), cell_m=cell, bandwidth_m=bandwidth, cache=ctx.cache)
 
 
 @blueprint.get("/heatmap")

@@ -45,6 +45,12 @@ def _answer(data: Any, fmt: str | None, stem: str, export: Callable[[Any], Expor
     return jsonify(data) if fmt is None else download(export(data), fmt, stem)
 
 
+def _weights() -> dict[str, float]:
+    """The risk-level weights of the app's area-risk parameters (the defaults when it cannot be read)."""
+    ctx = context.current()
+    return bq.level_weights(ctx.paths.area_config_path, cache=ctx.cache)
+
+
 def _km() -> float:
     return get_float(request.args, "km", default=10.0, lo=0.1, hi=bd.MAX_ZONE_KM)
 
@@ -53,7 +59,7 @@ def _km() -> float:
 def border_zone() -> ResponseReturnValue:
     pair, km, fmt = _pair(), _km(), answer_format()
     assert pair is not None
-    report = bq.border_zone(context.store(), pair, km=km)
+    report = bq.border_zone(context.store(), pair, km=km, cache=context.cache())
     if fmt is None:
         return jsonify(report.as_dict())
     return download(bq.zone_export(report), fmt, f"border-{pair}-{km:g}km")
@@ -63,8 +69,9 @@ def border_zone() -> ResponseReturnValue:
 def border_crossings() -> ResponseReturnValue:
     corridor = get_float(request.args, "corridor_m", default=500.0, lo=1.0, hi=bd.MAX_CORRIDOR_M)
     pair, fmt = _pair(default=None), answer_format()
-    items = bq.crossing_lines(context.store(), corridor_m=corridor, pair_name=pair)
-    answer = bq.crossings_as_dict(items, names=bq.read_geography(context.store()).names)
+    store, cache = context.store(), context.cache()
+    items = bq.crossing_lines(store, corridor_m=corridor, pair_name=pair, cache=cache)
+    answer = bq.crossings_as_dict(items, names=bq.read_geography(store, cache=cache).names)
     return _answer(answer, fmt, f"border-crossings-{corridor:g}m", bq.crossings_export)
 
 
@@ -74,7 +81,8 @@ def border_profile() -> ResponseReturnValue:
     assert pair is not None
     segment_km = get_float(request.args, "segment_km", default=5.0, lo=0.5, hi=100.0)
     top = get_int(request.args, "top", default=5, lo=1, hi=100)
-    answer = bq.border_profile(context.store(), pair, segment_km=segment_km, km=km, top=top)
+    answer = bq.border_profile(context.store(), pair, segment_km=segment_km, km=km, weights=_weights(), top=top,
+                               cache=context.cache())
     return _answer(answer, fmt, f"border-profile-{pair}", bq.profile_export)
 
 
@@ -83,7 +91,9 @@ def border_all() -> ResponseReturnValue:
     km = _km()
     segment_km = get_float(request.args, "segment_km", default=5.0, lo=0.5, hi=100.0)
     corridor = get_float(request.args, "corridor_m", default=500.0, lo=1.0, hi=bd.MAX_CORRIDOR_M)
-    return jsonify(bq.analyse_all_pairs(context.store(), km=km, segment_km=segment_km, corridor_m=corridor).summary())
+    answer = bq.analyse_all_pairs(context.store(), km=km, segment_km=segment_km, corridor_m=corridor,
+                                  weights=_weights(), cache=context.cache())
+    return jsonify(answer.summary())
 
 
 @blueprint.get("/border/pilot")
@@ -99,7 +109,7 @@ def mutual_aid() -> ResponseReturnValue:
     fmt = answer_format()
     types = [t for t in (request.args.get("types") or "").split(",") if t.strip()] or None
     try:
-        answer = bq.mutual_aid(context.store(), lon, lat, k=k, types=types)
+        answer = bq.mutual_aid(context.store(), lon, lat, k=k, types=types, cache=context.cache())
     except ValueError as exc:
         raise BadInput(f"parameter 'types': {exc}") from None
     return _answer(answer, fmt, "mutual-aid", bq.mutual_aid_export)

@@ -11,7 +11,6 @@ from geo.capabilities.statistics import district_statistics
 from geo.errors import BadInput
 from geo.response import FIRE_RESPONSE_MINUTES, RESOURCE_TYPES, TravelModel
 from webmap import context
-from webmap.cache import cached
 from webmap.geojson import feature_collection
 from webmap.params import get_float, get_int
 
@@ -65,28 +64,20 @@ def search() -> ResponseReturnValue:
     if len(q) > 200:
         raise BadInput("parameter 'q' is longer than 200 characters")
     limit = get_int(request.args, "limit", default=10, lo=1, hi=50)
-    return jsonify(query=q, results=search_features(context.store(), q, limit=limit))
+    ctx = context.current()
+    return jsonify(query=q, results=search_features(ctx.store, q, limit=limit, geocoder=ctx.geocoder()))
 
 
 @blueprint.get("/stats/districts")
 def district_stats() -> ResponseReturnValue:
-    store = context.store()
-    kinds = ("risk_sources", "hidden_hazards", "resources", "areas")
-    version = tuple(store.data_versions(kinds).values())
-    return jsonify(cached("district_stats", version, lambda: district_statistics(store)))
+    return jsonify(district_statistics(context.store(), cache=context.cache()))
 
 
 @blueprint.get("/coverage")
 def coverage() -> ResponseReturnValue:
     minutes = get_float(request.args, "minutes", default=FIRE_RESPONSE_MINUTES, lo=1, hi=120)
     types = _types() if request.args.get("types") else ["fire_station"]
-    travel = _travel()
-    store = context.store()
-    key = (store.data_version("resources"), minutes, tuple(types), travel)
-
-    def compute() -> dict[str, object]:
-        polygons, summary = coverage_report(store, minutes=minutes, types=types, travel=travel,
-                                            data_dir=context.settings().data_dir / "reference")
-        return {"summary": summary, "uncovered": feature_collection(polygons)}
-
-    return jsonify(cached("coverage", key, compute))
+    ctx = context.current()
+    polygons, summary = coverage_report(ctx.store, minutes=minutes, types=types, travel=_travel(),
+                                        reference_dir=ctx.paths.reference_dir, cache=ctx.cache)
+    return jsonify({"summary": summary, "uncovered": feature_collection(polygons)})

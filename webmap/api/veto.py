@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from geo.capabilities.veto import (
@@ -23,7 +23,6 @@ from geo.capabilities.veto import (
     evaluate_one,
     evaluate_parcels,
     read_parcels,
-    read_rule_set,
     verdicts_export,
 )
 from geo.errors import BadInput, RiskmapError, Unavailable, Unprocessable
@@ -35,12 +34,12 @@ blueprint = Blueprint("api_veto", __name__)
 
 
 def rule_set() -> RuleSet:
-    """The app's rule set: ``<RISKMAP_DATA_DIR>/rules/veto_rules.yaml`` (re-read when changed).
+    """The app's rule set (``Settings.paths.rules_path``, parsed again when the file changes).
 
     An invalid rule file is the server's fault, not the caller's: :class:`Unavailable` (503).
     """
     try:
-        return read_rule_set(context.settings().data_dir / "rules" / "veto_rules.yaml")
+        return context.current().rule_set()
     except RuleSetError as exc:
         raise Unavailable(f"rule set invalid: {exc}") from None
 
@@ -48,16 +47,11 @@ def rule_set() -> RuleSet:
 def _geocode(address: str) -> tuple[Any, dict[str, Any]]:
     """(point, geocode result dict) for ``address``; 422 when no geocoder or no match."""
     try:
-        from geo.capabilities.geocoding import load_geocoder
+        geocoder = context.current().store_geocoder()
     except ImportError:
         raise Unprocessable("address geocoding unavailable") from None
-    geocoder = current_app.extensions.get("riskmap.veto_geocoder")
-    if geocoder is None:
-        try:
-            geocoder = load_geocoder(context.settings().data_dir / "reference", store=context.store())
-        except (ValueError, FileNotFoundError) as exc:
-            raise Unprocessable(f"address geocoding unavailable: {exc}") from None
-        current_app.extensions["riskmap.veto_geocoder"] = geocoder
+    except (ValueError, FileNotFoundError) as exc:
+        raise Unprocessable(f"address geocoding unavailable: {exc}") from None
     found = geocoder.geocode(address)
     if found.lon is None or found.lat is None:
         raise Unprocessable(f"address {address!r} could not be geocoded ({found.precision})")
@@ -83,7 +77,8 @@ def veto() -> ResponseReturnValue:
             raise
         except ValueError as exc:  # unknown datum
             raise BadInput(f"'datum': {exc}") from None
-    verdict, stamp = evaluate_one(context.store(), rule_set(), site, str(body["land_use"]), name=body.get("name"))
+    verdict, stamp = evaluate_one(context.store(), rule_set(), site, str(body["land_use"]), name=body.get("name"),
+                                  cache=context.cache())
     out = {**verdict.as_dict(), **stamp.as_dict(), "address": body.get("address"), "geocode": geocoded,
            "notice": SYNTHETIC_NOTICE if verdict.synthetic else None}
     return jsonify(out)
@@ -99,7 +94,7 @@ def veto_batch() -> ResponseReturnValue:
         parcels = read_parcels(upload.filename, data=upload.read(), datum=request.form.get("datum", "wgs84"))
         result = evaluate_parcels(context.store(), rule_set(), parcels,
                                   land_use_column=request.form.get("land_use_column") or None,
-                                  default_land_use=request.form.get("land_use") or None)
+                                  default_land_use=request.form.get("land_use") or None, cache=context.cache())
     except RiskmapError:
         raise
     except ValueError as exc:  # a library's complaint about the file
@@ -115,5 +110,6 @@ def veto_rules() -> ResponseReturnValue:
 @blueprint.get("/audit")
 def audit() -> ResponseReturnValue:
     fmt = download_format(default="geojson")
-    result = audit_conflicts(context.store(), rule_set(), district=request.args.get("district") or None)
+    result = audit_conflicts(context.store(), rule_set(), district=request.args.get("district") or None,
+                             cache=context.cache())
     return download(audit_export(result), fmt, "veto_audit")

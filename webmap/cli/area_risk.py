@@ -22,13 +22,13 @@ from geo.area_risk import METHODS, UNITS, AreaRiskConfig
 from geo.entities import LEVEL_CODES
 from geo.errors import BadInput
 
-_CONFIG_HELP = "area_risk.yaml to use (default data/config/area_risk.yaml)."
+_CONFIG_HELP = "area_risk.yaml to use (default RISKMAP_AREA_CONFIG_PATH or <RISKMAP_DATA_DIR>/config/area_risk.yaml)."
 
 
-def _config(path: Path | None) -> AreaRiskConfig:
+def _config(path: Path | None, default: Path) -> AreaRiskConfig:
     from geo.capabilities.area_risk import load_config
 
-    return load_config(path)
+    return load_config(path or default)
 
 
 @click.command("aggregate")
@@ -42,15 +42,14 @@ def _config(path: Path | None) -> AreaRiskConfig:
 def aggregate(unit: str, method: str, cell: float | None, h3_res: int | None, config_path: Path | None) -> None:
     """计算区域风险 — compute area risk levels and store them with their explanations."""
     from geo.capabilities.area_risk import run_area_risk
-    from webmap.cli.main import _settings, _store, user_errors
+    from webmap.cli.main import _context, user_errors
 
-    settings = _settings()
-    store = _store(settings)
+    ctx = _context()
     with user_errors():
-        config = _config(config_path)
+        config = _config(config_path, ctx.paths.area_config_path)
         t0 = time.perf_counter()
-        runs = run_area_risk(store, units=[unit], methods=[method], config=config, cell_m=cell, h3_res=h3_res,
-                             data_dir=settings.data_dir / "reference")
+        runs = run_area_risk(ctx.store, units=[unit], methods=[method], config=config, cell_m=cell, h3_res=h3_res,
+                             reference_dir=ctx.paths.reference_dir)
     click.echo(f"{'unit':<9}{'method':<10}{'areas':>7}  " + " ".join(f"{c:>6}" for c in (*LEVEL_CODES, "none"))
                + f"{'retired':>8}{'seconds':>9}")
     for r in runs:
@@ -58,7 +57,7 @@ def aggregate(unit: str, method: str, cell: float | None, h3_res: int | None, co
         seconds = r.prepare_s + r.compute_s + r.write_s
         click.echo(f"{r.unit:<9}{r.method:<10}{r.areas:>7}  {levels}{r.retired:>8}{seconds:>9.2f}")
     click.echo(f"run {runs[0].run_id if runs else '-'}: {len(runs)} result sets in {time.perf_counter() - t0:.1f} s")
-    store.close()
+    ctx.close()
 
 
 @click.command("heatmap")
@@ -70,17 +69,17 @@ def aggregate(unit: str, method: str, cell: float | None, h3_res: int | None, co
 def heatmap(cell: float | None, bandwidth: float | None, out: Path, config_path: Path | None) -> None:
     """风险热力图 — weighted kernel density of risk sources (GeoTIFF, EPSG:4548)."""
     from geo.capabilities.area_risk import compute_heatmap, render_heatmap_png, write_geotiff
-    from webmap.cli.main import _settings, _store, user_errors
+    from webmap.cli.main import _context, user_errors
 
-    store = _store(_settings())
+    ctx = _context()
     with user_errors():
         if cell is not None and not 10 <= cell <= 5000:
             raise BadInput(f"--cell {cell:g}: expected 10–5000 m")
         if bandwidth is not None and not 50 <= bandwidth <= 50_000:
             raise BadInput(f"--bandwidth {bandwidth:g}: expected 50–50000 m")
-        config = _config(config_path)
+        config = _config(config_path, ctx.paths.area_config_path)
         t0 = time.perf_counter()
-        grid = compute_heatmap(store, config=config, cell_m=cell, bandwidth_m=bandwidth)
+        grid = compute_heatmap(ctx.store, config=config, cell_m=cell, bandwidth_m=bandwidth)
         write_geotiff(grid, out, tags={"bandwidth_m": str(bandwidth or config.heatmap.bandwidth_m),
                                        "kernel": config.heatmap.kernel})
         image = render_heatmap_png(grid)
@@ -92,7 +91,7 @@ def heatmap(cell: float | None, bandwidth: float | None, out: Path, config_path:
     h, w = grid.values.shape
     click.echo(f"{out}: {w}×{h} cells of {grid.transform.a:g} m, max {float(grid.values.max()):.1f} weight/km² "
                f"({time.perf_counter() - t0:.1f} s); {png}")
-    store.close()
+    ctx.close()
 
 
 @click.group("area-config")
@@ -131,13 +130,13 @@ def area_config_check(file: Path) -> None:
 def major_hazard(as_json: bool, write: bool, config_path: Path | None) -> None:
     """重大危险源分级 — GB 18218-2018 R and grade of every site with an inventory."""
     from geo.capabilities.area_risk import assess_major_hazards, write_major_hazard_grades
-    from webmap.cli.main import _settings, _store, user_errors
+    from webmap.cli.main import _context, user_errors
 
-    settings = _settings()
-    store = _store(settings)
+    ctx = _context()
     with user_errors():
-        table = assess_major_hazards(store, config=_config(config_path), data_dir=settings.data_dir / "reference")
-        written = write_major_hazard_grades(store, table) if write else None
+        table = assess_major_hazards(ctx.store, config=_config(config_path, ctx.paths.area_config_path),
+                                     reference_dir=ctx.paths.reference_dir)
+        written = write_major_hazard_grades(ctx.store, table) if write else None
     for row in table.itertuples(index=False):
         if as_json:
             click.echo(json.dumps({**row._asdict(), "detail": json.loads(row.detail)}, ensure_ascii=False))
@@ -150,7 +149,7 @@ def major_hazard(as_json: bool, write: bool, config_path: Path | None) -> None:
     if written is not None:
         click.echo(f"hazchem_sites.major_hazard_grade: {written.updated} updated, {written.unchanged} unchanged "
                    f"(batch {written.batch_id})", err=as_json)
-    store.close()
+    ctx.close()
 
 
 #: Commands this module adds to `riskmap`.

@@ -9,8 +9,6 @@ import click
 from geo import border as bd
 from geo.capabilities import border as bq
 from geo.files.exports import export, format_of
-from geo.stores import open_store
-from webmap.settings import load_settings
 
 
 @click.command("border")
@@ -31,12 +29,13 @@ def border_command(pairs: tuple[str, ...], km: float, out: Path | None) -> None:
             raise click.BadParameter(str(exc), param_hint="--out") from None
         if len(chosen) != 1:
             raise click.BadParameter("give exactly one --pair with --out", param_hint="--out")
-    settings = load_settings()
-    store = open_store(database_url=settings.database_url, gpkg_path=settings.gpkg_path)
+    from webmap.cli.main import _context
+
+    ctx = _context()
     try:
-        geography = bq.read_geography(store)
+        geography = bq.read_geography(ctx.store, cache=ctx.cache)
         for name in chosen:
-            report = bq.border_zone(store, name, km=km, geography=geography)
+            report = bq.border_zone(ctx.store, name, km=km, geography=geography, cache=ctx.cache)
             d = report.as_dict()
             click.echo(f"{d['pair']['zh']} {d['pair']['en']}  ±{km:g} km  border {d['border_length_m'] / 1000:.1f} km")
             click.echo(f"  {'side':<10}{'risk':>7}{'red':>6}{'orange':>8}{'yellow':>8}{'blue':>6}"
@@ -52,7 +51,7 @@ def border_command(pairs: tuple[str, ...], km: float, out: Path | None) -> None:
                 out.write_bytes(export(bq.zone_export(report), fmt))
                 click.echo(f"wrote {out}", err=True)
     finally:
-        store.close()
+        ctx.close()
 
 
 #: Commands this module adds to `riskmap`.

@@ -35,15 +35,14 @@ def demo_data(scale: float, seed: int, out_dir: Path) -> None:
     """
     from geo.capabilities.demo.files import write_demo_files
     from geo.capabilities.demo.geography import read_demo_reference
-    from webmap.cli.main import user_errors
-    from webmap.settings import load_settings
+    from webmap.cli.main import _settings, user_errors
 
     if not scale > 0:
         raise click.BadParameter(f"must be a positive number, got {scale}", param_hint="--scale")
+    settings = _settings()
     with user_errors():
-        settings = load_settings()
         started = time.perf_counter()
-        reference = read_demo_reference(settings.data_dir / "reference")
+        reference = read_demo_reference(settings.paths.reference_dir)
         manifest = write_demo_files(out_dir, reference, scale=scale, seed=seed)
     seconds = time.perf_counter() - started
     click.echo(f"{'file':<26} {'kind':<15} {'rows':>8} {'dirty':>6} {'no xy':>6}  datum     encoding")

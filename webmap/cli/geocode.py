@@ -65,7 +65,7 @@ def geocode(addresses: tuple[str, ...], csv_file: Path | None, column: str, from
     """
     from geo.capabilities.geocoding import load_geocoder
     from geo.files.online_geocoder import OnlineGeocoderSettings, make_online_provider
-    from webmap.cli.main import _settings, _store, user_errors
+    from webmap.cli.main import _context, _settings, user_errors
 
     settings = _settings()
     queries = list(addresses)
@@ -75,8 +75,8 @@ def geocode(addresses: tuple[str, ...], csv_file: Path | None, column: str, from
         if not queries:
             raise BadInput("give at least one address, or --file CSV")
         online = make_online_provider(OnlineGeocoderSettings())
-        store = _store(settings) if from_store else None
-        geocoder = load_geocoder(settings.data_dir, store=store, online=online)
+        store = _context(settings).store if from_store else None
+        geocoder = load_geocoder(settings.paths.reference_dir, store=store, online=online)
         results = geocoder.geocode_many(queries)
     click.echo(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=indent or None))
 

@@ -101,8 +101,8 @@ def load(
     recognised; rows that fail validation are reported, the rest are upserted by
     natural key in one transaction (re-running the same file changes nothing).
     """
-    from geo.capabilities.loading import load_file, read_mapping, write_report
-    from webmap.cli.main import _settings, _store, user_errors
+    from geo.capabilities.loading import jurisdiction_index, load_file, read_mapping, write_report
+    from webmap.cli.main import _context, user_errors
 
     with user_errors():
         if kind not in LOADABLE_KINDS:
@@ -110,18 +110,18 @@ def load(
         if not file.is_file():
             raise FileNotFoundError(f"no such file: {file}")
         mapping = read_mapping(mapping_file) if mapping_file else None
-    settings = _settings()
-    store = _store(settings)
+    ctx = _context()
     progress = ProgressPrinter()
-    geocoder = None if no_geocode else LazyGeocoder(store, settings.data_dir)
+    geocoder = None if no_geocode else LazyGeocoder(ctx.store, ctx.paths.reference_dir)
     try:
         with user_errors():
-            report = load_file(store, kind, file, datum=datum, mapping=mapping, strict=strict, dry_run=dry_run,
-                               geocoder=geocoder, progress=progress)
+            index = jurisdiction_index(ctx.store, reference_dir=ctx.paths.reference_dir)
+            report = load_file(ctx.store, kind, file, datum=datum, mapping=mapping, strict=strict, dry_run=dry_run,
+                               geocoder=geocoder, reference=index, progress=progress)
             csv_path, _ = write_report(report, report_dir)
     finally:
         progress.close()
-        store.close()
+        ctx.close()
     click.echo(report.summary_line())
     if report.issues:
         click.echo(f"report: {csv_path} (+ .json)", err=True)

@@ -18,10 +18,9 @@ from typing import Any, TypeVar
 
 import click
 
+from geo.capabilities.context import Context
 from geo.errors import RiskmapError
-from geo.stores import open_store
-from geo.stores.protocol import Store
-from webmap.settings import Settings, load_settings
+from webmap.settings import Settings, load_settings, open_context
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,11 +45,12 @@ def _settings() -> Settings:
         return load_settings()
 
 
-def _store(settings: Settings) -> Store:
+def _context(settings: Settings | None = None) -> Context:
+    """The command's context (store, data paths, cache) from ``settings`` (default: the
+    environment); bad settings or an unreachable store exit with one line."""
+    settings = settings or _settings()
     with user_errors():
-        store = open_store(database_url=settings.database_url, gpkg_path=settings.gpkg_path)
-        store.init_schema()
-        return store
+        return open_context(settings)
 
 
 #: Commands defined in the capability modules (``COMMANDS`` of ``webmap/cli_<x>.py``), by
@@ -96,17 +96,14 @@ def main() -> None:
 @main.command()
 def init() -> None:
     """Create or upgrade the store's schema."""
-    settings = _settings()
-    info = _store(settings).info()
+    info = _context().store.info()
     click.echo(f"{info.kind} store ready at {info.location} (schema {info.schema_version})")
 
 
 @main.command()
 def info() -> None:
     """Print the store kind, location and component versions as JSON."""
-    settings = _settings()
-    store = _store(settings)
-    data = store.info()
+    data = _context().store.info()
     click.echo(json.dumps({"kind": data.kind, "location": data.location,
                            "schema_version": data.schema_version, "versions": data.versions},
                           ensure_ascii=False, indent=2))
@@ -148,23 +145,23 @@ def reference_build(out: Path | None) -> None:
 
     settings = _settings()
     with user_errors():
-        for path in build_reference(out or settings.data_dir / "reference"):
+        for path in build_reference(out or settings.paths.reference_dir):
             click.echo(str(path))
 
 
 @reference.command("load")
 def reference_load() -> None:
     """Load the vendored reference geography into the configured store."""
-    settings = _settings()
-    store = _store(settings)
+    ctx = _context()
     with user_errors():
-        _print_results(load_reference_data(store, settings))
+        _print_results(load_reference_data(ctx))
 
 
-def load_reference_data(store: Store, settings: Settings) -> dict[str, Any]:
+def load_reference_data(ctx: Context) -> dict[str, Any]:
+    """Upsert the vendored reference geography (``ctx.paths.reference_dir``) into ``ctx.store``."""
     from geo.files.reference import load_reference
 
-    return load_reference(store, settings.data_dir / "reference")
+    return load_reference(ctx.store, ctx.paths.reference_dir)
 
 
 def _print_results(results: dict[str, Any]) -> None:
@@ -187,14 +184,14 @@ def demo(scale: float, seed: int, no_serve: bool, port: int | None) -> None:
         click.echo(f"riskmap: error: --scale {scale}: must be in (0, 10]", err=True)
         sys.exit(1)
     settings = _settings()
-    store = _store(settings)
+    ctx = _context(settings)
     work_dir = settings.gpkg_path.parent / f"demo-input-scale{scale:g}-seed{seed}"
     with user_errors():
-        summary = build_demo(store, work_dir=work_dir, reference_dir=settings.data_dir / "reference", scale=scale,
-                             seed=seed, say=lambda line: click.echo(line, err=True))
+        summary = build_demo(ctx.store, work_dir=work_dir, paths=ctx.paths, scale=scale, seed=seed,
+                             say=lambda line: click.echo(line, err=True))
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in summary.seconds.items())
     click.echo(f"demo ready ({settings.store_kind} store): {timings}", err=True)
-    store.close()
+    ctx.close()
     if not no_serve:
         serve_app(settings, port=port)
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import click
 import shapely
 
+from geo.capabilities.context import Context
 from geo.capabilities.veto import (
-    DEFAULT_RULES_PATH,
     audit_conflicts,
     audit_export,
     check_rule_file,
@@ -29,7 +29,6 @@ from geo.capabilities.veto import (
 )
 from geo.errors import BadInput
 from geo.files.exports import export, format_of
-from geo.stores.protocol import Store
 from geo.veto import VERDICT_LABELS, RuleSet, RuleSetError, Verdict, site_from_geojson
 from webmap.settings import Settings
 
@@ -41,10 +40,10 @@ def _settings() -> Settings:
     return cli._settings()
 
 
-def _store(settings: Settings) -> Store:
+def _context() -> Context:
     from webmap.cli import main as cli
 
-    return cli._store(settings)
+    return cli._context()
 
 
 def user_errors() -> AbstractContextManager[None]:
@@ -61,7 +60,7 @@ def _rule_set(path: Path | None) -> RuleSet:
     settings = _settings()
     with user_errors():
         try:
-            return read_rule_set(path or settings.data_dir / "rules" / DEFAULT_RULES_PATH.name)
+            return read_rule_set(path or settings.paths.rules_path)
         except RuleSetError as exc:
             raise BadInput(f"rule set invalid: {exc}") from None
 
@@ -114,8 +113,8 @@ def veto_command(lon: float | None, lat: float | None, wkt: str | None, land_use
         except shapely.errors.GEOSException as exc:
             raise BadInput(f"--wkt: not readable WKT: {exc}") from None
         site = site_from_geojson(shapely.geometry.mapping(geom), datum=datum)
-        store = _store(_settings())
-        verdict, stamp = evaluate_one(store, rules, site, land_use, name=name)
+        ctx = _context()
+        verdict, stamp = evaluate_one(ctx.store, rules, site, land_use, name=name, cache=ctx.cache)
     if as_json:
         click.echo(json.dumps({**verdict.as_dict(), **stamp.as_dict()}, ensure_ascii=False, indent=2))
     else:
@@ -137,10 +136,11 @@ def veto_batch_command(file: Path, out: Path, land_use_column: str | None, land_
     """Site veto for every parcel of FILE (GeoJSON, GeoPackage, CSV with WKT or lon/lat, zipped Shapefile)."""
     fmt = _out_format(out)
     rules = _rule_set(rules_path)
-    store = _store(_settings())
+    ctx = _context()
     with user_errors():
         parcels = read_parcels(file, layer=layer, datum=datum)
-        result = evaluate_parcels(store, rules, parcels, land_use_column=land_use_column, default_land_use=land_use)
+        result = evaluate_parcels(ctx.store, rules, parcels, land_use_column=land_use_column,
+                                  default_land_use=land_use, cache=ctx.cache)
         out.write_bytes(export(verdicts_export(result), fmt))
     counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts().items()))
     click.echo(f"{len(result.parcels)} parcels: {counts} -> {out}")
@@ -155,9 +155,9 @@ def audit_command(district: str | None, out: Path, rules_path: Path | None) -> N
     """Existing protection targets already inside a hazard's required distance, per district."""
     fmt = _out_format(out)
     rules = _rule_set(rules_path)
-    store = _store(_settings())
+    ctx = _context()
     with user_errors():
-        result = audit_conflicts(store, rules, district=district)
+        result = audit_conflicts(ctx.store, rules, district=district, cache=ctx.cache)
         out.write_bytes(export(audit_export(result), fmt))
     click.echo(f"{result.targets_checked} targets checked, {len(result.conflicts)} conflicts -> {out}")
     for row in result.summary.itertuples(index=False):

@@ -13,7 +13,6 @@ from geo.entities import RISK_LEVELS
 from layers.catalog import CATALOG, display_labels
 from layers.overlays import MAP_OVERLAYS, overlays_json
 from webmap import context
-from webmap.cache import cached
 from webmap.pages.base import page_config, page_language, render_page
 
 pages = Blueprint("pages", __name__)
@@ -29,11 +28,10 @@ def shows_synthetic_data(kinds: Sequence[str] | None = None) -> bool:
     One store round trip for the versions (``Store.data_versions``); the rows are counted again only
     when one of those versions changed, so a load shows on the next page.
     """
-    store = context.store()
+    ctx = context.current()
     kinds = sorted(kinds or {layer.entity for layer in CATALOG} - _DERIVED_KINDS)
-    versions = store.data_versions(kinds)
-    return cached(f"synthetic:{','.join(kinds)}", tuple(versions[k] for k in kinds),
-                  lambda: any(store.count(k, where={"synthetic": True}) for k in kinds))
+    return ctx.cache.get("pages.synthetic", ctx.store.data_versions(kinds), (),
+                         lambda: any(ctx.store.count(k, where={"synthetic": True}) for k in kinds))
 
 
 @cache

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo.capabilities.area_risk import run_area_risk
+from geo.capabilities.area_risk import load_config, run_area_risk
+from geo.capabilities.context import DataPaths
 from geo.capabilities.demo.files import write_demo_files
 from geo.capabilities.demo.geography import read_demo_reference
 from geo.capabilities.geocoding import LazyGeocoder
@@ -34,7 +35,7 @@ def build_demo(
     store: Store,
     *,
     work_dir: Path,
-    reference_dir: Path,
+    paths: DataPaths,
     scale: float = 0.05,
     seed: int = 1,
     say: Say = print,
@@ -44,17 +45,17 @@ def build_demo(
     and compute area risk.  Re-running with the
     same scale and seed changes nothing (every load reports "unchanged").
 
-    ``reference_dir`` is the vendored reference folder (the settings' ``data/reference``).
+    ``paths``: the data files (reference geography, area-risk parameters).
     """
     summary = DemoSummary()
     t0 = time.perf_counter()
-    for kind, result in load_reference(store, reference_dir).items():
+    for kind, result in load_reference(store, paths.reference_dir).items():
         summary.reference[kind] = f"inserted {result.inserted}, updated {result.updated}, unchanged {result.unchanged}"
         say(f"reference {kind}: {summary.reference[kind]}")
     summary.seconds["reference"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    manifest = write_demo_files(work_dir, read_demo_reference(reference_dir), scale=scale, seed=seed)
+    manifest = write_demo_files(work_dir, read_demo_reference(paths.reference_dir), scale=scale, seed=seed)
     say(
         f"demo data (synthetic, scale {scale}, seed {seed}): {manifest.total_rows} rows in {len(manifest.files)} "
         f"files under {work_dir}"
@@ -62,7 +63,7 @@ def build_demo(
     summary.seconds["demo_files"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    geocoder = LazyGeocoder(store, reference_dir)
+    geocoder = LazyGeocoder(store, paths.reference_dir)
     index = jurisdiction_index(store)
     for entry in manifest.files:
         report = load_file(
@@ -74,7 +75,7 @@ def build_demo(
     summary.seconds["loads"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    runs = run_area_risk(store, data_dir=reference_dir)
+    runs = run_area_risk(store, config=load_config(paths.area_config_path), reference_dir=paths.reference_dir)
     summary.area_runs = len(runs)
     summary.seconds["area_risk"] = time.perf_counter() - t0
     say(f"area risk: {len(runs)} result sets (units x methods) in {summary.seconds['area_risk']:.1f} s")
