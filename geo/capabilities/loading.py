@@ -32,7 +32,7 @@ import geopandas as gpd
 import yaml
 
 from geo.entities import get_entity
-from geo.errors import BadInput
+from geo.errors import BadInput, Conflict
 from geo.etl.headers import HeaderError, HeaderMatch, match_headers
 from geo.etl.issues import Issue
 from geo.etl.placement import AddressLocator
@@ -105,14 +105,14 @@ def jurisdiction_index(store: Store | None = None, *, reference: gpd.GeoDataFram
                        reference_dir: Path | None = None) -> JurisdictionIndex:
     """The jurisdiction index from ``reference`` areas, else the store's areas when it has
     districts, else the vendored reference files in ``reference_dir`` (data/reference).
-    Raises ValueError when none of them is there."""
+    Raises :class:`~geo.errors.Conflict` when none of them is there."""
     if reference is None and store is not None:
         stored = store.read("areas", where={"area_type": list(JURISDICTION_AREA_TYPES)})
         if (stored["area_type"] == "district").any():
             reference = stored
     if reference is None:
         if reference_dir is None:
-            raise ValueError("no districts in the store and no reference folder: run `riskmap reference load`")
+            raise Conflict("no districts in the store and no reference folder: run `riskmap reference load`")
         from geo.files.reference import read_reference
 
         reference = read_reference("areas", reference_dir)

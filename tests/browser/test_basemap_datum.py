@@ -30,6 +30,8 @@ from geo.stores.protocol import LoadBatch
 from webmap.app import create_app
 from webmap.settings import Settings
 
+REFERENCE_DIR = Settings().paths.reference_dir
+
 #: A gas station in Changping (Beijing); a school must be at least 50 m from it (rule GS-SENSITIVE-50).
 STATION = (116.30, 40.30)
 #: The ground point of the school site: 42.6 m west of the station, inside the 50 m limit (a veto).
@@ -48,13 +50,13 @@ def _store(path: Path) -> GeoPackageStore:
     """The real provinces, cities, districts and borders, a zone and the gas station."""
     store = GeoPackageStore(path)
     store.init_schema()
-    areas = read_reference("areas")
+    areas = read_reference("areas", REFERENCE_DIR)
     areas = areas[areas["area_type"].isin(["province", "city", "district"])]
     zone = gpd.GeoDataFrame({"key": ["zone:5th-ring"], "area_code": ["zone:5th-ring"], "name": ["五环路以内"],
                              "area_type": ["zone"]}, geometry=[box(116.21, 39.78, 116.55, 40.03)], crs="EPSG:4326")
     store.upsert("areas", gpd.GeoDataFrame(pd.concat([areas, zone], ignore_index=True), geometry="geometry",
                                            crs="EPSG:4326"), batch=_batch("areas"))
-    lines = read_reference("lines")
+    lines = read_reference("lines", REFERENCE_DIR)
     store.upsert("lines", lines[lines["line_type"] == "border"].reset_index(drop=True), batch=_batch("lines"))
     store.upsert("hazchem_sites", gpd.GeoDataFrame(
         {"key": ["C1|G1"], "credit_code": ["C1"], "site_code": ["G1"], "name": ["演示加油站"],

@@ -25,9 +25,9 @@ from webmap.settings import Settings, load_settings, open_context
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-#: What a user can fix, told in one line: the error hierarchy, a missing file, and (until every
-#: bad-input path raises a geo.errors class) a library's ValueError about the input.
-USER_ERRORS = (RiskmapError, FileNotFoundError, ValueError)
+#: What a user can fix, told in one line: the error hierarchy and a file that cannot be opened
+#: (missing, unreadable). Anything else is a bug and keeps its traceback.
+USER_ERRORS = (RiskmapError, OSError)
 
 
 @contextmanager
