@@ -8,7 +8,9 @@ from geo.stores.protocol import Store
 from layers.catalog import CATALOG, validate_catalog
 from webmap.api import areas as api_areas
 from webmap.api import border as api_border
-from webmap.api import commander as api_commander
+from webmap.api import incident as api_incident
+from webmap.api import search as api_search
+from webmap.api import statistics as api_statistics
 from webmap.api import veto as api_veto
 from webmap.api.layers import api
 from webmap.api.tiles import tiles
@@ -45,7 +47,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(pages_veto.page_blueprint)
     app.register_blueprint(pages_border.page_blueprint)
     app.register_blueprint(api, url_prefix="/api/v1")
-    for capability in (api_commander, api_areas, api_veto, api_border):
+    for capability in (api_incident, api_search, api_statistics, api_areas, api_veto, api_border):
         app.register_blueprint(capability.blueprint, url_prefix="/api/v1")
     app.register_blueprint(tiles, url_prefix="/tiles")
     return app

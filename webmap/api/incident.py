@@ -1,4 +1,4 @@
-"""The commander's API: nearest resources, incident report, search, statistics, coverage gaps."""
+"""The commander's incident API: nearest resources, the incident report, fire-station coverage gaps."""
 
 from __future__ import annotations
 
@@ -6,15 +6,13 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from geo.capabilities.incident import coverage_report, incident_report, nearest_resources
-from geo.capabilities.search import search_features
-from geo.capabilities.statistics import district_statistics
 from geo.errors import BadInput
 from geo.response import FIRE_RESPONSE_MINUTES, RESOURCE_TYPES, TravelModel
 from webmap import context
 from webmap.geojson import feature_collection
 from webmap.params import get_float, get_int
 
-blueprint = Blueprint("api_commander", __name__)
+blueprint = Blueprint("api_incident", __name__)
 
 
 def _travel() -> TravelModel:
@@ -55,22 +53,6 @@ def incident() -> ResponseReturnValue:
     k = get_int(request.args, "k", default=3, lo=1, hi=20)
     return jsonify(incident_report(context.store(), lon, lat, radius_m=radius, k=k, travel=_travel()))
 
-
-@blueprint.get("/search")
-def search() -> ResponseReturnValue:
-    q = (request.args.get("q") or "").strip()
-    if not q:
-        raise BadInput("missing parameter 'q'")
-    if len(q) > 200:
-        raise BadInput("parameter 'q' is longer than 200 characters")
-    limit = get_int(request.args, "limit", default=10, lo=1, hi=50)
-    ctx = context.current()
-    return jsonify(query=q, results=search_features(ctx.store, q, limit=limit, geocoder=ctx.geocoder()))
-
-
-@blueprint.get("/stats/districts")
-def district_stats() -> ResponseReturnValue:
-    return jsonify(district_statistics(context.store(), cache=context.cache()))
 
 
 @blueprint.get("/coverage")

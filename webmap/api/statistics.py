@@ -1,0 +1,16 @@
+"""Statistics API: per district, risk sources by level, open hidden hazards, resources by type."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+
+from geo.capabilities.statistics import district_statistics
+from webmap import context
+
+blueprint = Blueprint("api_statistics", __name__)
+
+
+@blueprint.get("/stats/districts")
+def district_stats() -> ResponseReturnValue:
+    return jsonify(district_statistics(context.store(), cache=context.cache()))
