@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the capabilities are imported when first used: the CLI star
     from geo.geocoder import Geocoder
     from geo.veto import RuleSet
 
+
 @dataclass(frozen=True)
 class DataPaths:
     """Where the app's data files are.  Built by :attr:`webmap.settings.Settings.paths` only.
@@ -87,7 +88,7 @@ class Context:
         """The offline geocoder over the store's areas, places and roads (and the vendored
         township centres), built again when one of those layers changes.
 
-        Raises ValueError when the store holds no areas.
+        Raises :class:`~geo.errors.Conflict` when the store holds no areas.
         """
         from geo.capabilities.geocoding import store_geocoder
 
