@@ -19,17 +19,20 @@ from geo.errors import BadInput
 #: Fire-station response target in minutes (建标152-2017 / GB 51080-2015).
 FIRE_RESPONSE_MINUTES = 5.0
 
-#: Resource types the incident panel lists, in display order, with Chinese labels.
-RESOURCE_TYPES: dict[str, str] = {
-    "fire_station": "消防站",
-    "team": "救援队伍",
-    "expert": "专家",
-    "equipment_depot": "装备库",
-    "supply_depot": "物资库",
-    "shelter": "避难场所",
-    "police_station": "派出所",
-    "social": "社会应急资源",
+#: Emergency-resource types, in display order: code -> (Chinese, English).  The one table of their words: the
+#: layer catalog's labels (``layers/catalog.py``) and every answer that names a type read it.
+RESOURCE_TYPE_WORDS: dict[str, tuple[str, str]] = {
+    "fire_station": ("消防站", "fire station"),
+    "team": ("救援队伍", "rescue team"),
+    "expert": ("专家", "expert"),
+    "equipment_depot": ("应急装备库", "equipment depot"),
+    "supply_depot": ("应急物资库", "supply depot"),
+    "shelter": ("应急避难场所", "shelter"),
+    "police_station": ("派出所", "police station"),
+    "social": ("社会应急资源", "social resource"),
 }
+#: Resource types in their order, with their Chinese words.
+RESOURCE_TYPES: dict[str, str] = {code: zh for code, (zh, _) in RESOURCE_TYPE_WORDS.items()}
 
 
 @dataclass(frozen=True)

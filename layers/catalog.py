@@ -13,6 +13,7 @@ from typing import Any
 
 from geo.entities import LEVEL_CODES, RISK_LEVELS, UnknownColumnError, UnknownEntityError, get_entity
 from geo.errors import NotFound, Unavailable
+from geo.response import RESOURCE_TYPE_WORDS
 from geo.stores.protocol import ClusterSpec
 
 LEVEL_COLOURS = {code: colour for code, _, _, colour in RISK_LEVELS}
@@ -47,11 +48,7 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "site_type": {"production": ("生产", "production"), "storage": ("储存", "storage"),
                   "business": ("经营", "trading"), "use": ("使用", "use"),
                   "gas_station": ("加油站", "gas station"), "fireworks": ("烟花爆竹零售", "fireworks retail")},
-    "resource_type": {"team": ("救援队伍", "rescue team"), "expert": ("专家", "expert"),
-                      "equipment_depot": ("应急装备库", "equipment depot"),
-                      "supply_depot": ("应急物资库", "supply depot"), "shelter": ("应急避难场所", "shelter"),
-                      "fire_station": ("消防站", "fire station"), "police_station": ("派出所", "police station"),
-                      "social": ("社会应急资源", "social resource")},
+    "resource_type": dict(RESOURCE_TYPE_WORDS),
     "target_type": {"school": ("学校", "school"), "kindergarten": ("幼儿园", "kindergarten"),
                     "hospital": ("医院", "hospital"), "university": ("高校", "university"),
                     "college": ("学院", "college"), "care_home": ("养老机构", "care home"),

@@ -98,3 +98,12 @@ def test_lines_and_outlines_in_one_colour_are_told_apart() -> None:
     assert len(strokes) == len(set(strokes))
     zone, road = (next(layer for layer in CATALOG if layer.id == i).style for i in ("zones", "ring_roads"))
     assert (zone.color, zone.dash) != (road.color, road.dash)
+
+
+def test_resource_type_words_come_from_the_domain_table() -> None:
+    from geo.response import RESOURCE_TYPE_WORDS, RESOURCE_TYPES
+    from layers.catalog import VALUE_LABELS
+
+    assert VALUE_LABELS["resource_type"] == RESOURCE_TYPE_WORDS
+    assert RESOURCE_TYPES == {code: zh for code, (zh, _) in RESOURCE_TYPE_WORDS.items()}
+    assert RESOURCE_TYPES["equipment_depot"] == "应急装备库"  # the answers' words are the map's (was 装备库)
