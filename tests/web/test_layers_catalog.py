@@ -105,5 +105,5 @@ def test_resource_type_words_come_from_the_domain_table() -> None:
     from layers.catalog import VALUE_LABELS
 
     assert VALUE_LABELS["resource_type"] == RESOURCE_TYPE_WORDS
-    assert RESOURCE_TYPES == {code: zh for code, (zh, _) in RESOURCE_TYPE_WORDS.items()}
+    assert {code: zh for code, (zh, _) in RESOURCE_TYPE_WORDS.items()} == RESOURCE_TYPES
     assert RESOURCE_TYPES["equipment_depot"] == "应急装备库"  # the answers' words are the map's (was 装备库)
