@@ -32,7 +32,7 @@ echo "[test] PostGIS at $RISKMAP_TEST_DATABASE_URL (setup took $(( $(date +%s) -
 
 echo "[test] ruff + mypy + radon ..." >&2
 "$venv/bin/ruff" check .
-"$venv/bin/mypy" geo
+"$venv/bin/mypy"  # geo, layers and webmap (pyproject.toml)
 # No block of cyclomatic complexity E or F anywhere in our code (radon prints nothing).
 complex_blocks=$("$venv/bin/radon" cc -n E geo layers webmap scripts tests)
 if [ -n "$complex_blocks" ]; then

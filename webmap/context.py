@@ -15,7 +15,8 @@ from webmap.settings import Settings
 
 def current() -> Context:
     """The app's :class:`geo.capabilities.context.Context`."""
-    return current_app.extensions["riskmap.context"]  # type: ignore[no-any-return]
+    ctx: Context = current_app.extensions["riskmap.context"]
+    return ctx
 
 
 def store() -> Store:
@@ -27,4 +28,5 @@ def cache() -> Cache:
 
 
 def settings() -> Settings:
-    return current_app.extensions["riskmap.settings"]  # type: ignore[no-any-return]
+    settings: Settings = current_app.extensions["riskmap.settings"]
+    return settings

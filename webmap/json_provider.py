@@ -34,4 +34,4 @@ class FastJSONProvider(DefaultJSONProvider):
         if (self.compact is None and self._app.debug) or self.compact is False:
             option |= orjson.OPT_INDENT_2
         body = orjson.dumps(obj, default=self.default, option=option) + b"\n"
-        return self._app.response_class(body, mimetype=self.mimetype)
+        return Response(body, mimetype=self.mimetype)

@@ -97,7 +97,7 @@ def heatmap() -> ResponseReturnValue:
     cell, bandwidth = _heatmap_args()
     image = _heatmap_image(cell, bandwidth)
     west, south, east, north = image.bounds
-    args = {k: v for k, v in (("cell", cell), ("bandwidth", bandwidth)) if v is not None}
+    args: dict[str, Any] = {k: v for k, v in (("cell", cell), ("bandwidth", bandwidth)) if v is not None}
     return jsonify({
         "png": url_for("api_areas.heatmap_png", **args),
         "bounds": [[south, west], [north, east]],  # Leaflet LatLngBounds order

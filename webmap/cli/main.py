@@ -53,7 +53,7 @@ def _context(settings: Settings | None = None) -> Context:
         return open_context(settings)
 
 
-#: Commands defined in the capability modules (``COMMANDS`` of ``webmap/cli_<x>.py``), by
+#: Commands defined in the capability modules (``COMMANDS`` of ``webmap/cli/<capability>.py``), by
 #: name: a module is imported only when one of its commands runs (or for ``--help``), so
 #: ``riskmap aggregate`` does not import the veto, ETL, geocoder and border libraries.
 CAPABILITY_COMMANDS = {
