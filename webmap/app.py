@@ -19,6 +19,7 @@ from webmap.json_provider import FastJSONProvider
 from webmap.pages import border as pages_border
 from webmap.pages import veto as pages_veto
 from webmap.pages.map import pages
+from webmap.routes import check_declarations, validate_request
 from webmap.settings import Settings, load_settings, open_context
 
 
@@ -28,7 +29,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     Builds the one context every view uses (:func:`webmap.settings.open_context`) and
     validates the layer catalog against the store; a missing table or column raises
-    :class:`layers.catalog.CatalogError` here, at start-up, not at the first click.
+    :class:`layers.catalog.CatalogError` here, at start-up, not at the first click. Every
+    route must declare its permission and parameters (:mod:`webmap.routes`), else
+    :class:`geo.errors.Unavailable` here too.
     """
     settings = settings or load_settings()
     ctx = open_context(settings, store=store)
@@ -50,4 +53,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     for capability in (api_incident, api_search, api_statistics, api_areas, api_veto, api_border):
         app.register_blueprint(capability.blueprint, url_prefix="/api/v1")
     app.register_blueprint(tiles, url_prefix="/tiles")
+    check_declarations(app)  # a route that does not say who may use it stops the start
+    app.before_request(validate_request)
     return app

@@ -66,7 +66,7 @@ def test_tiles_have_etag_and_revalidate(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("url", "status", "fragment"),
     [
-        ("/tiles/risk_sources/25/0/0.pbf", 400, "zoom 25"),
+        ("/tiles/risk_sources/25/0/0.pbf", 400, "'25' outside 0..24"),
         ("/tiles/risk_sources/3/8/0.pbf", 400, "0..7"),
         ("/tiles/risk_sources/3/-1/0.pbf", 400, "0..7"),
         ("/tiles/nope/3/1/1.pbf", 404, "nope"),

@@ -18,16 +18,16 @@ import json
 from typing import Any
 
 import pandas as pd
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, url_for
 from flask.typing import ResponseReturnValue
 
 from geo.area_risk import METHODS, UNITS
 from geo.capabilities.area_risk import HeatmapImage, heatmap_image, read_area_results
 from geo.entities import RISK_LEVELS
-from geo.errors import BadInput, NotFound
+from geo.errors import NotFound
 from webmap import context
 from webmap.geojson import feature_collection
-from webmap.params import get_bbox, get_float
+from webmap.routes import BBOX, Param, args, declare
 
 blueprint = Blueprint("api_areas", __name__)
 
@@ -36,13 +36,12 @@ _PROPERTIES = ["area_code", "name", "parent_code", "level", "level_zh", "score",
                "count_yellow", "count_blue", "population", "area_km2"]
 
 
-def _unit_method(unit: str) -> tuple[str, str]:
-    if unit not in UNITS:
-        raise BadInput(f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}")
-    method = request.args.get("method", "density")
-    if method not in METHODS:
-        raise BadInput(f"parameter 'method': unknown method {method!r}; expected one of {', '.join(METHODS)}")
-    return unit, method
+UNIT = Param("unit", "string", "area unit", location="path", choices=tuple(UNITS))
+METHOD = Param("method", "string", "aggregation method", default="density", choices=tuple(METHODS))
+HEATMAP = (Param("cell", "number", "cell size, metres (default: the area-risk configuration's)", optional=True,
+                 minimum=50, maximum=5000),
+           Param("bandwidth", "number", "kernel bandwidth, metres (default: the configuration's)", optional=True,
+                 minimum=100, maximum=50_000))
 
 
 def _run_info(rows: Any) -> dict[str, Any]:
@@ -54,10 +53,11 @@ def _run_info(rows: Any) -> dict[str, Any]:
 
 
 @blueprint.get("/areas/<unit>")
+@declare("map.view", "Area risk of the latest run as GeoJSON: level, score, counts per level, population, km²",
+         UNIT, METHOD, BBOX, tags=("area risk",))
 def areas(unit: str) -> ResponseReturnValue:
-    unit, method = _unit_method(unit)
+    method, bbox = args()["method"], args()["bbox"]
     rows = read_area_results(context.store(), unit, method)
-    bbox = get_bbox(request.args)
     if bbox is not None and len(rows):
         rows = rows[rows.intersects(_box(bbox))]
     rows = rows.assign(level_zh=rows["level"].map(LEVEL_ZH))
@@ -66,8 +66,11 @@ def areas(unit: str) -> ResponseReturnValue:
 
 
 @blueprint.get("/areas/<unit>/<area_code>")
+@declare("map.view", "Why an area has its level: top contributing sources, component scores, thresholds crossed",
+         UNIT, Param("area_code", "string", "the area's code", location="path", max_length=64), METHOD,
+         tags=("area risk",))
 def area_detail(unit: str, area_code: str) -> ResponseReturnValue:
-    unit, method = _unit_method(unit)
+    method = args()["method"]
     rows = read_area_results(context.store(), unit, method, area_code=area_code)
     if not len(rows):
         raise NotFound(f"no {method} result for {unit} {area_code!r} (run `riskmap aggregate` first?)")
@@ -77,29 +80,21 @@ def area_detail(unit: str, area_code: str) -> ResponseReturnValue:
                     "explanation": json.loads(row["explanation"]), **_run_info(rows)})
 
 
-def _heatmap_args() -> tuple[float | None, float | None]:
-    cell = get_float(request.args, "cell", default=0.0, lo=0.0, hi=5000.0) or None
-    bandwidth = get_float(request.args, "bandwidth", default=0.0, lo=0.0, hi=50_000.0) or None
-    if cell is not None and cell < 50:
-        raise BadInput(f"parameter 'cell': {cell:g} below 50 m")
-    if bandwidth is not None and bandwidth < 100:
-        raise BadInput(f"parameter 'bandwidth': {bandwidth:g} below 100 m")
-    return cell, bandwidth
-
-
 def _heatmap_image(cell: float | None, bandwidth: float | None) -> HeatmapImage:
     ctx = context.current()
     return heatmap_image(ctx.store, config=ctx.area_config(), cell_m=cell, bandwidth_m=bandwidth, cache=ctx.cache)
 
 
 @blueprint.get("/heatmap")
+@declare("map.view", "Where the heat-map image is and where it goes: PNG URL, WGS-84 bounds, breaks, colours",
+         *HEATMAP, tags=("area risk",))
 def heatmap() -> ResponseReturnValue:
-    cell, bandwidth = _heatmap_args()
+    cell, bandwidth = args()["cell"], args()["bandwidth"]
     image = _heatmap_image(cell, bandwidth)
     west, south, east, north = image.bounds
-    args: dict[str, Any] = {k: v for k, v in (("cell", cell), ("bandwidth", bandwidth)) if v is not None}
+    png_args: dict[str, Any] = {k: v for k, v in (("cell", cell), ("bandwidth", bandwidth)) if v is not None}
     return jsonify({
-        "png": url_for("api_areas.heatmap_png", **args),
+        "png": url_for("api_areas.heatmap_png", **png_args),
         "bounds": [[south, west], [north, east]],  # Leaflet LatLngBounds order
         "bbox": [west, south, east, north],
         "breaks": image.breaks,
@@ -110,8 +105,10 @@ def heatmap() -> ResponseReturnValue:
 
 
 @blueprint.get("/heatmap.png")
+@declare("map.view", "The heat-map PNG (Web Mercator pixels, ColorBrewer YlOrRd)", *HEATMAP, produces="image/png",
+         tags=("area risk",))
 def heatmap_png() -> ResponseReturnValue:
-    cell, bandwidth = _heatmap_args()
+    cell, bandwidth = args()["cell"], args()["bandwidth"]
     return Response(_heatmap_image(cell, bandwidth).png, mimetype="image/png",
                     headers={"Cache-Control": "no-cache"})
 

@@ -17,27 +17,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from geo import border as bd
 from geo.capabilities import border as bq
-from geo.errors import BadInput
 from geo.files.exports import Export
+from geo.response import RESOURCE_TYPES
 from webmap import context
-from webmap.api.downloads import answer_format, download
-from webmap.params import get_float, get_int
+from webmap.api.downloads import ANSWER_FORMAT, download, requested_format
+from webmap.routes import LAT, LON, Param, args, declare
 
 blueprint = Blueprint("api_border", __name__)
 
-
-def _pair(default: str | None = "beijing-hebei") -> str | None:
-    raw = request.args.get("pair") or default
-    if raw is None:
-        return None
-    if raw.strip().lower() not in bd.PAIRS:
-        raise BadInput(f"parameter 'pair': {raw!r} is not one of {', '.join(bd.PAIRS)}")
-    return raw.strip().lower()
+PAIR = Param("pair", "string", "border pair", default="beijing-hebei", choices=tuple(bd.PAIRS))
+ANY_PAIR = Param("pair", "string", "border pair (default: every pair)", optional=True, choices=tuple(bd.PAIRS))
+KM = Param("km", "number", "zone width each side of the border, km", default=10.0, minimum=0.1,
+           maximum=bd.MAX_ZONE_KM)
+SEGMENT_KM = Param("segment_km", "number", "length of the border segments, km", default=5.0, minimum=0.5,
+                   maximum=100.0)
+CORRIDOR_M = Param("corridor_m", "number", "corridor either side of a line, metres", default=500.0, minimum=1.0,
+                   maximum=bd.MAX_CORRIDOR_M)
 
 
 def _answer(data: Any, fmt: str | None, stem: str, export: Callable[[Any], Export]) -> ResponseReturnValue:
@@ -51,14 +51,11 @@ def _weights() -> dict[str, float]:
     return bq.level_weights(ctx.paths.area_config_path, cache=ctx.cache)
 
 
-def _km() -> float:
-    return get_float(request.args, "km", default=10.0, lo=0.1, hi=bd.MAX_ZONE_KM)
-
-
 @blueprint.get("/border")
+@declare("border.read", "Counts by side and county pair within km of a provincial border", PAIR, KM, ANSWER_FORMAT,
+         tags=("border",))
 def border_zone() -> ResponseReturnValue:
-    pair, km, fmt = _pair(), _km(), answer_format()
-    assert pair is not None
+    pair, km, fmt = args()["pair"], args()["km"], requested_format()
     report = bq.border_zone(context.store(), pair, km=km, cache=context.cache())
     if fmt is None:
         return jsonify(report.as_dict())
@@ -66,9 +63,10 @@ def border_zone() -> ResponseReturnValue:
 
 
 @blueprint.get("/border/crossings")
+@declare("border.read", "Pipelines and hazmat routes crossing a border, with their length in each province",
+         CORRIDOR_M, ANY_PAIR, ANSWER_FORMAT, tags=("border",))
 def border_crossings() -> ResponseReturnValue:
-    corridor = get_float(request.args, "corridor_m", default=500.0, lo=1.0, hi=bd.MAX_CORRIDOR_M)
-    pair, fmt = _pair(default=None), answer_format()
+    corridor, pair, fmt = args()["corridor_m"], args()["pair"], requested_format()
     store, cache = context.store(), context.cache()
     items = bq.crossing_lines(store, corridor_m=corridor, pair_name=pair, cache=cache)
     answer = bq.crossings_as_dict(items, names=bq.read_geography(store, cache=cache).names)
@@ -76,40 +74,40 @@ def border_crossings() -> ResponseReturnValue:
 
 
 @blueprint.get("/border/profile")
+@declare("border.read", "Border segments scored by the risk near them; the hottest first", PAIR, SEGMENT_KM, KM,
+         Param("top", "integer", "hottest segments listed", default=5, minimum=1, maximum=100), ANSWER_FORMAT,
+         tags=("border",))
 def border_profile() -> ResponseReturnValue:
-    pair, km, fmt = _pair(), _km(), answer_format()
-    assert pair is not None
-    segment_km = get_float(request.args, "segment_km", default=5.0, lo=0.5, hi=100.0)
-    top = get_int(request.args, "top", default=5, lo=1, hi=100)
+    pair, km, fmt = args()["pair"], args()["km"], requested_format()
+    segment_km, top = args()["segment_km"], args()["top"]
     answer = bq.border_profile(context.store(), pair, segment_km=segment_km, km=km, weights=_weights(), top=top,
                                cache=context.cache())
     return _answer(answer, fmt, f"border-profile-{pair}", bq.profile_export)
 
 
 @blueprint.get("/border/all")
+@declare("border.read", "Every pair at once: counts by side, hottest segment, crossing lines", KM, SEGMENT_KM,
+         CORRIDOR_M, tags=("border",))
 def border_all() -> ResponseReturnValue:
-    km = _km()
-    segment_km = get_float(request.args, "segment_km", default=5.0, lo=0.5, hi=100.0)
-    corridor = get_float(request.args, "corridor_m", default=500.0, lo=1.0, hi=bd.MAX_CORRIDOR_M)
+    km, segment_km, corridor = args()["km"], args()["segment_km"], args()["corridor_m"]
     answer = bq.analyse_all_pairs(context.store(), km=km, segment_km=segment_km, corridor_m=corridor,
                                   weights=_weights(), cache=context.cache())
     return jsonify(answer.summary())
 
 
 @blueprint.get("/border/pilot")
+@declare("border.read", "The Tongzhou–Wuqing–Langfang pilot region", tags=("border",))
 def border_pilot() -> ResponseReturnValue:
     return jsonify(bq.pilot_region(context.store()))
 
 
 @blueprint.get("/mutual-aid")
+@declare("border.read", "The nearest resources from every province for a point, across borders", LON, LAT,
+         Param("k", "integer", "resources per type and province", default=3, minimum=1, maximum=20),
+         Param("types", "list", "resource types (comma-separated)", optional=True, choices=tuple(RESOURCE_TYPES),
+               max_items=len(RESOURCE_TYPES)), ANSWER_FORMAT, tags=("border",))
 def mutual_aid() -> ResponseReturnValue:
-    lon = get_float(request.args, "lon", lo=-180.0, hi=180.0)
-    lat = get_float(request.args, "lat", lo=-90.0, hi=90.0)
-    k = get_int(request.args, "k", default=3, lo=1, hi=20)
-    fmt = answer_format()
-    types = [t for t in (request.args.get("types") or "").split(",") if t.strip()] or None
-    try:
-        answer = bq.mutual_aid(context.store(), lon, lat, k=k, types=types, cache=context.cache())
-    except ValueError as exc:
-        raise BadInput(f"parameter 'types': {exc}") from None
+    a, fmt = args(), requested_format()
+    answer = bq.mutual_aid(context.store(), a["lon"], a["lat"], k=a["k"], types=a["types"] or None,
+                           cache=context.cache())
     return _answer(answer, fmt, "mutual-aid", bq.mutual_aid_export)

@@ -2,64 +2,64 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from geo.capabilities.incident import coverage_report, incident_report, nearest_resources
-from geo.errors import BadInput
 from geo.response import FIRE_RESPONSE_MINUTES, RESOURCE_TYPES, TravelModel
 from webmap import context
 from webmap.geojson import feature_collection
-from webmap.params import get_float, get_int
+from webmap.routes import LAT, LON, Param, args, declare
 
 blueprint = Blueprint("api_incident", __name__)
 
-
-def _travel() -> TravelModel:
-    s = context.settings()
-    return TravelModel(
-        speed_kmh=get_float(request.args, "speed_kmh", default=s.response_speed_kmh, lo=1, hi=200),
-        detour_factor=get_float(request.args, "detour", default=s.detour_factor, lo=1, hi=5),
-    )
-
-
-def _point() -> tuple[float, float]:
-    return get_float(request.args, "lon", lo=-180, hi=180), get_float(request.args, "lat", lo=-90, hi=90)
+#: Resource types, each at most once (a repeated type is counted once).
+TYPES = Param("types", "list", "resource types (comma-separated)", optional=True,
+              choices=tuple(RESOURCE_TYPES), max_items=len(RESOURCE_TYPES))
+#: The travel model's assumptions, each overridable per request (defaults from the settings).
+TRAVEL = (Param("speed_kmh", "number", "mean response speed, km/h (default: RISKMAP_RESPONSE_SPEED_KMH)",
+                optional=True, minimum=1, maximum=200),
+          Param("detour", "number", "road / straight-line distance (default: RISKMAP_DETOUR_FACTOR)",
+                optional=True, minimum=1, maximum=5))
 
 
-def _types() -> list[str]:
-    raw = request.args.get("types") or ",".join(RESOURCE_TYPES)
-    types = [t.strip() for t in raw.split(",") if t.strip()]
-    for t in types:
-        if t not in RESOURCE_TYPES:
-            raise BadInput(f"parameter 'types': unknown resource type {t!r}; known: {', '.join(RESOURCE_TYPES)}")
-    return types
+def travel_model() -> TravelModel:
+    """The request's travel model: its ``speed_kmh``/``detour``, else the settings'."""
+    a, s = args(), context.settings()
+    return TravelModel(speed_kmh=a["speed_kmh"] or s.response_speed_kmh, detour_factor=a["detour"] or s.detour_factor)
 
 
 @blueprint.get("/nearest")
+@declare("incident.read", "The nearest resources of each type: true distance (m) and estimated arrival",
+         LON, LAT, Param("k", "integer", "resources per type", default=5, minimum=1, maximum=100), TYPES, *TRAVEL,
+         tags=("incident",))
 def nearest() -> ResponseReturnValue:
-    lon, lat = _point()
-    k = get_int(request.args, "k", default=5, lo=1, hi=100)
-    travel = _travel()
-    found = nearest_resources(context.store(), lon, lat, types=_types(), k=k, travel=travel)
-    return jsonify(lon=lon, lat=lat, k=k, travel={"speed_kmh": travel.speed_kmh,
-                                                    "detour_factor": travel.detour_factor}, resources=found)
+    a, travel = args(), travel_model()
+    types = a["types"] or list(RESOURCE_TYPES)
+    found = nearest_resources(context.store(), a["lon"], a["lat"], types=types, k=a["k"], travel=travel)
+    return jsonify(lon=a["lon"], lat=a["lat"], k=a["k"], resources=found,
+                   travel={"speed_kmh": travel.speed_kmh, "detour_factor": travel.detour_factor})
 
 
 @blueprint.get("/incident")
+@declare("incident.read", "Risk sources, hazardous-chemical sites and protection targets within a radius; "
+         "the nearest resources", LON, LAT,
+         Param("radius", "number", "radius, metres", default=1000.0, minimum=1, maximum=50_000),
+         Param("k", "integer", "resources per type", default=3, minimum=1, maximum=20), *TRAVEL, tags=("incident",))
 def incident() -> ResponseReturnValue:
-    lon, lat = _point()
-    radius = get_float(request.args, "radius", default=1000, lo=1, hi=50_000)
-    k = get_int(request.args, "k", default=3, lo=1, hi=20)
-    return jsonify(incident_report(context.store(), lon, lat, radius_m=radius, k=k, travel=_travel()))
-
+    a = args()
+    return jsonify(incident_report(context.store(), a["lon"], a["lat"], radius_m=a["radius"], k=a["k"],
+                                   travel=travel_model()))
 
 
 @blueprint.get("/coverage")
+@declare("incident.read", "Areas beyond N minutes of every resource of the types (fire stations by default), "
+         "with km² and population",
+         Param("minutes", "number", "response time, minutes", default=FIRE_RESPONSE_MINUTES, minimum=1, maximum=120),
+         TYPES, *TRAVEL, tags=("incident",))
 def coverage() -> ResponseReturnValue:
-    minutes = get_float(request.args, "minutes", default=FIRE_RESPONSE_MINUTES, lo=1, hi=120)
-    types = _types() if request.args.get("types") else ["fire_station"]
-    ctx = context.current()
-    polygons, summary = coverage_report(ctx.store, minutes=minutes, types=types, travel=_travel(),
-                                        reference_dir=ctx.paths.reference_dir, cache=ctx.cache)
+    a, ctx = args(), context.current()
+    polygons, summary = coverage_report(ctx.store, minutes=a["minutes"], types=a["types"] or ["fire_station"],
+                                        travel=travel_model(), reference_dir=ctx.paths.reference_dir,
+                                        cache=ctx.cache)
     return jsonify({"summary": summary, "uncovered": feature_collection(polygons)})

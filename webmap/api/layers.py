@@ -5,18 +5,22 @@ from __future__ import annotations
 import platform
 from importlib.metadata import version
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from layers.catalog import CATALOG, get_layer
 from webmap import context
 from webmap.geojson import feature_collection
-from webmap.params import get_bbox, get_int
+from webmap.routes import BBOX, PUBLIC, Param, args, declare
 
 api = Blueprint("api", __name__)
 
+#: The deepest page of features one may ask for (rows skipped).
+MAX_OFFSET = 10_000_000
+
 
 @api.get("/health")
+@declare(PUBLIC, "Store kind, schema version and library versions", tags=("system",))
 def health() -> ResponseReturnValue:
     info = context.store().info()
     return jsonify(
@@ -27,16 +31,21 @@ def health() -> ResponseReturnValue:
 
 
 @api.get("/layers")
+@declare("map.view", "The layer catalog: every map layer, its style, popup fields and zoom range", tags=("layers",))
 def layers() -> ResponseReturnValue:
     return jsonify(layers=[layer.as_json() for layer in CATALOG])
 
 
 @api.get("/layers/<layer_id>/features")
+@declare("map.view", "A layer's features as GeoJSON (WGS-84), paged",
+         Param("layer_id", "string", "a layer of the catalog (GET /layers); an unknown one is 404",
+               location="path", max_length=64),
+         Param("limit", "integer", "features per page", default=1000, minimum=1, maximum=10_000),
+         Param("offset", "integer", "features skipped", default=0, minimum=0, maximum=MAX_OFFSET),
+         BBOX, tags=("layers",))
 def features(layer_id: str) -> ResponseReturnValue:
     layer = get_layer(layer_id)  # NotFound (404) naming the known layers
-    limit = get_int(request.args, "limit", default=1000, lo=1, hi=10000)
-    offset = get_int(request.args, "offset", default=0, lo=0)
-    frame = context.store().read(
-        layer.entity, bbox=get_bbox(request.args), where=layer.where, limit=limit, offset=offset
-    )
+    a = args()
+    frame = context.store().read(layer.entity, bbox=a["bbox"], where=layer.where, limit=a["limit"],
+                                 offset=a["offset"])
     return jsonify(feature_collection(frame, columns=list(layer.tile_columns)))

@@ -13,10 +13,10 @@ from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
 from geo.capabilities.tiles import render_tile
-from geo.errors import BadInput
-from geo.tiles import check_tile
+from geo.tiles import MAX_ZOOM, check_tile
 from layers.catalog import get_layer
 from webmap import context
+from webmap.routes import Param, args, declare
 
 tiles = Blueprint("tiles", __name__)
 
@@ -24,12 +24,19 @@ MVT_TYPE = "application/vnd.mapbox-vector-tile"
 
 
 @tiles.get("/<layer_id>/<int(signed=True):z>/<int(signed=True):x>/<int(signed=True):y>.pbf")
+@declare("map.view", "A layer's Mapbox Vector Tile (ETag, Cache-Control); counted clusters below the layer's "
+         "cluster zoom",
+         Param("layer_id", "string", "a layer of the catalog (GET /api/v1/layers)", location="path", max_length=64),
+         Param("z", "integer", "zoom", location="path", minimum=0, maximum=MAX_ZOOM),
+         Param("x", "integer", "column: 0 .. 2^z - 1", location="path"),
+         Param("y", "integer", "row: 0 .. 2^z - 1", location="path"),
+         Param("datum", "string", "datum of the basemap the tile is drawn on", default="wgs84",
+               choices=("wgs84", "gcj02")),
+         produces=MVT_TYPE, tags=("tiles",))
 def tile(layer_id: str, z: int, x: int, y: int) -> ResponseReturnValue:
     layer = get_layer(layer_id)  # NotFound (404) naming the known layers
     check_tile(z, x, y)
-    datum = request.args.get("datum", "wgs84")
-    if datum not in ("wgs84", "gcj02"):
-        raise BadInput(f"parameter 'datum': {datum!r} must be wgs84 or gcj02")
+    datum = args()["datum"]
     store = context.store()
     version = store.data_version(layer.entity)
     etag = hashlib.sha1(f"{layer.id}/{version}/{datum}/{z}/{x}/{y}".encode()).hexdigest()

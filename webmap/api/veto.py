@@ -28,7 +28,8 @@ from geo.capabilities.veto import (
 from geo.errors import BadInput, RiskmapError, Unavailable, Unprocessable
 from geo.veto import GeometryError, RuleSet, RuleSetError, site_from_geojson
 from webmap import context
-from webmap.api.downloads import download, download_format
+from webmap.api.downloads import FILE_FORMAT, download, requested_format
+from webmap.routes import LANG, Param, args, declare, json_body
 
 blueprint = Blueprint("api_veto", __name__)
 
@@ -60,11 +61,35 @@ def _geocode(address: str) -> tuple[Any, dict[str, Any]]:
     return shapely.Point(found.lon, found.lat), found.as_dict()
 
 
+#: The JSON body of POST /veto (JSON Schema; the OpenAPI document shows it).
+VETO_BODY = {
+    "type": "object", "required": ["land_use"],
+    "properties": {
+        "land_use": {"type": "string", "maxLength": 64, "description": "proposed land use (GET /veto/rules)"},
+        "geometry": {"type": "object", "description": "GeoJSON Point or Polygon (or Multi-), in `datum`"},
+        "datum": {"type": "string", "enum": ["wgs84", "cgcs2000", "gcj02", "bd09"], "default": "wgs84"},
+        "name": {"type": "string", "maxLength": 200},
+        "address": {"type": "string", "maxLength": 200, "description": "instead of a geometry"},
+    },
+}
+#: The multipart form of POST /veto/batch.
+BATCH_FORM = {
+    "type": "object", "required": ["file"],
+    "properties": {
+        "file": {"type": "string", "format": "binary",
+                 "description": "GeoJSON, GeoPackage, CSV (WKT or lon/lat) or zipped Shapefile"},
+        "land_use": {"type": "string", "description": "land use of every parcel without a land-use column"},
+        "land_use_column": {"type": "string"},
+        "datum": {"type": "string", "enum": ["wgs84", "cgcs2000", "gcj02", "bd09"], "default": "wgs84"},
+    },
+}
+
+
 @blueprint.post("/veto")
+@declare("veto.run", "Site veto (一票否决) of one site: every rule, hit or not, with distances and citations",
+         body=VETO_BODY, tags=("veto",))
 def veto() -> ResponseReturnValue:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadInput("request body must be a JSON object {geometry, land_use, name?, address?}")
+    body = json_body()
     if not body.get("land_use"):
         raise BadInput("missing 'land_use'")
     geocoded = None
@@ -85,8 +110,10 @@ def veto() -> ResponseReturnValue:
 
 
 @blueprint.post("/veto/batch")
+@declare("veto.run", "Site veto of every parcel of a file; the verdicts as a file", FILE_FORMAT, LANG,
+         body=BATCH_FORM, body_type="multipart", tags=("veto",))
 def veto_batch() -> ResponseReturnValue:
-    fmt = download_format(default="geojson")
+    fmt = requested_format() or "geojson"
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise BadInput("missing multipart file field 'file' (GeoJSON, GeoPackage, CSV or zipped Shapefile)")
@@ -99,17 +126,21 @@ def veto_batch() -> ResponseReturnValue:
         raise
     except ValueError as exc:  # a library's complaint about the file
         raise BadInput(str(exc)) from None
-    return download(verdicts_export(result, lang=request.args.get("lang", "zh")), fmt, "veto_verdicts")
+    return download(verdicts_export(result, lang=args()["lang"]), fmt, "veto_verdicts")
 
 
 @blueprint.get("/veto/rules")
+@declare("veto.run", "The rule set: rules, land uses, protection classes, citations", tags=("veto",))
 def veto_rules() -> ResponseReturnValue:
     return jsonify(rule_set().as_dict())
 
 
 @blueprint.get("/audit")
+@declare("veto.audit", "Existing protection targets in conflict with the rules, by district", FILE_FORMAT,
+         Param("district", "string", "a district code (default: all)", optional=True, max_length=12),
+         tags=("veto",))
 def audit() -> ResponseReturnValue:
-    fmt = download_format(default="geojson")
-    result = audit_conflicts(context.store(), rule_set(), district=request.args.get("district") or None,
+    fmt = requested_format() or "geojson"
+    result = audit_conflicts(context.store(), rule_set(), district=args()["district"],
                              cache=context.cache())
     return download(audit_export(result), fmt, "veto_audit")

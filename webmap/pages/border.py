@@ -11,11 +11,15 @@ from geo.entities import RISK_LEVELS
 from layers.overlays import BORDER_OVERLAYS, overlays_json
 from webmap.pages.base import page_config, page_language, render_page
 from webmap.pages.map import shows_synthetic_data
+from webmap.routes import PAGE_LANG, Param, declare
 
 page_blueprint = Blueprint("pages_border", __name__)
 
 
 @page_blueprint.get("/border")
+@declare("border.read", "The regional analyst's cross-border page (京津冀跨界分析)", PAGE_LANG,
+         Param("view", "string", "a preset view: pilot", optional=True, max_length=16), produces="text/html",
+         tags=("pages",))
 def border_page() -> ResponseReturnValue:
     lang = page_language()
     config = page_config(

@@ -14,6 +14,7 @@ from layers.catalog import CATALOG, display_labels
 from layers.overlays import MAP_OVERLAYS, overlays_json
 from webmap import context
 from webmap.pages.base import page_config, page_language, render_page
+from webmap.routes import PAGE_LANG, declare
 
 pages = Blueprint("pages", __name__)
 
@@ -41,6 +42,7 @@ def _page_catalog() -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 
 @pages.get("/")
+@declare("map.view", "The commander's map (一张图)", PAGE_LANG, produces="text/html", tags=("pages",))
 def map_page() -> ResponseReturnValue:
     settings = context.settings()
     lang = page_language()

@@ -12,6 +12,7 @@ from layers.overlays import VETO_OVERLAYS, overlays_json
 from webmap.api.veto import rule_set
 from webmap.pages.base import page_config, page_language, render_page
 from webmap.pages.map import shows_synthetic_data
+from webmap.routes import PAGE_LANG, declare
 
 page_blueprint = Blueprint("pages_veto", __name__)
 
@@ -20,6 +21,8 @@ CONTEXT_LAYERS = ("zones",)
 
 
 @page_blueprint.get("/veto")
+@declare("veto.run", "The planner's site-veto page (一票否决审查)", PAGE_LANG, produces="text/html",
+         tags=("pages",))
 def veto_page() -> ResponseReturnValue:
     lang = page_language()
     rules = rule_set()
