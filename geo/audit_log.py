@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -219,7 +218,3 @@ class AuditQuery:
                 and (self.user is None or entry.actor == self.user or entry.actor.startswith(self.user + "/"))
                 and (self.action is None or entry.action == self.action))
 
-
-def finite_number(value: float) -> float | None:
-    """``value`` for the details, None when it is not finite (JSON cannot hold NaN)."""
-    return value if math.isfinite(value) else None

@@ -43,6 +43,9 @@ class AccountStore(Protocol):
     def list_users(self) -> list[UserRecord]:
         """Every user, ordered by name."""
 
+    def get_login_state(self, name: str) -> LoginState:
+        """``name``'s failed sign-ins in a row (a clear state when there are none)."""
+
     def change_login_state(self, name: str, change: Callable[[LoginState], LoginState]) -> LoginState:
         """Replace ``name``'s failed sign-in state by ``change(state)`` atomically (the name's
         row is locked meanwhile) and return the new state; a clear state is not kept."""

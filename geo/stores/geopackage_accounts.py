@@ -87,6 +87,12 @@ def _entry(row: tuple[Any, ...]) -> AuditEntry:
                       prev_hash, digest)
 
 
+def _login_state(con: sqlite3.Connection, name: str) -> LoginState:
+    row = con.execute("SELECT failures, last_failure_at, locked_until FROM riskmap_login_failures WHERE name = ?",
+                      (name,)).fetchone()
+    return LoginState(row[0], _maybe_time(row[1]), _maybe_time(row[2])) if row else LoginState()
+
+
 def _audit_where(query: AuditQuery) -> tuple[str, list[Any]]:
     clauses: list[str] = ["id > ?"]
     params: list[Any] = [query.after_id]
@@ -154,12 +160,12 @@ class GeoPackageAccounts:
         rows = self._read_connection().execute(f"SELECT {_USER_COLUMNS} FROM riskmap_users ORDER BY name").fetchall()
         return [_user(row) for row in rows]
 
+    def get_login_state(self, name: str) -> LoginState:
+        return _login_state(self._read_connection(), name)
+
     def change_login_state(self, name: str, change: Callable[[LoginState], LoginState]) -> LoginState:
         with self._writing() as con:
-            row = con.execute("SELECT failures, last_failure_at, locked_until FROM riskmap_login_failures"
-                              " WHERE name = ?", (name,)).fetchone()
-            old = LoginState(row[0], _maybe_time(row[1]), _maybe_time(row[2])) if row else LoginState()
-            new = change(old)
+            new = change(_login_state(con, name))
             if new.clear:
                 con.execute("DELETE FROM riskmap_login_failures WHERE name = ?", (name,))
             else:

@@ -44,6 +44,10 @@ def _token(row: Row[Any]) -> TokenRecord:
                        _utc(row.revoked_at))
 
 
+def _login_state(row: Row[Any]) -> LoginState:
+    return LoginState(row.failures, _utc(row.last_failure_at), _utc(row.locked_until))
+
+
 def _entry(row: Row[Any]) -> AuditEntry:
     return AuditEntry(row.id, row.at.astimezone(UTC), row.actor, row.remote, row.action, row.target,
                       json.loads(row.details), row.outcome, row.prev_hash, row.hash)
@@ -94,12 +98,17 @@ class PostGISAccounts:
         with self._reader.connect() as conn:
             return [_user(row) for row in conn.execute(select(users).order_by(users.c.name))]
 
+    def get_login_state(self, name: str) -> LoginState:
+        with self._reader.connect() as conn:
+            row = conn.execute(select(login_failures).where(login_failures.c.name == name)).first()
+        return LoginState() if row is None else _login_state(row)
+
     def change_login_state(self, name: str, change: Callable[[LoginState], LoginState]) -> LoginState:
         f = login_failures.c
         with self.engine.begin() as conn:
             conn.execute(pg_insert(login_failures).values(name=name, failures=0).on_conflict_do_nothing())
             row = conn.execute(select(login_failures).where(f.name == name).with_for_update()).one()
-            new = change(LoginState(row.failures, _utc(row.last_failure_at), _utc(row.locked_until)))
+            new = change(_login_state(row))
             if new.clear:
                 conn.execute(delete(login_failures).where(f.name == name))
             else:
