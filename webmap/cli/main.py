@@ -63,6 +63,7 @@ CAPABILITY_COMMANDS = {
     **dict.fromkeys(("aggregate", "heatmap", "area-config", "major-hazard"), "webmap.cli.area_risk"),
     **dict.fromkeys(("veto", "veto-batch", "audit", "rules"), "webmap.cli.veto"),
     "border": "webmap.cli.border",
+    **dict.fromkeys(("user", "token", "audit-log"), "webmap.cli.accounts"),
 }
 
 
