@@ -40,7 +40,7 @@ def _context() -> Context:
     return context()
 
 
-def _roles(ctx: Context) -> RoleBook:
+def read_roles_of(ctx: Context) -> RoleBook:
     """The role file of the settings, checked against the layer catalog."""
     from geo.capabilities.accounts import read_roles
     from layers.catalog import CATALOG
@@ -56,7 +56,7 @@ def read_password(*, from_stdin: bool, confirm: bool = True) -> str:
     """The new password: the first line of standard input, or typed twice at a prompt that
     does not echo; :class:`BadInput` when standard input is empty."""
     if from_stdin:
-        line = click.get_text_stream("stdin").readline()
+        line = sys.stdin.readline()
         if not line:
             raise BadInput("--password-stdin: standard input is empty")
         return line.rstrip("\r\n")
@@ -97,7 +97,7 @@ def user_add(name: str, role: str, display_name: str | None, scopes: tuple[str, 
     from geo.capabilities.accounts import add_user
 
     ctx = _context()
-    roles = _roles(ctx)
+    roles = read_roles_of(ctx)
     roles.role(role)  # an unknown role fails before the password is asked for
     password = read_password(from_stdin=password_stdin)
     user = add_user(ctx.store, roles, name=name, role=role, password=password, display_name=display_name,
@@ -174,7 +174,7 @@ def user_role(name: str, role: str, scopes: tuple[str, ...]) -> None:
     from geo.capabilities.accounts import set_role
 
     ctx = _context()
-    roles = _roles(ctx)
+    roles = read_roles_of(ctx)
     user = set_role(ctx.store, roles, name, role, scope=_codes(scopes) if scopes else None, actor=_actor())
     click.echo(f"user {user.name}: {_role_words(roles, user.role)}, scope {_scope_text(user.scope)}")
 
@@ -201,7 +201,7 @@ def token_create(user_name: str, name: str, role: str | None, scopes: tuple[str,
 
     ctx = _context()
     expires = datetime.now(UTC) + timedelta(days=expires_days) if expires_days is not None else None
-    record, secret = create_token(ctx.store, _roles(ctx), user=user_name, name=name, role=role,
+    record, secret = create_token(ctx.store, read_roles_of(ctx), user=user_name, name=name, role=role,
                                   scope=_codes(scopes) if scopes else None, expires_at=expires, actor=_actor())
     click.echo(f"token {record.token_id} for {record.user}: role {record.role}, scope {_scope_text(record.scope)}, "
                f"expires {_time_text(record.expires_at) if record.expires_at else 'never'}; "
