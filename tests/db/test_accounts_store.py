@@ -160,7 +160,8 @@ def test_fifth_failure_locks_for_fifteen_minutes(store: Store, roles: RoleBook) 
     at5 = at4 + 8 * S
     assert fifth.value.until == at5 + timedelta(minutes=15) and fifth.value.retry_after_s == 900
     with pytest.raises(AccountLocked):  # the 6th attempt, right password, 14:59 after the 5th failure
-        accounts.authenticate(store, "zhao", PASSWORD, roles=roles, remote="r", now=at5 + timedelta(minutes=14, seconds=59))
+        accounts.authenticate(store, "zhao", PASSWORD, roles=roles, remote="r",
+                              now=at5 + timedelta(minutes=14, seconds=59))
     principal = accounts.authenticate(store, "zhao", PASSWORD, roles=roles, remote="r",
                                       now=at5 + timedelta(minutes=15))
     assert principal.name == "zhao" and store.get_login_state("zhao") == LoginState()
@@ -187,7 +188,8 @@ def test_a_new_password_clears_the_lock_and_old_hashes_are_upgraded(store: Store
     store.update_user(replace(user, password_hash=weak))
     accounts.authenticate(store, "zhao", "a brand new secret", roles=roles, remote="r")
     upgraded = store.get_user("zhao")
-    assert upgraded is not None and upgraded.password_hash != weak and upgraded.password_hash.startswith("$argon2id$v=19$m=65536")
+    assert upgraded is not None and upgraded.password_hash != weak
+    assert upgraded.password_hash.startswith("$argon2id$v=19$m=65536")
 
 
 def test_set_role_and_ensure_user(store: Store, roles: RoleBook) -> None:
@@ -268,8 +270,8 @@ def test_token_ids_that_clash_or_share_a_prefix(store: Store, roles: RoleBook) -
                                                 actor=ADMIN)
     clash, _ = accounts.create_token(store, roles, user="zhao", name="b", token_ids=["abcdef012345"], actor=ADMIN)
     assert first.token_id == "abcdef012345" and clash.token_id != first.token_id  # a fresh id instead
-    near, near_secret = accounts.create_token(store, roles, user="zhao", name="c", token_ids=["abcdef012346"],
-                                              actor=ADMIN)
+    _, near_secret = accounts.create_token(store, roles, user="zhao", name="c", token_ids=["abcdef012346"],
+                                           actor=ADMIN)
     assert accounts.principal_for_token(store, first_secret, roles=roles).token_id == "abcdef012345"  # type: ignore[union-attr]
     assert accounts.principal_for_token(store, near_secret, roles=roles).token_id == "abcdef012346"  # type: ignore[union-attr]
     forged = first_secret[:-6] + near_secret[-6:]  # right id, wrong secret
