@@ -30,7 +30,7 @@ def cli(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Monk
     if request.param == "postgis":
         monkeypatch.setenv("RISKMAP_DATABASE_URL", make_pg_database())
 
-    def run(*args: str, input: str | None = None) -> Result:  # noqa: A002 - CliRunner's name
+    def run(*args: str, input: str | None = None) -> Result:
         return CliRunner().invoke(main, list(args), input=input)
 
     yield run
@@ -160,7 +160,8 @@ def test_audit_log_verify(cli: Run) -> None:
 
 def test_load_and_veto_are_audited(cli: Run, tmp_path: Path) -> None:
     units = tmp_path / "units.csv"
-    units.write_text("单位名称,统一社会信用代码,经度,纬度\n某单位,91110105000000001X,116.3975,39.9087\n", encoding="utf-8")
+    units.write_text("单位名称,统一社会信用代码,经度,纬度\n某单位,91110105000000001X,116.3975,39.9087\n",
+                     encoding="utf-8")
     ok(cli("load", "units", str(units), "--no-geocode", "--report", str(tmp_path / "reports")))
     ok(cli("veto", "--lon", "116.3975", "--lat", "39.9087", "--land-use", "幼儿园", "--name", "新幼儿园"))
     parcels = tmp_path / "parcels.geojson"
