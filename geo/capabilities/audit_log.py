@@ -18,10 +18,12 @@ built here too, so the CLI and the web app record the same things: :func:`veto_d
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -60,6 +62,22 @@ def append(store: Store, actor: str, action: str, *, target: str = "", details: 
     or details JSON cannot hold.
     """
     return store.append_audit(AuditDraft(actor, action, target, dict(details or {}), outcome, remote, at))
+
+
+def record_file_version(store: Store, action: str, path: Path, *, actor: str, remote: str = "cli") -> AuditEntry | None:
+    """Append ``action`` (``rules_change``, ``config_change``) with the file's path and SHA-256
+    when its content differs from the last one recorded for that path (or none was); None
+    when it is unchanged.  Rule and configuration files are edited by hand: this is how their
+    changes reach the log, the first time the app or a command reads them afterwards."""
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    where = str(Path(path).resolve())
+    last = next((e for e in reversed(store.read_audit(AuditQuery(action=action))) if e.details.get("path") == where),
+                None)
+    if last is not None and last.details.get("sha256") == digest:
+        return None
+    previous = last.details.get("sha256") if last is not None else None
+    return append(store, actor, action, target=Path(path).name, remote=remote,
+                  details={"path": where, "sha256": digest, "previous_sha256": previous})
 
 
 def read_log(store: Store, query: AuditQuery | None = None) -> list[AuditEntry]:

@@ -64,8 +64,9 @@ def test_users(cli: Run) -> None:
     role = ok(cli("user", "role", "zhao", "planner", "--scope", "110105,110108"))
     assert "user zhao: planner (规划审查), scope 110105,110108" in role.stdout
     log = json.loads(ok(cli("audit-log", "--format", "json")).stdout)
-    assert [e["action"] for e in log] == ["user_add", "user_add", "user_disable", "user_enable", "user_passwd",
-                                          "user_role"]
+    assert [e["action"] for e in log] == ["config_change", "user_add", "user_add", "user_disable", "user_enable",
+                                          "user_passwd", "user_role"]
+    assert log[0]["target"] == "roles.yaml" and len(log[0]["details"]["sha256"]) == 64
     assert all(e["actor"].startswith("cli:") and e["remote"] == "cli" for e in log)
     assert PASSWORD not in json.dumps(log)
 
@@ -106,7 +107,7 @@ def test_tokens(cli: Run) -> None:
     bad_days = cli("token", "create", "--user", "zhao", "--name", "x", "--expires-days", "0")
     assert bad_days.exit_code == 2
     actions = [e["action"] for e in json.loads(ok(cli("audit-log", "--format", "json")).stdout)]
-    assert actions == ["user_add", "token_create", "token_revoke"]
+    assert actions == ["config_change", "user_add", "token_create", "token_revoke"]
 
 
 def test_audit_log_listing_filters_and_files(cli: Run, tmp_path: Path) -> None:
@@ -114,12 +115,12 @@ def test_audit_log_listing_filters_and_files(cli: Run, tmp_path: Path) -> None:
         ok(cli("user", "add", name, "--role", "viewer", "--password-stdin", input=PASSWORD))
     ok(cli("user", "disable", "qian"))
     table = ok(cli("audit-log")).stdout.splitlines()
-    assert len(table) == 3 and "user_add" in table[0] and "zhao" in table[0]
+    assert len(table) == 4 and "config_change" in table[0] and "user_add" in table[1] and "zhao" in table[1]
     assert len(ok(cli("audit-log", "--action", "user_add")).stdout.splitlines()) == 2
     assert ok(cli("audit-log", "--since", "2999-01-01")).stdout == ""
-    assert len(ok(cli("audit-log", "--until", "2999-01-01T00:00:00+08:00")).stdout.splitlines()) == 3
+    assert len(ok(cli("audit-log", "--until", "2999-01-01T00:00:00+08:00")).stdout.splitlines()) == 4
     csv_out, xlsx_out = tmp_path / "log.csv", tmp_path / "log.xlsx"
-    assert "3 entries" in ok(cli("audit-log", "--out", str(csv_out))).stderr
+    assert "4 entries" in ok(cli("audit-log", "--out", str(csv_out))).stderr
     assert csv_out.read_text(encoding="utf-8-sig").startswith("id,at,actor,remote,action,target,outcome,details")
     ok(cli("audit-log", "--format", "xlsx", "--out", str(xlsx_out)))
     assert xlsx_out.read_bytes()[:2] == b"PK"
@@ -146,7 +147,7 @@ def test_audit_log_verify(cli: Run) -> None:
     assert ok(cli("audit-log", "verify")).stdout.startswith("ok, 0 entries")
     for name in ("zhao", "qian", "sun"):
         ok(cli("user", "add", name, "--role", "viewer", "--password-stdin", input=PASSWORD))
-    assert ok(cli("audit-log", "verify")).stdout.startswith("ok, 3 entries (last hash ")
+    assert ok(cli("audit-log", "verify")).stdout.startswith("ok, 4 entries (last hash ")
     ctx = open_context(load_settings())
     try:
         _tamper(ctx.store)
@@ -171,7 +172,8 @@ def test_load_and_veto_are_audited(cli: Run, tmp_path: Path) -> None:
     ok(cli("veto-batch", str(parcels), "--out", str(tmp_path / "verdicts.csv")))
     ok(cli("audit", "--out", str(tmp_path / "conflicts.csv")))
     log = json.loads(ok(cli("audit-log", "--format", "json")).stdout)
-    load, veto, batch, conflicts = log
+    load, rules, veto, batch, conflicts = log
+    assert (rules["action"], rules["target"]) == ("rules_change", "veto_rules.yaml")  # first read: recorded
     assert (batch["action"], batch["target"], batch["details"]["parcels"]) == ("veto_batch", "parcels.geojson", 1)
     assert batch["details"]["verdicts"] == {"OUTSIDE_COVERAGE": 1} and batch["details"]["rule_set_version"]
     assert conflicts["action"] == "veto_audit" and conflicts["details"]["conflicts"] == 0

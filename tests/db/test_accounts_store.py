@@ -3,16 +3,21 @@ contract of geo.stores.accounts and the capability geo.capabilities.accounts on 
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from geo.accounts import RoleBook, UserRecord, parse_roles
 from geo.capabilities import accounts
-from geo.capabilities.audit_log import read_log
+from geo.capabilities.audit_log import read_log, verify
 from geo.credentials import AccountLocked, AuthenticationFailed, LoginState, TokenRecord, hash_password
 from geo.errors import BadInput, Conflict, NotFound
+from geo.stores.geopackage import GeoPackageStore
+from geo.stores.postgis import PostGISStore
 from geo.stores.protocol import Store
 from layers.catalog import CATALOG
 from webmap.settings import Settings
@@ -277,3 +282,63 @@ def test_token_ids_that_clash_or_share_a_prefix(store: Store, roles: RoleBook) -
     forged = first_secret[:-6] + near_secret[-6:]  # right id, wrong secret
     for bad in (forged, "rmt_abcdef01234_" + first_secret[-43:], first_secret.replace("rmt_", ""), "", "Bearer x"):
         assert accounts.principal_for_token(store, bad, roles=roles) is None
+
+
+# -- schema upgrades -----------------------------------------------------------------------
+
+
+def _alembic(url: str, action: str, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, make_url
+
+    from geo.stores.postgis import MIGRATIONS
+
+    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    try:
+        with engine.begin() as conn:
+            cfg = Config()
+            cfg.set_main_option("script_location", str(MIGRATIONS))
+            cfg.attributes["connection"] = conn
+            getattr(command, action)(cfg, revision)
+    finally:
+        engine.dispose()
+
+
+def test_postgis_upgrades_from_0004_and_downgrades_again(make_pg_database: Callable[..., str],
+                                                          roles: RoleBook) -> None:
+    from sqlalchemy import inspect
+
+    url = make_pg_database()
+    _alembic(url, "upgrade", "0004")
+    store = PostGISStore(url)
+    try:
+        store.init_schema()
+        assert store.info().schema_version == "0005"
+        add(store, roles)
+        assert verify(store).entries == 1
+        store.close()
+        _alembic(url, "downgrade", "0004")
+        tables = set(inspect(store.engine).get_table_names())
+        assert not tables & {"riskmap_users", "riskmap_api_tokens", "riskmap_login_failures", "riskmap_audit_log"}
+    finally:
+        store.close()
+
+
+def test_a_geopackage_from_before_accounts_gets_the_tables(tmp_path: Path, roles: RoleBook) -> None:
+    path = tmp_path / "old.gpkg"
+    GeoPackageStore(path).init_schema()
+    con = sqlite3.connect(path)
+    for table in ("riskmap_audit_log", "riskmap_login_failures", "riskmap_api_tokens", "riskmap_users"):
+        con.execute(f"DROP TABLE {table}")  # as files made before schema 0003
+    con.execute("UPDATE riskmap_meta SET value = '0002' WHERE name = 'schema_version'")
+    con.commit()
+    con.close()
+    store = GeoPackageStore(path)
+    store.init_schema()
+    try:
+        assert store.info().schema_version == "0003"
+        add(store, roles)
+        assert verify(store).entries == 1 and store.list_users()[0].name == "zhao"
+    finally:
+        store.close()

@@ -8,13 +8,14 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from geo.audit_log import GENESIS, AuditQuery
-from geo.capabilities.audit_log import append, log_export, read_log, verify
+from geo.capabilities.audit_log import append, log_export, read_log, record_file_version, verify
 from geo.errors import BadInput
 from geo.stores.geopackage import GeoPackageStore
 from geo.stores.postgis import PostGISStore
@@ -173,3 +174,18 @@ def test_exports(store: Store) -> None:
     assert log_export(entries, "xlsx")[:2] == b"PK"
     with pytest.raises(BadInput, match="'pdf'"):
         log_export(entries, "pdf")
+
+
+def test_rule_and_config_file_changes_are_recorded_once_per_content(store: Store, tmp_path: Path) -> None:
+    rules, other = tmp_path / "rules.yaml", tmp_path / "other.yaml"
+    rules.write_text("version: 1\n", encoding="utf-8")
+    other.write_text("version: 1\n", encoding="utf-8")
+    first = record_file_version(store, "rules_change", rules, actor="cli:root")
+    assert first is not None and first.details["previous_sha256"] is None and first.target == "rules.yaml"
+    assert record_file_version(store, "rules_change", rules, actor="cli:root") is None
+    rules.write_text("version: 2\n", encoding="utf-8")
+    second = record_file_version(store, "rules_change", rules, actor="cli:root")
+    assert second is not None and second.details["previous_sha256"] == first.details["sha256"]
+    assert record_file_version(store, "rules_change", other, actor="cli:root") is not None  # per path
+    assert record_file_version(store, "config_change", rules, actor="cli:root") is not None  # per action
+    assert [e.action for e in read_log(store)] == ["rules_change"] * 3 + ["config_change"]

@@ -41,11 +41,15 @@ def _context() -> Context:
 
 
 def read_roles_of(ctx: Context) -> RoleBook:
-    """The role file of the settings, checked against the layer catalog."""
+    """The role file of the settings, checked against the layer catalog (a changed file is
+    audited as ``config_change``)."""
     from geo.capabilities.accounts import read_roles
+    from geo.capabilities.audit_log import record_file_version
     from layers.catalog import CATALOG
 
-    return read_roles(ctx.paths.roles_path, layers=[layer.id for layer in CATALOG], cache=ctx.cache)
+    roles = read_roles(ctx.paths.roles_path, layers=[layer.id for layer in CATALOG], cache=ctx.cache)
+    record_file_version(ctx.store, "config_change", ctx.paths.roles_path, actor=_actor())
+    return roles
 
 
 def _codes(scopes: Iterable[str]) -> list[str]:
@@ -75,6 +79,22 @@ def _scope_text(scope: Sequence[str]) -> str:
 
 def _time_text(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%SZ") if moment is not None else "-"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return _scope_text(value)
+    return "-" if value is None else str(value)
+
+
+def _echo_rows(rows: list[dict[str, Any]], columns: Sequence[tuple[str, int]], *, as_json: bool) -> None:
+    """``rows`` as JSON, or as a table of ``columns`` (key and width; times in UTC)."""
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    click.echo(" ".join(f"{key:<{width}}" for key, width in columns).rstrip())
+    for row in rows:
+        click.echo(" ".join(f"{_cell(row[key]):<{width}}" for key, width in columns).rstrip())
 
 
 # -- user ------------------------------------------------------------------------------
@@ -112,7 +132,8 @@ def _role_words(roles: RoleBook, name: str) -> str:
 
 def _user_row(user: UserRecord) -> dict[str, Any]:
     return {"name": user.name, "display_name": user.display_name, "role": user.role, "scope": list(user.scope),
-            "disabled": user.disabled, "created_at": utc_text(user.created_at),
+            "disabled": user.disabled, "state": "disabled" if user.disabled else "active",
+            "created_at": utc_text(user.created_at),
             "updated_at": utc_text(user.updated_at)}
 
 
@@ -122,14 +143,9 @@ def user_list(as_json: bool) -> None:
     """List the users (never a password or a hash)."""
     from geo.capabilities.accounts import list_users
 
-    users = list_users(_context().store)
-    if as_json:
-        click.echo(json.dumps([_user_row(u) for u in users], ensure_ascii=False, indent=2))
-        return
-    click.echo(f"{'name':<20} {'role':<17} {'scope':<16} {'state':<8} {'updated (UTC)':<20} display name")
-    for u in users:
-        click.echo(f"{u.name:<20} {u.role:<17} {_scope_text(u.scope):<16} {'disabled' if u.disabled else 'active':<8} "
-                   f"{_time_text(u.updated_at):<20} {u.display_name}")
+    rows = [_user_row(u) for u in list_users(_context().store)]
+    _echo_rows(rows, [("name", 20), ("role", 17), ("scope", 16), ("state", 8), ("updated_at", 27),
+                      ("display_name", 0)], as_json=as_json)
 
 
 @user_group.command("disable")
@@ -226,15 +242,10 @@ def token_list(user_name: str | None, as_json: bool) -> None:
     """List tokens (ids and states; secrets are not kept)."""
     from geo.capabilities.accounts import list_tokens
 
-    tokens = list_tokens(_context().store, user_name)
     now = datetime.now(UTC)
-    if as_json:
-        click.echo(json.dumps([_token_row(t, now) for t in tokens], ensure_ascii=False, indent=2))
-        return
-    click.echo(f"{'id':<13} {'user':<20} {'role':<17} {'state':<8} {'expires (UTC)':<20} {'last used (UTC)':<20} name")
-    for t in tokens:
-        click.echo(f"{t.token_id:<13} {t.user:<20} {t.role:<17} {t.state(now):<8} {_time_text(t.expires_at):<20} "
-                   f"{_time_text(t.last_used_at):<20} {t.name}")
+    rows = [_token_row(t, now) for t in list_tokens(_context().store, user_name)]
+    _echo_rows(rows, [("id", 13), ("user", 20), ("role", 17), ("state", 8), ("expires_at", 27),
+                      ("last_used_at", 27), ("name", 0)], as_json=as_json)
 
 
 @token_group.command("revoke")
