@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import yaml
@@ -148,3 +149,25 @@ def test_principal_of_a_user_and_of_a_token() -> None:
     assert token.actor == "zhao/token:0123456789ab" and not token.sees("risk_sources")
     everywhere = Principal.of(UserRecord("qian", "钱", "commander", (), "h", False, at, at), book.role("commander"))
     assert not everywhere.filters("risk_sources")  # an empty scope filters nothing
+
+
+def test_the_roles_path_follows_the_data_folder_or_its_own_setting(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RISKMAP_ROLES_PATH", raising=False)
+    assert Settings(data_dir=tmp_path).paths.roles_path == tmp_path / "roles.yaml"
+    monkeypatch.setenv("RISKMAP_ROLES_PATH", str(tmp_path / "edited.yaml"))
+    assert Settings().paths.roles_path == tmp_path / "edited.yaml"
+
+
+def test_read_roles_parses_again_only_when_the_file_changes(tmp_path: Path) -> None:
+    from geo.capabilities.accounts import read_roles
+    from geo.capabilities.cache import Cache
+
+    path, cache = tmp_path / "roles.yaml", Cache()
+    path.write_text(ROLES_TEXT, encoding="utf-8")
+    first = read_roles(path, layers=LAYERS, cache=cache)
+    assert read_roles(path, layers=LAYERS, cache=cache) is first
+    path.write_text(edited({"version": "2026-02"}), encoding="utf-8")
+    assert read_roles(path, layers=LAYERS, cache=cache).version == "2026-02"
+    with pytest.raises(RoleFileError, match="unknown layer 'districts'"):
+        read_roles(path, layers=[lay for lay in LAYERS if lay != "districts"], cache=cache)
