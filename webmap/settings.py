@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     from its ``reference/``.  ``RISKMAP_RULES_PATH`` (site-veto rule set) and
     ``RISKMAP_AREA_CONFIG_PATH`` (area-risk parameters, weights, GB 18218 chemicals) move
     one file on its own, e.g. to try an edited copy; by default they are inside ``data_dir``.
+    ``RISKMAP_ROLES_PATH`` (roles and permissions) likewise, default ``<data_dir>/roles.yaml``.
     ``RISKMAP_CACHE_ENTRIES`` and ``RISKMAP_CACHE_MB`` size the one cache
     (:class:`geo.capabilities.cache.Cache`).
     """
@@ -63,6 +64,7 @@ class Settings(BaseSettings):
     rules_path: Path | None = Field(None, description="site-veto rule set (default <data_dir>/rules/veto_rules.yaml)")
     area_config_path: Path | None = Field(
         None, description="area-risk parameters, weights, chemicals (default <data_dir>/config/area_risk.yaml)")
+    roles_path: Path | None = Field(None, description="roles and permissions (default <data_dir>/roles.yaml)")
     cache_entries: int = Field(256, ge=1, le=100_000, description="answers (analyses, frames) kept in the cache")
     cache_mb: int = Field(64, ge=0, le=65_536, description="megabytes of rendered tiles kept in the cache")
 
@@ -88,6 +90,7 @@ class Settings(BaseSettings):
             reference_dir=data / "reference",
             rules_path=self.rules_path or data / "rules" / "veto_rules.yaml",
             area_config_path=self.area_config_path or data / "config" / "area_risk.yaml",
+            roles_path=self.roles_path or data / "roles.yaml",
         )
 
 

@@ -31,13 +31,15 @@ class DataPaths:
     ``reference_dir`` holds the vendored reference geography and the population raster
     (``data/reference``); ``rules_path`` the site-veto rule set
     (``data/rules/veto_rules.yaml``); ``area_config_path`` the area-risk parameters,
-    weights and GB 18218 chemicals (``data/config/area_risk.yaml``).
+    weights and GB 18218 chemicals (``data/config/area_risk.yaml``); ``roles_path`` the roles
+    and permissions (``data/roles.yaml``).
     """
 
     data_dir: Path
     reference_dir: Path
     rules_path: Path
     area_config_path: Path
+    roles_path: Path
 
 
 class Context:

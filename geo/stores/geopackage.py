@@ -45,6 +45,7 @@ from geo.stores.frames import (
     records,
     select_columns,
 )
+from geo.stores.geopackage_accounts import ACCOUNT_DDL, GeoPackageAccounts
 from geo.stores.protocol import (
     ClusterSpec,
     LoadBatch,
@@ -57,7 +58,7 @@ from geo.stores.protocol import (
     Where,
 )
 
-SCHEMA_VERSION = "0002"  # 0002: the run log
+SCHEMA_VERSION = "0003"  # 0002: the run log; 0003: accounts and the audit log
 #: Columns layers no longer have, dropped from files made before (as PostGIS migrations do).
 _DROPPED_COLUMNS = {"area_results": ("params",)}  # run parameters moved to the run log
 _EARTH_M = 2.1e7  # more than half the equator: a search radius that covers everything
@@ -180,7 +181,7 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class GeoPackageStore(Store):
+class GeoPackageStore(GeoPackageAccounts, Store):
     """The :class:`geo.stores.protocol.Store` over a single GeoPackage file."""
 
     kind = "geopackage"
@@ -223,7 +224,7 @@ class GeoPackageStore(Store):
                 self._create_layer(entity)
         con = self._connect()
         try:
-            for ddl in _META_DDL:
+            for ddl in (*_META_DDL, *ACCOUNT_DDL):
                 con.execute(ddl)
             for kind, dropped in _DROPPED_COLUMNS.items():
                 table = _quote(get_entity(kind).table)

@@ -72,6 +72,7 @@ from geo.stores.frames import (
     typed_columns,
     typed_frame,
 )
+from geo.stores.postgis_accounts import PostGISAccounts
 from geo.stores.protocol import (
     ClusterSpec,
     LoadBatch,
@@ -88,7 +89,7 @@ from geo.tiles import MERCATOR_HALF
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: The newest migration in MIGRATIONS (a test checks it is Alembic's head).
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 #: Seconds a layer's data version is remembered (it is read on every tile request).
 VERSION_TTL_S = 1.0
 #: An upsert that inserts at least this many rows, and at least half as many as the table
@@ -116,7 +117,7 @@ def _wkb_param(name: str, geometry: BaseGeometry) -> ColumnElement[Any]:
     return func.ST_GeomFromWKB(bindparam(name, shapely.to_wkb(geometry), unique=True), STORAGE_SRID)
 
 
-class PostGISStore(Store):
+class PostGISStore(PostGISAccounts, Store):
     """The :class:`geo.stores.protocol.Store` over a PostGIS database."""
 
     kind = "postgis"

@@ -34,6 +34,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.entities import Entity, get_entity
 from geo.errors import BadInput, Unavailable
+from geo.stores.accounts import AccountStore
 from geo.stores.frames import check_where, prepare_rows
 from geo.tiles import check_tile
 
@@ -170,8 +171,9 @@ class TileRequest:
 
 
 @runtime_checkable
-class Store(Protocol):
-    """Operations every capability of the platform is built on.
+class Store(AccountStore, Protocol):
+    """Operations every capability of the platform is built on (and accounts and the audit
+    log: :class:`geo.stores.accounts.AccountStore`).
 
     The stores subclass it and share what the contract fixes — the checks of a tile
     request and of a batch, the order of an answer — each then doing its own part in

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -120,4 +121,60 @@ runs = Table(
     Column("kind", Text, nullable=False),
     Column("run_at", Text, nullable=False),
     Column("params", Text, nullable=False),
+)
+
+#: Accounts and the audit trail (geo.stores.accounts); created by migration 0005.
+accounts_metadata = MetaData()
+
+users = Table(
+    "riskmap_users",
+    accounts_metadata,
+    Column("name", Text(collation="C"), primary_key=True),
+    Column("display_name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("scope", ARRAY(Text), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+api_tokens = Table(
+    "riskmap_api_tokens",
+    accounts_metadata,
+    Column("token_id", Text(collation="C"), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("user_name", Text(collation="C"), ForeignKey("riskmap_users.name"), nullable=False, index=True),
+    Column("role", Text, nullable=False),
+    Column("scope", ARRAY(Text), nullable=False),
+    Column("secret_sha256", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+login_failures = Table(
+    "riskmap_login_failures",
+    accounts_metadata,
+    Column("name", Text, primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", DateTime(timezone=True)),
+    Column("locked_until", DateTime(timezone=True)),
+)
+
+#: Append-only: a trigger of migration 0005 refuses UPDATE, DELETE and TRUNCATE.
+audit_log = Table(
+    "riskmap_audit_log",
+    accounts_metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor", Text, nullable=False, index=True),
+    Column("remote", Text, nullable=False),
+    Column("action", Text, nullable=False, index=True),
+    Column("target", Text, nullable=False),
+    Column("details", Text, nullable=False),  # canonical JSON text: jsonb would re-write numbers
+    Column("outcome", Text, nullable=False),
+    Column("prev_hash", Text, nullable=False),
+    Column("hash", Text, nullable=False),
 )

@@ -68,7 +68,7 @@ def test_a_file_from_before_the_run_log_loses_the_per_row_parameters(tmp_path: P
     con = sqlite3.connect(path)
     assert "params" not in {row[1] for row in con.execute("PRAGMA table_info(area_results)")}
     assert con.execute("SELECT count(*) FROM riskmap_runs").fetchone()[0] == 0
-    assert store.info().schema_version == "0002"
+    assert store.info().schema_version == "0003"
     assert pyogrio.read_info(path, layer="area_results")["fields"].tolist()[-1] == "row_hash"
 
 

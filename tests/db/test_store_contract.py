@@ -107,7 +107,7 @@ def test_init_schema_is_idempotent_and_reports_versions(store: Store) -> None:
     store.init_schema()
     info = store.info()
     assert info.kind == store.kind
-    assert info.schema_version == {"postgis": "0004", "geopackage": "0002"}[store.kind]  # 0004: keys in byte order
+    assert info.schema_version == {"postgis": "0005", "geopackage": "0003"}[store.kind]  # 0005: accounts, audit log
     assert "geos" in info.versions and "proj" in info.versions
 
 

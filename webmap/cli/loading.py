@@ -101,6 +101,7 @@ def load(
     recognised; rows that fail validation are reported, the rest are upserted by
     natural key in one transaction (re-running the same file changes nothing).
     """
+    from geo.capabilities.audit_log import append, cli_actor, load_details
     from geo.capabilities.loading import jurisdiction_index, load_file, read_mapping, write_report
     from webmap.cli.main import _context, user_errors
 
@@ -119,6 +120,8 @@ def load(
             report = load_file(ctx.store, kind, file, datum=datum, mapping=mapping, strict=strict, dry_run=dry_run,
                                geocoder=geocoder, reference=index, progress=progress)
             csv_path, _ = write_report(report, report_dir)
+            append(ctx.store, cli_actor(), "load", target=report.kind, details=load_details(report),
+                   outcome="refused" if report.strict_failed else "ok")
     finally:
         progress.close()
         ctx.close()

@@ -63,6 +63,7 @@ CAPABILITY_COMMANDS = {
     **dict.fromkeys(("aggregate", "heatmap", "area-config", "major-hazard"), "webmap.cli.area_risk"),
     **dict.fromkeys(("veto", "veto-batch", "audit", "rules"), "webmap.cli.veto"),
     "border": "webmap.cli.border",
+    **dict.fromkeys(("user", "token", "audit-log"), "webmap.cli.accounts"),
 }
 
 
@@ -191,9 +192,24 @@ def demo(scale: float, seed: int, no_serve: bool, port: int | None) -> None:
                              say=lambda line: click.echo(line, err=True))
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in summary.seconds.items())
     click.echo(f"demo ready ({settings.store_kind} store): {timings}", err=True)
+    _print_demo_accounts(ctx)
     ctx.close()
     if not no_serve:
         serve_app(settings, port=port)
+
+
+def _print_demo_accounts(ctx: Context) -> None:
+    """Create or reset the demo's accounts (one per role) and print their passwords, once."""
+    from geo.capabilities.audit_log import cli_actor
+    from geo.capabilities.demo.build import build_demo_accounts
+    from webmap.cli.accounts import read_roles_of
+
+    with user_errors():
+        accounts = build_demo_accounts(ctx.store, read_roles_of(ctx), actor=cli_actor())
+    click.echo("demo accounts (passwords shown once, only their hashes are kept) / 演示账号（密码仅显示这一次）:")
+    for account in accounts:
+        scope = f" scope {','.join(account.scope)}" if account.scope else ""
+        click.echo(f"  {account.name:<24} {account.password}   {account.role}{scope}")
 
 
 if __name__ == "__main__":  # pragma: no cover

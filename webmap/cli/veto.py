@@ -12,10 +12,19 @@ import json
 import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import click
 import shapely
 
+from geo.capabilities.audit_log import (
+    append,
+    batch_details,
+    cli_actor,
+    conflicts_details,
+    record_file_version,
+    veto_details,
+)
 from geo.capabilities.context import Context
 from geo.capabilities.veto import (
     audit_conflicts,
@@ -63,6 +72,12 @@ def _rule_set(path: Path | None) -> RuleSet:
             return read_rule_set(path or settings.paths.rules_path)
         except RuleSetError as exc:
             raise BadInput(f"rule set invalid: {exc}") from None
+
+
+def _audit(ctx: Context, rules_path: Path | None, action: str, target: str, details: dict[str, Any]) -> None:
+    """Append the command's audit entry, after a ``rules_change`` entry when the rule file changed."""
+    record_file_version(ctx.store, "rules_change", rules_path or _settings().paths.rules_path, actor=cli_actor())
+    append(ctx.store, cli_actor(), action, target=target, details=details)
 
 
 def _out_format(out: Path) -> str:
@@ -115,6 +130,7 @@ def veto_command(lon: float | None, lat: float | None, wkt: str | None, land_use
         site = site_from_geojson(shapely.geometry.mapping(geom), datum=datum)
         ctx = _context()
         verdict, stamp = evaluate_one(ctx.store, rules, site, land_use, name=name, cache=ctx.cache)
+        _audit(ctx, rules_path, "veto", name or "", veto_details(verdict, stamp))
     if as_json:
         click.echo(json.dumps({**verdict.as_dict(), **stamp.as_dict()}, ensure_ascii=False, indent=2))
     else:
@@ -142,6 +158,8 @@ def veto_batch_command(file: Path, out: Path, land_use_column: str | None, land_
         result = evaluate_parcels(ctx.store, rules, parcels, land_use_column=land_use_column,
                                   default_land_use=land_use, cache=ctx.cache)
         out.write_bytes(export(verdicts_export(result), fmt))
+        _audit(ctx, rules_path, "veto_batch", file.name,
+               batch_details(result, source=file.name, land_use_column=land_use_column) | {"out": str(out)})
     counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts().items()))
     click.echo(f"{len(result.parcels)} parcels: {counts} -> {out}")
 
@@ -159,6 +177,8 @@ def audit_command(district: str | None, out: Path, rules_path: Path | None) -> N
     with user_errors():
         result = audit_conflicts(ctx.store, rules, district=district, cache=ctx.cache)
         out.write_bytes(export(audit_export(result), fmt))
+        _audit(ctx, rules_path, "veto_audit", district or "",
+               conflicts_details(result, district=district) | {"out": str(out)})
     click.echo(f"{result.targets_checked} targets checked, {len(result.conflicts)} conflicts -> {out}")
     for row in result.summary.itertuples(index=False):
         click.echo(f"  {row.district}: {row.targets_in_conflict} targets, {row.veto_conflicts} veto, "

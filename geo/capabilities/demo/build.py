@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from geo.accounts import RoleBook
+from geo.capabilities.accounts import ensure_user
 from geo.capabilities.area_risk import load_config, run_area_risk
 from geo.capabilities.context import DataPaths
 from geo.capabilities.demo.files import write_demo_files
@@ -19,6 +21,9 @@ from geo.files.reference import load_reference
 from geo.stores.protocol import Store
 
 Say = Callable[[str], None]
+
+#: The scope of the demo's accounts whose role requires one: 朝阳区.
+DEMO_SCOPE = ("110105",)
 
 
 @dataclass
@@ -80,3 +85,27 @@ def build_demo(
     summary.seconds["area_risk"] = time.perf_counter() - t0
     say(f"area risk: {len(runs)} result sets (units x methods) in {summary.seconds['area_risk']:.1f} s")
     return summary
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """A demo account and its password (shown once; the store keeps only the hash)."""
+
+    name: str
+    role: str
+    scope: tuple[str, ...]
+    password: str
+
+
+def build_demo_accounts(store: Store, roles: RoleBook, *, actor: str) -> list[DemoAccount]:
+    """One account per role of ``roles``, called ``demo_<role>`` (a role that requires a scope
+    gets :data:`DEMO_SCOPE`, 朝阳区), each with a new random password; running it again resets
+    the passwords.  The changes are audited as ``actor``."""
+    accounts = []
+    for role in roles.roles.values():
+        scope = DEMO_SCOPE if role.requires_scope else ()
+        name = f"demo_{role.name}"
+        password = ensure_user(store, roles, name=name, role=role.name, scope=scope,
+                               display_name=f"演示 {role.zh}", actor=actor)
+        accounts.append(DemoAccount(name, role.name, scope, password))
+    return accounts
