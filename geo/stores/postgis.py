@@ -552,8 +552,12 @@ class PostGISStore(Store):
         table = TABLES[entity.kind]
         env = func.ST_TileEnvelope(bindparam("z", type_=Integer), bindparam("x", type_=Integer),
                                    bindparam("y", type_=Integer))
-        size = func.ST_XMax(env) - func.ST_XMin(env)
-        search = func.ST_Transform(func.ST_Expand(env, size * literal(buffer / extent)), STORAGE_SRID)
+        pad = (func.ST_XMax(env) - func.ST_XMin(env)) * literal(buffer / extent)
+        world = literal(MERCATOR_HALF)  # the buffer stops at the world's edge: beyond, it would wrap round
+        search = func.ST_Transform(func.ST_MakeEnvelope(
+            func.greatest(func.ST_XMin(env) - pad, -world), func.greatest(func.ST_YMin(env) - pad, -world),
+            func.least(func.ST_XMax(env) + pad, world), func.least(func.ST_YMax(env) + pad, world), 3857,
+        ), STORAGE_SRID)
         mvt_geom = func.ST_AsMVTGeom(
             func.ST_Transform(table.c.geom, 3857), env, literal(extent), literal(buffer), True,
         ).label("geom")
