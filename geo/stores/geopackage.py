@@ -32,6 +32,7 @@ from geo.distance import degree_box, distances_m
 from geo.entities import ENTITIES, Entity, get_entity
 from geo.errors import BadInput
 from geo.stores import gpkg_blob
+from geo.stores.bounds import check_bbox, check_distance, check_lonlat, check_paging, check_rows, check_text
 from geo.stores.frames import (
     check_point_layer,
     check_where,
@@ -496,8 +497,9 @@ class GeoPackageStore(Store):
         region: BaseGeometry | None = None,
     ) -> gpd.GeoDataFrame:
         entity = get_entity(kind)
+        limit, offset = check_paging(limit, offset)
         names = None if columns is None else [c.name for c in select_columns(entity, columns)]
-        snap, idx = self._candidates(kind, where, bbox, names)
+        snap, idx = self._candidates(kind, where, check_bbox(bbox), names)
         if region is not None:
             idx = idx[np.isin(idx, snap.tree.query(region, predicate="intersects"))]
         stop = None if limit is None else offset + limit
@@ -516,8 +518,8 @@ class GeoPackageStore(Store):
         return len(self._candidates(kind, where, None, ())[1])
 
     def nearest(self, kind: str, lon: float, lat: float, *, k: int, where: Where = None) -> gpd.GeoDataFrame:
-        if k < 1:
-            raise BadInput(f"k must be >= 1, got {k}")
+        k = check_rows("k", k, lo=1)
+        lon, lat = check_lonlat(lon, lat)
         point = shapely.Point(lon, lat)
         radius = 1000.0
         while True:
@@ -539,8 +541,7 @@ class GeoPackageStore(Store):
         self, kind: str, geometry: BaseGeometry, distance_m: float, *, where: Where = None,
         columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
-        if distance_m < 0:
-            raise BadInput(f"distance must be >= 0 m, got {distance_m}")
+        distance_m = check_distance(distance_m)
         minx, miny, maxx, maxy = geometry.bounds
         lo = degree_box(minx, miny, distance_m)
         hi = degree_box(maxx, maxy, distance_m)
@@ -654,7 +655,8 @@ class GeoPackageStore(Store):
         entity = get_entity(kind)
         for name in columns:
             entity.column(name)
-        needle = text.strip().casefold()
+        limit = check_rows("limit", limit)
+        needle = check_text("search text", text).strip().casefold()
         if not needle:
             raise BadInput("empty search text")
         frame = self._snapshot(kind).frame

@@ -61,6 +61,7 @@ from geo.coords import STORAGE_SRID
 from geo.distance import SEGMENT_DEGREES
 from geo.entities import Entity, get_entity
 from geo.errors import BadInput
+from geo.stores.bounds import check_bbox, check_distance, check_lonlat, check_paging, check_rows, check_text
 from geo.stores.frames import (
     check_point_layer,
     check_where,
@@ -354,6 +355,8 @@ class PostGISStore(Store):
         region: BaseGeometry | None = None,
     ) -> gpd.GeoDataFrame:
         entity, table = get_entity(kind), TABLES[kind]
+        limit, offset = check_paging(limit, offset)
+        bbox = check_bbox(bbox)
         clauses = self._filters(entity, table, where)
         if bbox is not None:
             env = func.ST_MakeEnvelope(*(bindparam(f"b{i}", v) for i, v in enumerate(bbox)), STORAGE_SRID)
@@ -401,9 +404,8 @@ class PostGISStore(Store):
     def _nearest(self, entity: Entity, table: Table, lon: float, lat: float, k: int, where: Where,
                  outputs: Sequence[ColumnElement[Any]]) -> Select[Any]:
         """``outputs`` and ``distance_m`` of the ``k`` rows nearest to (lon, lat)."""
-        if k < 1:
-            raise BadInput(f"k must be >= 1, got {k}")
-        point = shapely.Point(lon, lat)
+        k = check_rows("k", k, lo=1)
+        point = shapely.Point(*check_lonlat(lon, lat))
         clauses = self._filters(entity, table, where)
         geog = cast(table.c.geom, Geography)
         pt_geog = cast(_wkb_param("pt", point), Geography)
@@ -454,8 +456,7 @@ class PostGISStore(Store):
         self, kind: str, geometry: BaseGeometry, distance_m: float, *, where: Where = None,
         columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
-        if distance_m < 0:
-            raise BadInput(f"distance must be >= 0 m, got {distance_m}")
+        distance_m = check_distance(distance_m)
         entity, table = get_entity(kind), TABLES[kind]
         geog = cast(table.c.geom, Geography)
         margin = distance_m * 1.02 + 1.0  # the spherical filter is within 0.6 % of ellipsoidal
@@ -649,7 +650,8 @@ class PostGISStore(Store):
         entity, table = get_entity(kind), TABLES[kind]
         for name in columns:
             entity.column(name)
-        needle = text.strip()
+        limit = check_rows("limit", limit)
+        needle = check_text("search text", text).strip()
         if not needle:
             raise BadInput("empty search text")
         escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
