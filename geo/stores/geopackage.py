@@ -30,7 +30,7 @@ from geo import tiles
 from geo.coords import STORAGE_CRS
 from geo.distance import degree_box, distances_m
 from geo.entities import ENTITIES, Entity, get_entity
-from geo.errors import BadInput
+from geo.errors import BadInput, RiskmapError
 from geo.stores import gpkg_blob
 from geo.stores.bounds import check_bbox, check_distance, check_lonlat, check_paging, check_rows, check_text
 from geo.stores.frames import (
@@ -46,6 +46,7 @@ from geo.stores.frames import (
     records,
     select_columns,
 )
+from geo.stores.outages import StoreReadOnly, StoreUnavailable, first_line, guard_store_methods
 from geo.stores.protocol import (
     ClusterSpec,
     LoadBatch,
@@ -181,13 +182,41 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+#: SQLite's messages for a file that is there but cannot be used now (another writer holds
+#: it, the disk is full or failing, it cannot be opened): an outage, not a bug.
+_OUTAGE_MESSAGES = ("database is locked", "database table is locked", "unable to open", "disk i/o error",
+                    "database or disk is full", "file is not a database", "database disk image is malformed")
+
+
+def _translate_failure(store: GeoPackageStore, exc: Exception) -> RiskmapError | None:
+    """What a failure of the file means for the caller (see :mod:`geo.stores.outages`): the
+    file locked, unreadable, full or corrupt -> StoreUnavailable (503); written to although
+    read-only -> StoreReadOnly.  Anything else is a bug and passes unchanged."""
+    message = first_line(exc)
+    where = f"RISKMAP_GPKG_PATH: {store.path}"
+    if isinstance(exc, sqlite3.OperationalError) and "readonly" in message.lower():
+        return StoreReadOnly(f"{where} is read-only ({message}): it can be served, not written")
+    if isinstance(exc, sqlite3.DatabaseError) and any(m in message.lower() for m in _OUTAGE_MESSAGES):
+        return StoreUnavailable(f"{where}: {message}")
+    if isinstance(exc, pyogrio.errors.DataSourceError | pyogrio.errors.DataLayerError | OSError):
+        return StoreUnavailable(f"{where}: cannot read: {message}")
+    return None
+
+
+@guard_store_methods(_translate_failure)
 class GeoPackageStore(Store):
-    """The :class:`geo.stores.protocol.Store` over a single GeoPackage file."""
+    """The :class:`geo.stores.protocol.Store` over a single GeoPackage file.
+
+    Every method turns a file it cannot use now (locked, unreadable, full) into
+    :class:`geo.stores.outages.StoreUnavailable` (HTTP 503 with Retry-After)."""
 
     kind = "geopackage"
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout_s: float = 30.0) -> None:
+        """The store in the file ``path``; ``busy_timeout_s``: how long a statement waits
+        for another process's write lock before the store reports itself unavailable."""
         self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
         self._snapshots: dict[str, _Snapshot] = {}
         self._clusters: dict[tuple[str, str], tuple[int, dict[int, tiles.ClusterCells]]] = {}
         self._lock = threading.Lock()
@@ -198,7 +227,7 @@ class GeoPackageStore(Store):
     # -- connection and schema -------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        con = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False)
         gpkg_blob.register_functions(con)
         return con
 
@@ -263,7 +292,9 @@ class GeoPackageStore(Store):
             try:
                 row = con.execute("SELECT value FROM riskmap_meta WHERE name = 'schema_version'").fetchone()
                 version = row[0] if row else None
-            except sqlite3.OperationalError:
+            except sqlite3.OperationalError as exc:
+                if "no such table" not in str(exc):  # a locked or unreadable file is an outage
+                    raise
                 version = None
             finally:
                 con.close()

@@ -19,6 +19,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import psycopg
 import shapely
 from geoalchemy2 import Geography
 from psycopg import pq
@@ -52,7 +53,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DataError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
@@ -60,7 +62,7 @@ from geo.collector import collector_paused
 from geo.coords import STORAGE_SRID
 from geo.distance import SEGMENT_DEGREES
 from geo.entities import Entity, get_entity
-from geo.errors import BadInput
+from geo.errors import BadInput, Conflict, RiskmapError
 from geo.stores.bounds import check_bbox, check_distance, check_lonlat, check_paging, check_rows, check_text
 from geo.stores.frames import (
     check_point_layer,
@@ -73,6 +75,7 @@ from geo.stores.frames import (
     typed_columns,
     typed_frame,
 )
+from geo.stores.outages import StoreUnavailable, first_line, guard_store_methods
 from geo.stores.protocol import (
     ClusterSpec,
     LoadBatch,
@@ -117,8 +120,31 @@ def _wkb_param(name: str, geometry: BaseGeometry) -> ColumnElement[Any]:
     return func.ST_GeomFromWKB(bindparam(name, shapely.to_wkb(geometry), unique=True), STORAGE_SRID)
 
 
+def _translate_failure(store: PostGISStore, exc: Exception) -> RiskmapError | None:
+    """What a database failure means for the caller (see :mod:`geo.stores.outages`): the
+    server down, restarting or unreachable, a dropped connection, a full pool (busy) ->
+    StoreUnavailable (503); two loads writing the same new keys at once -> Conflict; a value
+    PostgreSQL refuses -> BadInput.  Anything else is a bug and passes unchanged."""
+    orig = getattr(exc, "orig", None) or exc
+    where = f"PostGIS {store._safe_url()}"
+    if isinstance(exc, OperationalError | InterfaceError | DisconnectionError | PoolTimeout) or \
+            isinstance(orig, psycopg.OperationalError | psycopg.InterfaceError):
+        return StoreUnavailable(f"{where} unavailable: {first_line(exc)}; try again shortly")
+    if isinstance(orig, psycopg.errors.UniqueViolation):
+        return Conflict(f"{where}: another load is writing the same rows at the same time ({first_line(exc)});"
+                        " run this one again when it has finished")
+    if isinstance(exc, DataError) or isinstance(orig, psycopg.DataError):
+        return BadInput(f"{where} refused a value: {first_line(exc)}")
+    return None
+
+
+@guard_store_methods(_translate_failure, extra=("check",))
 class PostGISStore(Store):
-    """The :class:`geo.stores.protocol.Store` over a PostGIS database."""
+    """The :class:`geo.stores.protocol.Store` over a PostGIS database.
+
+    Every method turns a database outage into :class:`geo.stores.outages.StoreUnavailable`
+    (HTTP 503 with Retry-After; the pools ping a connection before using it, so they recover
+    by themselves when the server is back)."""
 
     kind = "postgis"
 
