@@ -9,6 +9,7 @@ reloaded when the layer's data version changes.  No server, no root.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -212,11 +213,21 @@ class GeoPackageStore(Store):
 
     kind = "geopackage"
 
-    def __init__(self, path: Path | str, *, busy_timeout_s: float = 30.0) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout_s: float = 30.0, read_only: bool | None = None) -> None:
         """The store in the file ``path``; ``busy_timeout_s``: how long a statement waits
-        for another process's write lock before the store reports itself unavailable."""
+        for another process's write lock before the store reports itself unavailable.
+
+        ``read_only``: open the file for reading only (SQLite ``mode=ro``): the schema is
+        checked instead of migrated, everything is served, and a write raises
+        :class:`geo.stores.outages.StoreReadOnly`.  Default (None): read-only when the file
+        exists but cannot be written — a write-protected medium, no write permission on
+        the file or its folder (see :func:`read_only_reason`)."""
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
+        if read_only is None:
+            self.read_only_reason = read_only_reason(self.path)
+        else:
+            self.read_only_reason = "opened read-only (RISKMAP_READ_ONLY)" if read_only else None
         self._snapshots: dict[str, _Snapshot] = {}
         self._clusters: dict[tuple[str, str], tuple[int, dict[int, tiles.ClusterCells]]] = {}
         self._lock = threading.Lock()
@@ -226,8 +237,16 @@ class GeoPackageStore(Store):
 
     # -- connection and schema -------------------------------------------------
 
+    @property
+    def read_only(self) -> bool:
+        return self.read_only_reason is not None
+
     def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False)
+        target: str | Path = self.path
+        if self.read_only:  # SQLite then refuses every write, even from root
+            target = f"{self.path.resolve().as_uri()}?mode=ro"
+        con = sqlite3.connect(target, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False,
+                              uri=self.read_only)
         gpkg_blob.register_functions(con)
         return con
 
@@ -242,7 +261,17 @@ class GeoPackageStore(Store):
                 self._kept.append(con)
         return con
 
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StoreReadOnly(f"RISKMAP_GPKG_PATH: {self.path} is read-only ({self.read_only_reason}):"
+                                " it can be served and inspected, not written")
+
     def init_schema(self) -> None:
+        """Create the layers or upgrade the file to SCHEMA_VERSION; a read-only file is
+        checked instead (:meth:`check_schema`)."""
+        if self.read_only:
+            self.check_schema()
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -270,6 +299,31 @@ class GeoPackageStore(Store):
             con.execute("INSERT OR REPLACE INTO riskmap_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
         finally:
             con.close()
+
+    def check_schema(self) -> None:
+        """Raise :class:`StoreError` (one line) unless the file holds this version's schema:
+        every layer with every column, and the schema version SCHEMA_VERSION.  What a
+        read-only file needs, since it cannot be upgraded."""
+        where = f"RISKMAP_GPKG_PATH: {self.path}"
+        if not self.path.is_file():
+            raise StoreError(f"{where}: no such file (a read-only store cannot be created)")
+        con = self._connect()
+        try:
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            version = con.execute("SELECT value FROM riskmap_meta WHERE name = 'schema_version'").fetchone() \
+                if "riskmap_meta" in tables else None
+            missing = [f"{e.table}.{c}" for e in ENTITIES.values() if e.table in tables
+                       for c in sorted(set(e.column_names) - {r[1] for r in con.execute(
+                           f"PRAGMA table_info({_quote(e.table)})")})]
+        finally:
+            con.close()
+        missing = [e.table for e in ENTITIES.values() if e.table not in tables] + missing
+        found = version[0] if version else "none"
+        if found != SCHEMA_VERSION or missing:
+            gaps = f"; missing {', '.join(missing[:5])}" if missing else ""
+            raise StoreError(f"{where}: schema version {found}, this version serves {SCHEMA_VERSION}{gaps}; the file"
+                             f" is read-only ({self.read_only_reason}), so it cannot be upgraded here: run"
+                             " `riskmap init` on a writable copy")
 
     def _create_layer(self, entity: Entity) -> None:
         empty = gpd.GeoDataFrame(
@@ -300,7 +354,7 @@ class GeoPackageStore(Store):
                 con.close()
         return StoreInfo(
             kind=self.kind,
-            location=str(self.path),
+            location=f"{self.path} (read-only: {self.read_only_reason})" if self.read_only else str(self.path),
             schema_version=version,
             versions={
                 "gdal": pyogrio.__gdal_version_string__,
@@ -337,6 +391,7 @@ class GeoPackageStore(Store):
     # -- run log ---------------------------------------------------------------------
 
     def record_run(self, run: RunRecord) -> None:
+        self._check_writable()
         con = self._connect()
         try:
             con.execute("INSERT OR REPLACE INTO riskmap_runs VALUES (?, ?, ?, ?)",
@@ -354,6 +409,7 @@ class GeoPackageStore(Store):
     # -- writing -----------------------------------------------------------------
 
     def _write_rows(self, entity: Entity, rows: gpd.GeoDataFrame, batch: LoadBatch) -> UpsertResult:
+        self._check_writable()
         con = self._connect()
         try:
             con.execute("BEGIN IMMEDIATE")
@@ -699,6 +755,24 @@ class GeoPackageStore(Store):
         hits = np.flatnonzero(rank < 3)
         order = hits[np.lexsort((frame["key"].to_numpy()[hits], rank[hits]))]
         return frame.iloc[order[:limit]].reset_index(drop=True)
+
+
+def read_only_reason(path: Path) -> str | None:
+    """Why the existing file ``path`` cannot be written (None: it can, or it does not exist):
+    a file system mounted read-only (a write-protected medium), or no write permission on
+    the file or on its folder (SQLite writes its journal beside the file)."""
+    if not path.exists():
+        return None
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except OSError:
+        pass
+    if not os.access(path, os.W_OK):
+        return "no write permission on the file"
+    if not os.access(path.parent, os.W_OK):
+        return "no write permission on its folder"
+    return None
 
 
 def _proj_version() -> str:
