@@ -27,7 +27,7 @@ def test_a_header_without_records_is_one_line(tmp_path: Path) -> None:
 def test_a_corrupt_zip_is_one_line(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "parcels.zip"
     path.write_bytes(data)
-    with pytest.raises(ReadError, match="not a readable .zip"):
+    with pytest.raises(ReadError, match=r"not a readable \.zip"):
         read_table(path)
 
 
@@ -35,7 +35,7 @@ def test_a_zip_without_a_shapefile_is_named(tmp_path: Path) -> None:
     path = tmp_path / "parcels.zip"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("readme.txt", "no shapefile here")
-    with pytest.raises(ReadError, match="holds no .shp"):
+    with pytest.raises(ReadError, match=r"holds no \.shp"):
         read_table(path)
 
 
@@ -53,7 +53,8 @@ def test_gbk_rows_in_a_utf8_file_are_reported_and_the_rest_kept(tmp_path: Path) 
     table = read_table(_mixed(tmp_path, gbk_rows=(1, 3)), kind="units")
     assert table.encoding == "utf-8" and table.rows.tolist() == [2, 4, 6]
     assert table.frame["单位名称"].tolist() == ["化工厂0", "化工厂2", "化工厂4"]
-    assert [(r.row, r.header, r.severity) for r in table.rejects] == [(3, "单位名称", "reject"), (5, "单位名称", "reject")]
+    assert [(r.row, r.header, r.severity) for r in table.rejects] == [(3, "单位名称", "reject"),
+                                                                      (5, "单位名称", "reject")]
     first = table.rejects[0]
     assert first.value == "".join(f"\\x{b:02x}" for b in "化工厂".encode("gbk")) + "1"
     assert "read as GBK: '化工厂1'" in first.reason and "化工厂1" in first.reason_zh
@@ -67,7 +68,7 @@ def test_a_gbk_file_is_still_read_as_gbk(tmp_path: Path) -> None:
 def test_a_header_in_another_encoding_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "units.csv"
     path.write_bytes(HEADER.encode("gbk") + b"\n" + "化工厂,1,2,3\n北京,1,2,3\n首钢,1,2,3\n".encode())
-    with pytest.raises(ReadError, match="header row .* is not utf-8"):
+    with pytest.raises(ReadError, match=r"header row .* is not utf-8"):
         read_table(path, kind="units")
 
 
