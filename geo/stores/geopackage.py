@@ -272,6 +272,8 @@ class GeoPackageStore(Store):
         if self.read_only:
             self.check_schema()
             return
+        if self.path.is_file() and self._schema_problem() is None:
+            return  # current: nothing to write (a write would wait for every reader of the file)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -307,6 +309,13 @@ class GeoPackageStore(Store):
         where = f"RISKMAP_GPKG_PATH: {self.path}"
         if not self.path.is_file():
             raise StoreError(f"{where}: no such file (a read-only store cannot be created)")
+        problem = self._schema_problem()
+        if problem is not None:
+            raise StoreError(f"{where}: {problem}; the file is read-only ({self.read_only_reason}), so it cannot be"
+                             " upgraded here: run `riskmap init` on a writable copy")
+
+    def _schema_problem(self) -> str | None:
+        """What keeps the existing file from being this version's schema (None: nothing)."""
         con = self._connect()
         try:
             tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -315,15 +324,18 @@ class GeoPackageStore(Store):
             missing = [f"{e.table}.{c}" for e in ENTITIES.values() if e.table in tables
                        for c in sorted(set(e.column_names) - {r[1] for r in con.execute(
                            f"PRAGMA table_info({_quote(e.table)})")})]
+            counted = con.execute("SELECT count(*) FROM riskmap_layer_version").fetchone()[0] \
+                if "riskmap_layer_version" in tables else 0
         finally:
             con.close()
         missing = [e.table for e in ENTITIES.values() if e.table not in tables] + missing
         found = version[0] if version else "none"
         if found != SCHEMA_VERSION or missing:
             gaps = f"; missing {', '.join(missing[:5])}" if missing else ""
-            raise StoreError(f"{where}: schema version {found}, this version serves {SCHEMA_VERSION}{gaps}; the file"
-                             f" is read-only ({self.read_only_reason}), so it cannot be upgraded here: run"
-                             " `riskmap init` on a writable copy")
+            return f"schema version {found}, this version serves {SCHEMA_VERSION}{gaps}"
+        if counted < len(ENTITIES) or not {"riskmap_load_batches", "riskmap_runs"} <= tables:
+            return "schema incomplete (run log or layer versions missing)"
+        return None
 
     def _create_layer(self, entity: Entity) -> None:
         empty = gpd.GeoDataFrame(
