@@ -461,8 +461,9 @@ def site_area_m2(geometry: BaseGeometry) -> float:
 
 def check_site_limits(geometry: BaseGeometry) -> None:
     """Raise :class:`SiteLimitError` when ``geometry`` (lon/lat, in range) has more than
-    MAX_SITE_VERTICES vertices or an extent or area above MAX_SITE_EXTENT_M / MAX_SITE_AREA_M2.
-    Measures are compared to the centimetre (a site drawn at a limit is within it)."""
+    MAX_SITE_VERTICES vertices or an extent above MAX_SITE_EXTENT_M — the cheap limits,
+    checked before validity; the area (:func:`_check_site_area`) is measured on a valid
+    geometry.  Measures are compared to the centimetre (a site drawn at a limit is within it)."""
     vertices = int(shapely.get_num_coordinates(geometry))
     if vertices > MAX_SITE_VERTICES:
         raise SiteLimitError("vertices", vertices, MAX_SITE_VERTICES, "vertices")
@@ -472,6 +473,7 @@ def check_site_limits(geometry: BaseGeometry) -> None:
 
 
 def _check_site_area(geometry: BaseGeometry) -> None:
+    """Raise :class:`SiteLimitError` when the valid ``geometry``'s area is above MAX_SITE_AREA_M2."""
     area = site_area_m2(geometry)
     if round(area, 2) > MAX_SITE_AREA_M2:
         raise SiteLimitError("area", area, MAX_SITE_AREA_M2, "m²")
