@@ -25,6 +25,9 @@ from geo.errors import BadInput
 #: Half the side of the Web-Mercator square, metres (EPSG:3857).
 MERCATOR_HALF = 20037508.342789244
 MAX_ZOOM = 24
+#: Square tile units below which a polygon ring is dropped from a tile: ST_AsMVTGeom (its
+#: clipper, Wagyu) drops a triangle of half a unit and keeps one of a whole unit.
+MIN_RING_AREA = 1.0
 
 
 class TileRangeError(BadInput):
@@ -56,15 +59,24 @@ def _mercator(inverse: bool) -> Transformer:
 
 
 def tile_bbox_lonlat(z: int, x: int, y: int, *, buffer_fraction: float = 0.0) -> tuple[float, float, float, float]:
-    """The tile (grown by ``buffer_fraction`` of its side) as a lon/lat box."""
+    """The tile (grown by ``buffer_fraction`` of its side, but not beyond the edge of the
+    Web-Mercator world, where it would wrap round to the other side) as a lon/lat box."""
     minx, miny, maxx, maxy = tile_envelope(z, x, y)
     pad = (maxx - minx) * buffer_fraction
-    lon, lat = _mercator(True).transform([minx - pad, maxx + pad], [miny - pad, maxy + pad])
+    xs = np.clip([minx - pad, maxx + pad], -MERCATOR_HALF, MERCATOR_HALF)
+    ys = np.clip([miny - pad, maxy + pad], -MERCATOR_HALF, MERCATOR_HALF)
+    lon, lat = _mercator(True).transform(xs, ys)
     return float(lon[0]), float(lat[0]), float(lon[1]), float(lat[1])
 
 
 def to_tile_coords(geoms: np.ndarray, z: int, x: int, y: int, *, extent: int) -> np.ndarray:
-    """WGS-84 geometries -> tile units (origin top-left, y down), rounded to integers."""
+    """WGS-84 geometries -> tile units (origin top-left, y down), rounded to integers.
+
+    Lines and polygons are snapped as ST_AsMVTGeom (PostGIS 3.3) does: vertices rounded,
+    consecutive duplicates and then vertices on a straight line between their neighbours
+    removed; a ring left with fewer than 4 vertices (a polygon smaller than the tile's
+    resolution) or a line with one point is dropped (:func:`snap_to_units`).
+    """
     minx, miny, maxx, maxy = tile_envelope(z, x, y)
     fwd = _mercator(False)
 
@@ -72,23 +84,133 @@ def to_tile_coords(geoms: np.ndarray, z: int, x: int, y: int, *, extent: int) ->
         mx, my = fwd.transform(xy[:, 0], xy[:, 1])
         tx = (np.asarray(mx) - minx) * extent / (maxx - minx)
         ty = (maxy - np.asarray(my)) * extent / (maxy - miny)
-        return np.rint(np.column_stack([tx, ty]))
+        return np.column_stack([tx, ty])
 
-    return shapely.transform(geoms, affine)
+    units = shapely.transform(geoms, affine)
+    out = np.empty(len(units), dtype=object)
+    for i, g in enumerate(units):
+        out[i] = shapely.transform(g, np.rint) if g.geom_type == "Point" else snap_to_units(g)
+    return out
+
+
+def _without_collinear(xy: np.ndarray) -> np.ndarray:
+    """Drop each vertex lying on the segment from the last vertex kept to the next one
+    (liblwgeom's simplify at tolerance 0); the first and last vertices stay."""
+    if len(xy) < 3:
+        return xy
+    kept = [0]
+    for i in range(1, len(xy) - 1):
+        a, c, b = xy[kept[-1]], xy[i], xy[i + 1]
+        ab, ac = b - a, c - a
+        dot = float(ac @ ab)
+        if dot < 0.0 or dot > float(ab @ ab) or ac[0] * ab[1] - ac[1] * ab[0] != 0:
+            kept.append(i)
+    kept.append(len(xy) - 1)
+    return xy[kept]
+
+
+def _snapped_line(xy: np.ndarray, *, ring: bool) -> np.ndarray | None:
+    """One line's or ring's vertices snapped (see :func:`snap_to_units`); None: dropped."""
+    xy = np.rint(xy)
+    xy = xy[np.r_[True, (np.diff(xy, axis=0) != 0).any(axis=1)]]
+    if len(xy) < (4 if ring else 2):
+        return None
+    xy = _without_collinear(xy)
+    if ring:
+        return xy if len(xy) >= 4 else None
+    return None if len(xy) == 2 and np.array_equal(xy[0], xy[1]) else xy
+
+
+def _rebuild(geom: BaseGeometry, fix: Any) -> BaseGeometry:
+    """``geom`` with each line and ring's vertices passed through ``fix`` (vertices -> vertices
+    or None: dropped); a polygon whose shell is dropped, a collection with no part left: empty."""
+    kind = geom.geom_type
+    if kind == "LineString":
+        xy = fix(shapely.get_coordinates(geom), ring=False)
+        return shapely.LineString(xy) if xy is not None else shapely.LineString()
+    if kind == "Polygon":
+        shell = fix(shapely.get_coordinates(geom.exterior), ring=True)
+        if shell is None:
+            return shapely.Polygon()
+        holes = [h for h in (fix(shapely.get_coordinates(r), ring=True) for r in geom.interiors) if h is not None]
+        return shapely.Polygon(shell, holes)
+    if kind.startswith("Multi") or kind == "GeometryCollection":
+        parts = [p for p in (_rebuild(g, fix) for g in geom.geoms) if not p.is_empty]
+        return type(geom)(parts) if parts else type(geom)()
+    return geom
+
+
+def snap_to_units(geom: BaseGeometry) -> BaseGeometry:
+    """A line or polygon (in tile units) snapped as ST_AsMVTGeom does: vertices rounded to
+    whole units (half to even), consecutive duplicates removed, then vertices on a straight
+    line between their neighbours; a ring left with fewer than 4 vertices or a line with one
+    point is dropped (a polygon whose outer ring goes is empty)."""
+    return _rebuild(geom, _snapped_line)
+
+
+def parts_of_dimension(geom: BaseGeometry, dim: int) -> BaseGeometry:
+    """The parts of ``geom`` of dimension ``dim`` (0 points, 1 lines, 2 polygons), as one
+    geometry of that basic type — what ST_AsMVTGeom keeps of a clipped or repaired
+    geometry: a polygon cut to a sliver keeps no line, a collection from a clip is reduced
+    to its polygons.  Nothing left: an empty geometry.  Parts keep their order."""
+    parts = np.asarray([geom], dtype=object)
+    while (shapely.get_type_id(parts) >= 4).any():  # Multi* and collections: one level at a time
+        parts = shapely.get_parts(parts)
+    parts = parts[(shapely.get_dimensions(parts) == dim) & ~shapely.is_empty(parts)]
+    if not len(parts):
+        return shapely.GeometryCollection()
+    if len(parts) == 1:
+        return parts[0]
+    combine = {0: shapely.multipoints, 1: shapely.multilinestrings, 2: shapely.multipolygons}[dim]
+    return combine(parts)
 
 
 def clip_to_tile(geoms: np.ndarray, *, extent: int, buffer: int) -> np.ndarray:
-    """Clip tile-unit geometries to [-buffer, extent + buffer]; points outside become empty."""
+    """Clip tile-unit geometries to [-buffer, extent + buffer] as ST_AsMVTGeom does.
+
+    Points outside become empty.  A polygon, which rounding to tile units may have made
+    invalid, is repaired, clipped and repaired again, keeping only polygons each time
+    (:func:`parts_of_dimension`); a line keeps only lines.  So every geometry stays of
+    its own basic type, or becomes empty and is left out of the tile.
+    """
     lo, hi = -buffer, extent + buffer
     out = np.empty(len(geoms), dtype=object)
     for i, g in enumerate(geoms):
         if g.geom_type == "Point":
             inside = lo <= g.x <= hi and lo <= g.y <= hi
             out[i] = g if inside else shapely.Point()
-        else:
-            out[i] = shapely.make_valid(shapely.clip_by_rect(g, lo, lo, hi, hi)) \
-                if g.geom_type.endswith("Polygon") else shapely.clip_by_rect(g, lo, lo, hi, hi)
+            continue
+        dim = int(shapely.get_dimensions(g))
+        if dim == 2:
+            g = _repaired_polygons(g)
+        g = parts_of_dimension(shapely.clip_by_rect(g, lo, lo, hi, hi), dim)
+        out[i] = _without_small_rings(_repaired_polygons(g)) if dim == 2 else g
     return out
+
+
+def _without_small_rings(geom: BaseGeometry) -> BaseGeometry:
+    """Polygons without rings under MIN_RING_AREA square tile units: a polygon whose outer
+    ring is that small goes, a hole that small is filled (as PostGIS's clipper, Wagyu, does)."""
+    if geom.is_empty:
+        return geom
+    kept = []
+    for polygon in shapely.get_parts(geom):
+        if abs(shapely.area(shapely.Polygon(polygon.exterior))) < MIN_RING_AREA:
+            continue
+        holes = [r for r in polygon.interiors if shapely.Polygon(r).area >= MIN_RING_AREA]
+        kept.append(shapely.Polygon(polygon.exterior, holes))
+    if not kept:
+        return shapely.GeometryCollection()
+    return kept[0] if len(kept) == 1 else shapely.MultiPolygon(kept)
+
+
+def _repaired_polygons(geom: BaseGeometry) -> BaseGeometry:
+    """The polygons of ``geom`` made valid; parts collapsed by rounding to tile units (to a
+    point or a line) are dropped, not turned into lines ("structure" repair: the default
+    one refuses such mixed input — "Overlay input is mixed-dimension")."""
+    if geom.is_empty or shapely.is_valid(geom):
+        return geom
+    return parts_of_dimension(shapely.make_valid(geom, method="structure", keep_collapsed=False), 2)
 
 
 def encode_tile(

@@ -47,7 +47,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 
 from geo.coords import DATUMS, convert
-from geo.distance import MIN_METRES_PER_DEGREE, degree_box, distances_m
+from geo.distance import MIN_METRES_PER_DEGREE, WGS84_GEOD, degree_box, distances_m
 from geo.entities import UnknownColumnError, get_entity
 from geo.errors import BadInput, NotFound, Unprocessable
 
@@ -409,17 +409,86 @@ def _cross_check(data: Mapping[str, Any]) -> list[str]:
 # Site geometry
 # --------------------------------------------------------------------------------------
 
+#: The largest site a verdict is given for.  A site is a parcel or one project's footprint:
+#: Beijing's largest single projects fit with room (Daxing airport ≈ 27 km² in a box of
+#: about 10 km).  Anything larger is a region, not a site: its verdict would rest on a
+#: distance method built for sites (an AEQD projection centred on the site; PostGIS
+#: geography refuses edges of 180°) and one store could answer VETO where the other says
+#: PASS.  Beyond a limit the answer is a 422 naming it (:class:`SiteLimitError`).
+MAX_SITE_AREA_M2 = 100e6  # 100 km², geodesic area on the WGS-84 ellipsoid
+MAX_SITE_EXTENT_M = 20_000.0  # the longer side of the site's lon/lat box, metres (see site_extent_m)
+#: A surveyed parcel has tens to hundreds of vertices; every vertex is measured against every
+#: candidate hazard, so the count bounds a request's work (and is checked before parsing).
+MAX_SITE_VERTICES = 10_000
+
 _REASON_LOCATION = re.compile(r"^(?P<problem>.*?)\s*\[(?P<x>[-+0-9.eE]+)\s+(?P<y>[-+0-9.eE]+)\]\s*$")
+#: GeoJSON nesting of ``coordinates`` per site type: a position, a ring's list, a polygon's list.
+_COORDINATE_DEPTH = {"Point": 0, "Polygon": 2, "MultiPolygon": 3}
+
+
+class SiteLimitError(GeometryError):
+    """A site beyond one of the site limits: ``limit`` names it, ``found`` and ``maximum``
+    are in ``unit`` (422, like any geometry that cannot be evaluated)."""
+
+    def __init__(self, limit: str, found: float, maximum: float, unit: str) -> None:
+        self.limit, self.found, self.maximum, self.unit = limit, found, maximum, unit
+        self.problem = (f"site {limit} {found:,.0f} {unit} exceeds the limit of {maximum:,.0f} {unit}"
+                        " (a site is one parcel or project, not a region)")
+        self.location = None
+        Unprocessable.__init__(self, self.problem)  # not "invalid geometry": valid, but too large
+
+    def details(self) -> dict[str, Any]:
+        return {**super().details(), "limit": self.limit, "found": self.found, "max": self.maximum,
+                "unit": self.unit}
+
+
+def site_extent_m(geometry: BaseGeometry) -> float:
+    """The longer side, in metres, of ``geometry``'s lon/lat box on the WGS-84 ellipsoid: the
+    meridian arc between its south and north edges, or its widest parallel (the one nearest
+    the equator) between its west and east edges — never shortened by going round the back."""
+    minx, miny, maxx, maxy = geometry.bounds
+    height = float(WGS84_GEOD.inv(0.0, miny, 0.0, maxy)[2]) if maxy > miny else 0.0
+    lat = 0.0 if miny <= 0.0 <= maxy else min(abs(miny), abs(maxy))
+    phi = math.radians(lat)
+    radius = WGS84_GEOD.a * math.cos(phi) / math.sqrt(1.0 - WGS84_GEOD.es * math.sin(phi) ** 2)
+    return max(height, radius * math.radians(maxx - minx))
+
+
+def site_area_m2(geometry: BaseGeometry) -> float:
+    """Geodesic area of ``geometry`` on the WGS-84 ellipsoid, square metres (0 for a point)."""
+    return abs(float(WGS84_GEOD.geometry_area_perimeter(geometry)[0])) if geometry.geom_type != "Point" else 0.0
+
+
+def check_site_limits(geometry: BaseGeometry) -> None:
+    """Raise :class:`SiteLimitError` when ``geometry`` (lon/lat, in range) has more than
+    MAX_SITE_VERTICES vertices or an extent above MAX_SITE_EXTENT_M — the cheap limits,
+    checked before validity; the area (:func:`_check_site_area`) is measured on a valid
+    geometry.  Measures are compared to the centimetre (a site drawn at a limit is within it)."""
+    vertices = int(shapely.get_num_coordinates(geometry))
+    if vertices > MAX_SITE_VERTICES:
+        raise SiteLimitError("vertices", vertices, MAX_SITE_VERTICES, "vertices")
+    extent = site_extent_m(geometry)
+    if round(extent, 2) > MAX_SITE_EXTENT_M:
+        raise SiteLimitError("extent", extent, MAX_SITE_EXTENT_M, "m")
+
+
+def _check_site_area(geometry: BaseGeometry) -> None:
+    """Raise :class:`SiteLimitError` when the valid ``geometry``'s area is above MAX_SITE_AREA_M2."""
+    area = site_area_m2(geometry)
+    if round(area, 2) > MAX_SITE_AREA_M2:
+        raise SiteLimitError("area", area, MAX_SITE_AREA_M2, "m²")
 
 
 def check_site_geometry(geometry: BaseGeometry | None) -> BaseGeometry:
     """Validate a site geometry (WGS-84 lon/lat) and return it in 2-D.
 
-    Accepts a Point, Polygon or MultiPolygon.  Raises :class:`GeometryError` naming
-    the problem and where: empty geometry, a wrong type, a non-finite or
-    out-of-range coordinate (with a hint when latitude and longitude look swapped),
-    or what :func:`shapely.is_valid_reason` reports (self-intersection, ring
-    self-intersection, too few points, …) with its location.
+    Accepts a Point, Polygon or MultiPolygon within the site limits (MAX_SITE_VERTICES,
+    MAX_SITE_EXTENT_M, MAX_SITE_AREA_M2).  Raises :class:`GeometryError` naming the
+    problem and where: empty geometry, a wrong type, a non-finite or out-of-range
+    coordinate (with a hint when latitude and longitude look swapped), a limit exceeded
+    (:class:`SiteLimitError`, naming the limit and the value found), or what
+    :func:`shapely.is_valid_reason` reports (self-intersection, ring self-intersection,
+    too few points, …) with its location.
     """
     if geometry is None or geometry.is_empty:
         raise GeometryError("empty geometry")
@@ -435,21 +504,84 @@ def check_site_geometry(geometry: BaseGeometry | None) -> BaseGeometry:
         x, y = (float(v) for v in coords[np.argmax(bad)])
         hint = "; latitude and longitude look swapped" if abs(y) <= 180 and abs(x) <= 90 else ""
         raise GeometryError(f"coordinate outside lon -180..180 / lat -90..90{hint}", (x, y))
+    check_site_limits(geometry)
     if not shapely.is_valid(geometry):
         reason = shapely.is_valid_reason(geometry)
         m = _REASON_LOCATION.match(reason)
         if m:
             raise GeometryError(m.group("problem"), (float(m.group("x")), float(m.group("y"))))
         raise GeometryError(reason)
+    _check_site_area(geometry)
     return geometry
+
+
+def _is_number(value: Any) -> bool:
+    """A JSON number a float can hold (not a bool; not an integer beyond ±1e308)."""
+    return isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)
+                                        and -1e308 <= value <= 1e308)
+
+
+def check_geojson_coordinates(kind: str, coordinates: Any) -> None:
+    """Check the shape of a site's GeoJSON ``coordinates`` before any geometry is built:
+    nesting as ``kind`` (Point, Polygon, MultiPolygon) needs, each position two or three
+    numbers, at most MAX_SITE_VERTICES positions.  Walks without recursion, so no nesting
+    depth can exhaust the stack.  Raises :class:`GeometryError` naming the problem."""
+    depth = _COORDINATE_DEPTH[kind]
+    stack: list[tuple[Any, int]] = [(coordinates, depth)]
+    positions = 0
+    while stack:
+        value, level = stack.pop()
+        if not isinstance(value, list | tuple):  # tuples: shapely.geometry.mapping's output
+            raise GeometryError(f"malformed GeoJSON {kind}: coordinates must be nested lists"
+                                f" {depth + 1} deep; found {type(value).__name__}")
+        if level == 0:
+            if len(value) not in (2, 3) or not all(_is_number(v) for v in value):
+                shown = _preview(value)
+                raise GeometryError(f"malformed GeoJSON {kind}: a position is 2 or 3 numbers, got {shown}")
+            positions += 1
+            if positions > MAX_SITE_VERTICES:
+                raise SiteLimitError("vertices", positions, MAX_SITE_VERTICES, "vertices")
+            continue
+        stack.extend((item, level - 1) for item in value)
+
+
+def _preview(value: Any, limit: int = 60) -> str:
+    """``value`` as short text for a message (lists shown one level deep)."""
+    if isinstance(value, list | tuple):
+        text = "[" + ", ".join("[…]" if isinstance(v, list | tuple | dict) else repr(v) for v in value[:4])
+        text += ", …]" if len(value) > 4 else "]"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _geojson_geometry(obj: Any) -> BaseGeometry:
+    """A shapely site geometry from a GeoJSON geometry mapping, its type and coordinates
+    checked first (see :func:`check_geojson_coordinates`)."""
+    if not isinstance(obj, Mapping) or "type" not in obj:
+        raise GeometryError("geometry must be a GeoJSON object with 'type' and 'coordinates'")
+    kind = obj["type"]
+    if not isinstance(kind, str) or kind not in _COORDINATE_DEPTH:
+        shown = _preview(kind)
+        if kind in ("LineString", "MultiLineString", "MultiPoint", "GeometryCollection"):
+            raise GeometryError(f"{kind} is not a site; give a Point, Polygon or MultiPolygon")
+        raise GeometryError(f"unknown geometry type {shown}; give a Point, Polygon or MultiPolygon")
+    if "coordinates" not in obj:
+        raise GeometryError(f"malformed GeoJSON {kind}: no 'coordinates'")
+    check_geojson_coordinates(kind, obj["coordinates"])
+    try:
+        return shapely.geometry.shape({"type": kind, "coordinates": obj["coordinates"]})
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.GEOSException) as exc:
+        raise GeometryError(f"malformed GeoJSON {kind}: {exc}") from None
 
 
 def site_from_geojson(obj: Any, *, datum: str = "wgs84") -> BaseGeometry:
     """A checked site geometry from a GeoJSON geometry (or Feature) in WGS-84, or in
     ``datum`` (``gcj02``, ``bd09``: converted to WGS-84 with :func:`geo.coords.convert`).
 
-    Raises :class:`GeometryError` when missing, malformed or invalid (see
-    :func:`check_site_geometry`), ValueError naming an unknown datum.
+    Raises :class:`GeometryError` (422) when missing, of an unknown or unsupported type,
+    malformed (a position that is not 2–3 numbers, wrong nesting), beyond a site limit or
+    invalid (see :func:`check_site_geometry`); :class:`BadInput` naming an unknown datum.
     """
     key = str(datum).strip().lower()
     if key not in DATUMS:
@@ -458,13 +590,7 @@ def site_from_geojson(obj: Any, *, datum: str = "wgs84") -> BaseGeometry:
         obj = obj.get("geometry")
     if obj is None:
         raise GeometryError("missing geometry")
-    if not isinstance(obj, Mapping) or "type" not in obj or "coordinates" not in obj:
-        raise GeometryError("geometry must be a GeoJSON object with 'type' and 'coordinates'")
-    try:
-        geom = shapely.geometry.shape(obj)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.GEOSException) as exc:
-        raise GeometryError(f"malformed GeoJSON {obj.get('type')}: {exc}") from None
-    geom = check_site_geometry(geom)
+    geom = check_site_geometry(_geojson_geometry(obj))
     if key in ("gcj02", "bd09"):
         def shift(xy: np.ndarray) -> np.ndarray:
             x, y = convert(xy[:, 0], xy[:, 1], src=key, dst="wgs84")
@@ -581,6 +707,7 @@ class AreaContext:
     codes: np.ndarray = field(default_factory=lambda: np.zeros(0, object))
     types: np.ndarray = field(default_factory=lambda: np.zeros(0, object))
     masks: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
+    unions: dict[tuple[int, ...], BaseGeometry] = field(default_factory=dict)
 
     @classmethod
     def for_areas(cls, areas: gpd.GeoDataFrame) -> AreaContext:
@@ -588,6 +715,7 @@ class AreaContext:
         areas = areas.reset_index(drop=True)
         codes = areas["area_code"].to_numpy(dtype=object) if len(areas) else np.zeros(0, object)
         types = areas["area_type"].to_numpy(dtype=object) if len(areas) else np.zeros(0, object)
+        shapely.prepare(np.asarray(areas.geometry.values, dtype=object))  # covers() per site of a batch
         return cls(areas, np.zeros(len(areas), dtype=bool), codes, types)
 
     @classmethod
@@ -597,7 +725,24 @@ class AreaContext:
         return base.for_touching(np.asarray(touching, dtype=bool))
 
     def for_touching(self, touching: np.ndarray) -> AreaContext:
-        return AreaContext(self.frame, touching, self.codes, self.types, self.masks)
+        return AreaContext(self.frame, touching, self.codes, self.types, self.masks, self.unions)
+
+    def covers(self, site: BaseGeometry, rows: np.ndarray) -> bool:
+        """Whether the areas ``rows`` together cover ``site`` (boundary included): one of
+        them, or their union (a site across a province border; unions kept per set of rows)."""
+        if not len(rows):
+            return False
+        geoms = np.asarray(self.frame.geometry.values, dtype=object)[rows]
+        if bool(shapely.covers(geoms, site).any()):
+            return True
+        if len(rows) == 1:
+            return False
+        key = tuple(int(i) for i in rows)
+        union = self.unions.get(key)
+        if union is None:
+            union = self.unions[key] = shapely.union_all(geoms)
+            shapely.prepare(union)
+        return bool(union.covers(site))
 
     def with_codes(self, codes: Iterable[str]) -> np.ndarray:
         key = tuple(sorted(codes))
@@ -808,13 +953,18 @@ def _risk_result(rule: Rule, site: BaseGeometry, areas: AreaContext) -> RuleResu
     return RuleResult(rule, "clear", message=f"site outside every individual-risk contour >= {limit:g}/yr")
 
 
-def coverage_state(rule_set: RuleSet, areas: AreaContext) -> tuple[bool, bool, list[str]]:
-    """(inside the whole coverage, inside Beijing, notes) for the site ``areas`` was built for."""
+def coverage_state(rule_set: RuleSet, site: BaseGeometry, areas: AreaContext) -> tuple[bool, bool, list[str]]:
+    """(inside the whole coverage, inside Beijing, notes) for ``site`` (``areas`` built for it).
+
+    Covered means wholly covered: a site reaching beyond the coverage areas has no verdict
+    (OUTSIDE_COVERAGE), never a PASS on the part that is inside.  Beijing's rules apply
+    to a site that touches Beijing.
+    """
     notes: list[str] = []
     jjj_loaded = areas.with_codes(rule_set.coverage.jjj)
     if not jjj_loaded.any():
         notes.append("coverage areas not loaded (riskmap reference load) / 未加载覆盖范围")
-    covered = bool((jjj_loaded & areas.touching).any())
+    covered = areas.covers(site, np.flatnonzero(jjj_loaded & areas.touching))
     in_beijing = bool((areas.with_codes(rule_set.coverage.beijing) & areas.touching).any())
     return covered, in_beijing, notes
 
@@ -838,14 +988,14 @@ def evaluate_site(
     ``rule_set`` appears in the result: rules for other land uses as
     ``not_applicable``, Beijing rules outside Beijing as ``outside_region``.
     """
-    covered, in_beijing, notes = coverage_state(rule_set, areas)
+    covered, in_beijing, notes = coverage_state(rule_set, site, areas)
     applicable = rule_set.applicable_ids(land_use)
     results: list[RuleResult] = []
     for rule in rule_set.rules:
         if rule.id not in applicable:
             results.append(RuleResult(rule, "not_applicable", message=f"not for land use {land_use.code}"))
         elif not covered:
-            results.append(RuleResult(rule, "outside_region", message="site outside the covered region"))
+            results.append(RuleResult(rule, "outside_region", message="site (partly) outside the covered region"))
         elif rule.region == "beijing" and not in_beijing:
             results.append(RuleResult(rule, "outside_region", message="Beijing rule; site outside Beijing"))
         elif rule.test.measures_distance:
@@ -859,7 +1009,7 @@ def evaluate_site(
             results.append(_zone_result(rule, site, areas))
     if not covered:
         code: VerdictCode = "OUTSIDE_COVERAGE"
-        notes.append("site outside Beijing–Tianjin–Hebei coverage: no verdict / 超出京津冀覆盖范围")
+        notes.append("site (partly) outside Beijing–Tianjin–Hebei coverage: no verdict / 超出京津冀覆盖范围")
     else:
         worst = max((_SEVERITY[r.rule.outcome] for r in results if r.hit), default=0)
         code = "VETO" if worst == 2 else "CONDITIONAL" if worst == 1 else "PASS"

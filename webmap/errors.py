@@ -3,15 +3,22 @@
 Blueprints register no handlers of their own. An error's message names the bad value; its
 ``details()`` (for example the known land uses, or where a geometry is invalid) are added
 to the answer: ``{"error": message, "status": code, **details}``.
+
+A 503 (a store or service down) carries ``Retry-After`` (the error's ``retry_after_s``,
+else DEFAULT_RETRY_AFTER_S) and is logged as one warning line naming the request and the
+reason — no traceback: an outage is not a bug, and while it lasts every request has one.
 """
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from geo.errors import BadInput, Conflict, NotFound, RiskmapError, Unavailable, Unprocessable
+
+#: Seconds a client is asked to wait after a 503 whose error names none.
+DEFAULT_RETRY_AFTER_S = 30
 
 STATUS_CODES: dict[type[RiskmapError], int] = {
     BadInput: 400,
@@ -35,7 +42,13 @@ def register_error_handlers(app: Flask) -> None:
 
     def handle(exc: RiskmapError) -> ResponseReturnValue:
         status = status_of(exc)
-        return jsonify(error=str(exc), status=status, **exc.details()), status
+        response = jsonify(error=str(exc), status=status, **exc.details())
+        if status == 503:
+            retry = getattr(exc, "retry_after_s", DEFAULT_RETRY_AFTER_S)
+            if retry is not None:
+                response.headers["Retry-After"] = str(int(retry))
+            app.logger.warning("%s %s -> 503: %s", request.method, request.path, exc)
+        return response, status
 
     def handle_http(exc: HTTPException) -> ResponseReturnValue:
         return jsonify(error=exc.description, status=exc.code), exc.code or 500

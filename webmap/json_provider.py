@@ -17,6 +17,8 @@ import orjson
 from flask import Response
 from flask.json.provider import DefaultJSONProvider
 
+from geo.errors import BadInput
+
 _OPTIONS = (orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_PASSTHROUGH_DATETIME
             | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS)
 
@@ -35,3 +37,11 @@ class FastJSONProvider(DefaultJSONProvider):
             option |= orjson.OPT_INDENT_2
         body = orjson.dumps(obj, default=self.default, option=option) + b"\n"
         return Response(body, mimetype=self.mimetype)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse JSON text; nesting too deep for Python's parser is a ValueError (a bad
+        request body), not a RecursionError (a 500)."""
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise BadInput("JSON nested too deeply to read") from None

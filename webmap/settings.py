@@ -53,6 +53,8 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(None, description="postgresql://… selects PostGIS; unset: GeoPackage")
     gpkg_path: Path = Field(default_factory=default_gpkg_path, description="embedded store file")
+    read_only: bool = Field(False, description="open the embedded store read-only (automatic when it cannot be"
+                                               " written)")
     host: str = Field("127.0.0.1", description="address the map server listens on")
     port: int = Field(5000, ge=1, le=65535, description="port the map server listens on")
     language: Literal["zh", "en"] = Field("zh", description="default UI language")
@@ -114,7 +116,8 @@ def open_context(settings: Settings, *, store: Store | None = None) -> Context:
     ``cache_entries`` / ``cache_mb``.  Store errors propagate
     (:class:`geo.stores.protocol.StoreError`, one line naming the setting)."""
     if store is None:
-        store = open_store(database_url=settings.database_url, gpkg_path=settings.gpkg_path)
+        store = open_store(database_url=settings.database_url, gpkg_path=settings.gpkg_path,
+                           read_only=settings.read_only)
         store.init_schema()
     cache = Cache(max_entries=settings.cache_entries, max_bytes=settings.cache_mb * 1024 * 1024)
     return Context(store, settings.paths, cache)

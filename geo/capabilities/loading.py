@@ -23,16 +23,19 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import yaml
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 from geo.entities import get_entity
 from geo.errors import BadInput, Conflict
+from geo.etl.geometry import guess_projected_crs, projected_sample
 from geo.etl.headers import HeaderError, HeaderMatch, match_headers
 from geo.etl.issues import Issue
 from geo.etl.placement import AddressLocator
@@ -157,6 +160,7 @@ def load_file(
     path: Path | str,
     *,
     datum: str | None = None,
+    crs: str | None = None,
     mapping: Mapping[str, str] | None = None,
     strict: bool = False,
     dry_run: bool = False,
@@ -168,7 +172,9 @@ def load_file(
 
     ``datum``: the datum of the file's coordinates ("wgs84", "cgcs2000", "gcj02", "bd09");
     None means not stated (WGS-84 assumed and checked against stated districts); a
-    per-row 坐标系 column overrides it.  ``mapping``: file header → column.  ``strict``:
+    per-row 坐标系 column overrides it.  ``crs``: the CRS of a spatial file that states none
+    (a Shapefile without its .prj), e.g. "EPSG:4548"; a file stating another is refused.
+    ``mapping``: file header → column.  ``strict``:
     load nothing if any row is rejected.  ``dry_run``: validate and report only.
     ``geocoder``: locates rows without coordinates (without one they are rejected).
     ``reference``: areas frame or a prepared :class:`JurisdictionIndex` (default: the
@@ -185,6 +191,7 @@ def load_file(
     path = Path(path)
     started = time.perf_counter()
     table, sha = _read(path, kind, progress)
+    _settle_crs(table, crs, path)
     timings = {"read": time.perf_counter() - started}
 
     mark = time.perf_counter()
@@ -208,13 +215,40 @@ def load_file(
     timings["validate"] = time.perf_counter() - mark
 
     report = _new_report(path, sha, table, match, result, dry_run=dry_run, strict=strict)
-    if not dry_run and not (strict and result.rejected) and len(result.features):
+    if not dry_run and not (strict and report.rejected) and len(result.features):
         mark = time.perf_counter()
         _upsert(store, report, result, progress)
         timings["upsert"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
     report.seconds = {k: round(v, 3) for k, v in timings.items()}
     return report
+
+
+def _settle_crs(table: RawTable, crs: str | None, path: Path) -> None:
+    """Set the CRS of a spatial file's geometries from ``crs`` (the file stating none), or
+    refuse a file that states none while its coordinates are metres, not degrees — it
+    would be rejected row by row as outside Jing-Jin-Ji — naming the likely CRS."""
+    if table.geometry is None:
+        if crs is not None:
+            raise BadInput(f"{path.name}: --crs is for spatial files (GeoJSON, GeoPackage, Shapefile); this is"
+                           f" {table.format}")
+        return
+    if crs is not None:
+        try:
+            given = CRS.from_user_input(crs)
+        except CRSError:
+            raise BadInput(f"--crs: {crs!r} is not a coordinate reference system (e.g. EPSG:4548)") from None
+        if table.crs is not None and not CRS.from_user_input(table.crs).equals(given):
+            raise BadInput(f"{path.name} states its CRS ({table.crs}); --crs {crs} disagrees: leave --crs out")
+        table.crs = crs
+        return
+    metres = projected_sample(table.geometry) if table.crs is None else None
+    if metres is not None and len(metres):
+        guess = guess_projected_crs(metres)
+        x, y = metres[0]
+        raise ReadError(f"{path.name}: no .prj (the file states no CRS) and its coordinates look like projected"
+                        f" metres, not degrees (x {x:,.0f}, y {y:,.0f}{f': {guess}?' if guess else ''});"
+                        f" add the .prj or give --crs {guess or 'EPSG:<code>'}")
 
 
 def _read(path: Path, kind: str, progress: Progress | None) -> tuple[RawTable, str]:
@@ -239,17 +273,25 @@ def _new_report(
         sha256=sha,
         format=table.format,
         encoding=table.encoding,
-        rows=result.total,
+        rows=result.total + len(table.rejects),
         valid=len(result.features),
-        rejected=result.rejected,
+        rejected=result.rejected + len(table.rejects),
         warned=result.warned,
         geocoded=result.geocoded,
         dry_run=dry_run,
         strict=strict,
         datum=result.datum_used,
         columns=dict(match.columns),
-        issues=result.issues,
+        issues=_merged_issues([replace(i, column=match.columns.get(i.header or "")) for i in table.rejects],
+                              result.issues),
     )
+
+
+def _merged_issues(read: Sequence[Issue], found: Sequence[Issue]) -> list[Issue]:
+    """File-level issues first, then every row's in row order: the records the reader could
+    not read (:attr:`RawTable.rejects`) among those validation rejected or warned."""
+    rows = sorted([*read, *(i for i in found if i.row is not None)], key=lambda i: i.row or 0)
+    return [i for i in found if i.row is None] + rows
 
 
 def _upsert(store: Store, report: LoadReport, result: EtlResult, progress: Progress | None) -> None:

@@ -44,6 +44,7 @@ from geo.files.exports import Export, plain_value
 from geo.stores.protocol import Store, utc_stamp
 from geo.veto import (
     VERDICT_LABELS,
+    AreaContext,
     GeometryError,
     HazardHit,
     LandUse,
@@ -53,6 +54,7 @@ from geo.veto import (
     Verdict,
     audit_rules,
     check_site_geometry,
+    coverage_state,
     evaluate_candidates,
     evaluate_many,
     existing_target_use,
@@ -170,9 +172,8 @@ def evaluate_one(
     areas = context_areas(store, rule_set, version=versions["areas"], cache=cache)
     search = search_distances(rules, _attribute_maxima(store, rules, versions, cache))
     candidates: dict[str, gpd.GeoDataFrame] = {}
-    in_coverage = np.isin(areas["area_code"].to_numpy(dtype=object), list(rule_set.coverage.jjj))
-    covered = bool((in_coverage & shapely.intersects(areas.geometry.values, site)).any()) if len(areas) else False
-    if covered:
+    covered, _, _ = coverage_state(rule_set, site, AreaContext.for_site(site, areas))
+    if covered:  # outside (or reaching beyond) the coverage the verdict is OUTSIDE_COVERAGE: no queries
         for kind, group in groups.items():
             where = merged_where([r.hazard.where for r in group if r.hazard is not None])
             candidates[kind] = store.within_distance(kind, site, search[kind], where=where or None,

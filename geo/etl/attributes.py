@@ -153,7 +153,7 @@ def check_required(entity: Entity, cells: pd.DataFrame, values: ColumnValues, is
             continue  # derived columns (source code from the name, site code "main") are checked via their source
         raw = cells[column].to_numpy(dtype=object) if column in cells else np.full(len(column_values), None)
         # a cell that failed to parse is already rejected with its own reason
-        empty = np.array([v is None for v in column_values]) & pd.isna(raw)
+        empty = np.array([v is None for v in column_values], dtype=bool) & pd.isna(raw)
         if column == "level" and entity.kind == "risk_sources":
             reason = "risk level is empty (and no likelihood L and severity S to derive it)"
             reason_zh = "风险等级为空（且无可能性L、严重性S可推算）"

@@ -73,6 +73,38 @@ def geometry_transformer(crs: str | None) -> Transformer | None:
     return Transformer.from_crs(source, STORAGE_CRS, always_xy=True)
 
 
+# ------------------------------------------------------------------ a file without CRS
+
+#: Projected CRSs a bureau's file from Jing-Jin-Ji is likely to be in, the likeliest first:
+#: CGCS2000 3-degree Gauss-Krüger zones CM 117°E (Beijing), 114°E and 120°E, without and
+#: with the zone number before the easting, then UTM zone 50N (WGS 84).
+PROJECTED_CANDIDATES: tuple[str, ...] = ("EPSG:4548", "EPSG:4547", "EPSG:4549", "EPSG:4527", "EPSG:4526",
+                                         "EPSG:4528", "EPSG:32650")
+
+
+def projected_sample(geometry: NDArray[np.object_]) -> NDArray[np.float64]:
+    """Coordinates of the file's geometries (up to 1,000 vertices) that cannot be degrees
+    (|x| > 180 or |y| > 90): what a file in projected metres without its CRS shows."""
+    present = ~shapely.is_missing(np.asarray(geometry, dtype=object))
+    xy = shapely.get_coordinates(np.asarray(geometry, dtype=object)[present])
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    return xy[(np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90)][:1000]
+
+
+def guess_projected_crs(xy: NDArray[np.float64]) -> str | None:
+    """The first of PROJECTED_CANDIDATES that puts most of the points ``xy`` (metres) in
+    Jing-Jin-Ji, or None."""
+    if not len(xy):
+        return None
+    minx, miny, maxx, maxy = coords.JJJ_BBOX
+    for candidate in PROJECTED_CANDIDATES:
+        lon, lat = Transformer.from_crs(candidate, STORAGE_CRS, always_xy=True).transform(xy[:, 0], xy[:, 1])
+        inside = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+        if inside.mean() > 0.5:
+            return candidate
+    return None
+
+
 # ------------------------------------------------------------------------------- points
 
 
@@ -112,7 +144,7 @@ def _points_from_file(
     types = np.full(n, -1)
     types[present] = shapely.get_type_id(geoms[present])
     not_point = present & (types != 0)
-    issues.add(np.flatnonzero(not_point), "geometry", shapely.get_type_id(geoms[not_point]).astype(str),
+    issues.add(np.flatnonzero(not_point), "geometry", _TYPE_NAMES[types[not_point]],
                "expected a point geometry", "应为点几何")
     points = present & (types == 0)
     lon[points] = shapely.get_x(geoms[points])

@@ -16,8 +16,11 @@ Row numbers:
 CSV encodings are detected by trying *strict* decodes in the order UTF-8 with BOM,
 UTF-8, GBK, GB18030 (and UTF-16 when the file starts with its BOM, as Excel's
 "Unicode text" export does); a file none of them decodes is refused with the byte
-offset, never read with replacement characters.  Blank records are dropped (their row
-numbers are simply absent).
+offset, never read with replacement characters.  A UTF-8 file with some rows in
+another encoding (a GBK row pasted in) keeps the rows that decode: each row that does
+not is in ``RawTable.rejects`` (row, column, the bytes, their GBK reading), never
+loaded.  Blank records are dropped (their row numbers are simply absent); a file with
+a header and no records is refused.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import codecs
 import csv
 import io
 import math
+import re
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +45,7 @@ from pyproj import CRS
 
 from geo.errors import BadInput
 from geo.etl.headers import HEADER_ALIASES, normalise_header
+from geo.etl.issues import Issue
 
 #: Encodings tried, in order, on CSV files (the first strict decode that succeeds wins).
 CSV_ENCODINGS: tuple[str, ...] = ("utf-8-sig", "utf-8", "gbk", "gb18030")
@@ -63,7 +68,8 @@ class RawTable:
     ``frame`` has one column per file header (headers as text, in file order) and
     ``str``/``None`` cells; ``rows`` the 1-based source row number of each record;
     ``geometry`` one shapely geometry (or None) per record for spatial formats, in
-    ``crs`` (an authority string such as "EPSG:4326", or WKT) — None otherwise.
+    ``crs`` (an authority string such as "EPSG:4326", or WKT) — None otherwise;
+    ``rejects`` the records that could not be read (not in ``frame``), one issue each.
     """
 
     frame: pd.DataFrame
@@ -74,6 +80,7 @@ class RawTable:
     crs: str | None = None
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)
+    rejects: list[Issue] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -155,18 +162,55 @@ def find_header_row(records: Sequence[Sequence[Any]], kind: str | None) -> int:
 
 
 def _table_from_records(
-    records: list[list[Any]], *, kind: str | None, fmt: str, encoding: str | None = None, sheet: str | None = None
+    records: list[list[Any]], *, kind: str | None, fmt: str, encoding: str | None = None, sheet: str | None = None,
+    undecoded: bool = False,
 ) -> RawTable:
+    """The table under the header row; ``undecoded``: the text holds bytes kept undecoded
+    (see :func:`decode_text`), whose records become ``rejects``."""
     if not records:
         raise ReadError("the file has no rows")
     header_at = find_header_row(records, kind)
+    if undecoded and any(_undecoded(cell_text(v)) for v in records[header_at]):
+        raise ReadError(f"the header row (row {header_at + 1}) is not {encoding}: save the file as UTF-8")
     headers = _unique_headers(records[header_at])
     body = records[header_at + 1 :]
     frame = _text_frame(headers, body)
     rows = np.arange(header_at + 2, header_at + 2 + len(body), dtype=np.int64)
     keep = frame.notna().any(axis=1).to_numpy() if len(frame.columns) else np.zeros(len(frame), dtype=bool)
+    if not keep.any():
+        raise ReadError(f"the file has a header row (row {header_at + 1}) but no records below it")
+    rejects, bad = _undecodable_rows(frame, rows, encoding) if undecoded else ([], np.zeros(len(frame), bool))
+    keep = keep & ~bad
     frame = frame[keep].reset_index(drop=True)
-    return RawTable(frame=frame, rows=rows[keep], format=fmt, encoding=encoding, sheet=sheet)
+    return RawTable(frame=frame, rows=rows[keep], format=fmt, encoding=encoding, sheet=sheet, rejects=rejects)
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes kept by errors="surrogateescape"
+
+
+def _undecoded(text: str | None) -> bool:
+    return text is not None and _UNDECODED.search(text) is not None
+
+
+def _undecodable_rows(frame: pd.DataFrame, rows: np.ndarray, encoding: str | None
+                      ) -> tuple[list[Issue], np.ndarray]:
+    """One reject per record holding bytes that are not ``encoding`` (at its first such cell,
+    showing the bytes and their GBK reading), and which records those are."""
+    bad = np.zeros(len(frame), dtype=bool)
+    rejects: list[Issue] = []
+    for i, record in enumerate(frame.itertuples(index=False)):
+        header = next((h for h, v in zip(frame.columns, record, strict=True) if _undecoded(v)), None)
+        if header is None:
+            continue
+        raw = str(frame.at[i, header]).encode("utf-8", "surrogateescape")
+        shown = "".join(chr(b) if b < 0x80 else f"\\x{b:02x}" for b in raw)  # the bytes as they are
+        gbk = raw.decode("gb18030", "replace")
+        bad[i] = True
+        rejects.append(Issue(int(rows[i]), None, str(header), shown,
+                             f"this row is not {encoding} like the rest of the file (read as GBK: {gbk!r});"
+                             " the row is not loaded: save the whole file as UTF-8",
+                             f"该行编码不是{encoding}（按GBK读作“{gbk}”），未导入；请将整个文件另存为UTF-8", "reject"))
+    return rejects, bad
 
 
 # ----------------------------------------------------------------------------------- CSV
@@ -176,8 +220,10 @@ def decode_text(data: bytes) -> tuple[str, str]:
     """(text, encoding) for CSV bytes: the first of :data:`CSV_ENCODINGS` that decodes strictly.
 
     UTF-8 with BOM is reported as "utf-8-sig" only when the BOM is there; a UTF-16 BOM
-    selects UTF-16.  Raises
-    :class:`ReadError` naming the first undecodable byte offset when none decodes.
+    selects UTF-16.  A file that is UTF-8 but for some lines (:func:`_mostly_utf8`) is
+    decoded as UTF-8 keeping the other bytes as lone surrogates (``surrogateescape``),
+    so their rows can be reported and left out.  Raises :class:`ReadError` naming the
+    first undecodable byte offset when none decodes.
     """
     errors: list[str] = []
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text" export
@@ -192,7 +238,25 @@ def decode_text(data: bytes) -> tuple[str, str]:
             return data.decode(encoding, errors="strict"), encoding
         except UnicodeDecodeError as exc:
             errors.append(f"{encoding} fails at byte {exc.start}")
+        if encoding == "utf-8" and _mostly_utf8(data):  # a UTF-8 file with some rows in another encoding
+            utf8 = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
+            return data.decode(utf8, errors="surrogateescape"), utf8
     raise ReadError("cannot decode the file as UTF-8, GBK or GB18030 (" + "; ".join(errors) + ")")
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """True when more lines with non-ASCII text are valid UTF-8 than are not (GBK text is
+    almost never valid UTF-8, so such lines are UTF-8: the file is, but for some rows)."""
+    good = bad = 0
+    for line in data.splitlines():
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8", errors="strict")
+            good += 1
+        except UnicodeDecodeError:
+            bad += 1
+    return good > bad
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -211,7 +275,8 @@ def read_csv(path: Path, *, kind: str | None = None) -> RawTable:
     records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     if not any(records):
         raise ReadError("the file is empty")
-    return _table_from_records(records, kind=kind, fmt="csv", encoding=encoding)
+    return _table_from_records(records, kind=kind, fmt="csv", encoding=encoding,
+                               undecoded=_UNDECODED.search(text) is not None)
 
 
 # ---------------------------------------------------------------------------------- XLSX
@@ -248,8 +313,12 @@ def _ogr_path(path: Path) -> str:
     """The path GDAL reads: zipped Shapefiles through /vsizip/, the rest as they are."""
     if path.suffix.lower() != ".zip":
         return str(path)
-    with zipfile.ZipFile(path) as archive:
-        shapefiles = [n for n in archive.namelist() if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]
+    try:
+        with zipfile.ZipFile(path) as archive:
+            shapefiles = [n for n in archive.namelist()
+                          if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as exc:
+        raise ReadError(f"not a readable .zip ({exc})") from None
     if not shapefiles:
         raise ReadError("the .zip holds no .shp file")
     if len(shapefiles) > 1:
@@ -286,6 +355,10 @@ def read_spatial(path: Path, *, layer: str | None = None) -> RawTable:
         gdf = pyogrio.read_dataframe(source, layer=layer)
     except pyogrio.errors.DataSourceError as exc:
         raise ReadError(f"cannot read layer {layer!r} ({str(exc).splitlines()[0]})") from None
+    except UnicodeDecodeError as exc:  # e.g. a .dbf field name cut inside a character (10 bytes at most)
+        raise ReadError(f"field names or values are not valid {exc.encoding} ({exc.reason} at byte {exc.start}):"
+                        " a Shapefile's field names hold 10 bytes, which cuts Chinese names; rename the fields,"
+                        " or add a .cpg file naming the encoding") from None
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
     headers = _unique_headers(columns)
     frame = pd.DataFrame(

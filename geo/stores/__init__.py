@@ -10,9 +10,12 @@ from pathlib import Path
 from geo.stores.protocol import Store
 
 
-def open_store(*, database_url: str | None, gpkg_path: Path) -> Store:
+def open_store(*, database_url: str | None, gpkg_path: Path, read_only: bool = False) -> Store:
     """The PostGIS store for ``database_url``, or the embedded store at ``gpkg_path``.
 
+    The embedded store opens read-only when ``read_only`` (``RISKMAP_READ_ONLY=1``) or when
+    the file cannot be written (a write-protected medium, no permission): it then serves and
+    can be inspected, and refuses writes with one line naming the file.
     Does not touch the database; call ``init_schema()`` (or ``check()`` on PostGIS).
     Raises :class:`geo.stores.protocol.StoreError` for a malformed URL.
     """
@@ -22,4 +25,4 @@ def open_store(*, database_url: str | None, gpkg_path: Path) -> Store:
         return PostGISStore(database_url)
     from geo.stores.geopackage import GeoPackageStore
 
-    return GeoPackageStore(gpkg_path)
+    return GeoPackageStore(gpkg_path, read_only=True if read_only else None)

@@ -26,6 +26,7 @@ from geopandas.array import from_shapely
 from geo.coords import STORAGE_CRS
 from geo.entities import Column, Entity
 from geo.errors import BadInput
+from geo.stores.bounds import check_text, check_where_values
 
 #: Columns the stores fill in themselves; callers need not supply them.
 STORE_MANAGED = ("batch_id", "row_hash")
@@ -156,6 +157,12 @@ def prepare_rows(entity: Entity, features: gpd.GeoDataFrame) -> gpd.GeoDataFrame
     if bad.any():
         raise BadInput(f"{entity.kind}: {int(bad.sum())} rows without geometry")
     rows = normalise_frame(entity, features)
+    for column in entity.all_columns:
+        if column.type == "text":
+            nul = rows[column.name].str.contains("\x00", regex=False, na=False).to_numpy(dtype=bool)
+            if nul.any():
+                i = int(np.argmax(nul))
+                check_text(f"{entity.kind} {rows['key'].iloc[i]!r} {column.name}", rows[column.name].iloc[i])
     rows = rows.set_geometry(conform_geometries(entity, rows.geometry.values))
     rows["row_hash"] = hash_rows(entity, rows)
     return rows
@@ -210,11 +217,13 @@ def records(entity: Entity, rows: gpd.GeoDataFrame) -> list[tuple[Any, ...]]:
 
 
 def check_where(entity: Entity, where: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Validate a ``where`` filter against the entity's columns (raises UnknownColumnError)."""
+    """Validate a ``where`` filter against the entity's columns (raises UnknownColumnError)
+    and its text values (BadInput for a NUL character, see :mod:`geo.stores.bounds`)."""
     if not where:
         return {}
     for name in where:
         entity.column(name)
+    check_where_values(where)
     return dict(where)
 
 

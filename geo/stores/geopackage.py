@@ -9,6 +9,7 @@ reloaded when the layer's data version changes.  No server, no root.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -30,8 +31,9 @@ from geo import tiles
 from geo.coords import STORAGE_CRS
 from geo.distance import degree_box, distances_m
 from geo.entities import ENTITIES, Entity, get_entity
-from geo.errors import BadInput
+from geo.errors import BadInput, RiskmapError
 from geo.stores import gpkg_blob
+from geo.stores.bounds import check_bbox, check_distance, check_lonlat, check_paging, check_rows, check_text
 from geo.stores.frames import (
     check_point_layer,
     check_where,
@@ -46,6 +48,7 @@ from geo.stores.frames import (
     select_columns,
 )
 from geo.stores.geopackage_accounts import ACCOUNT_DDL, GeoPackageAccounts
+from geo.stores.outages import StoreReadOnly, StoreUnavailable, first_line, guard_store_methods
 from geo.stores.protocol import (
     ClusterSpec,
     LoadBatch,
@@ -181,13 +184,51 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+#: SQLite's messages for a file that is there but cannot be used now (another writer holds
+#: it, the disk is full or failing, it cannot be opened): an outage, not a bug.
+_OUTAGE_MESSAGES = ("database is locked", "database table is locked", "unable to open", "disk i/o error",
+                    "database or disk is full", "file is not a database", "database disk image is malformed")
+
+
+def _translate_failure(store: GeoPackageStore, exc: Exception) -> RiskmapError | None:
+    """What a failure of the file means for the caller (see :mod:`geo.stores.outages`): the
+    file locked, unreadable, full or corrupt -> StoreUnavailable (503); written to although
+    read-only -> StoreReadOnly.  Anything else is a bug and passes unchanged."""
+    message = first_line(exc)
+    where = f"RISKMAP_GPKG_PATH: {store.path}"
+    if isinstance(exc, sqlite3.OperationalError) and "readonly" in message.lower():
+        return StoreReadOnly(f"{where} is read-only ({message}): it can be served, not written")
+    if isinstance(exc, sqlite3.DatabaseError) and any(m in message.lower() for m in _OUTAGE_MESSAGES):
+        return StoreUnavailable(f"{where}: {message}")
+    if isinstance(exc, pyogrio.errors.DataSourceError | pyogrio.errors.DataLayerError | OSError):
+        return StoreUnavailable(f"{where}: cannot read: {message}")
+    return None
+
+
+@guard_store_methods(_translate_failure)
 class GeoPackageStore(GeoPackageAccounts, Store):
-    """The :class:`geo.stores.protocol.Store` over a single GeoPackage file."""
+    """The :class:`geo.stores.protocol.Store` over a single GeoPackage file.
+
+    Every method turns a file it cannot use now (locked, unreadable, full) into
+    :class:`geo.stores.outages.StoreUnavailable` (HTTP 503 with Retry-After)."""
 
     kind = "geopackage"
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout_s: float = 30.0, read_only: bool | None = None) -> None:
+        """The store in the file ``path``; ``busy_timeout_s``: how long a statement waits
+        for another process's write lock before the store reports itself unavailable.
+
+        ``read_only``: open the file for reading only (SQLite ``mode=ro``): the schema is
+        checked instead of migrated, everything is served, and a write raises
+        :class:`geo.stores.outages.StoreReadOnly`.  Default (None): read-only when the file
+        exists but cannot be written — a write-protected medium, no write permission on
+        the file or its folder (see :func:`read_only_reason`)."""
         self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
+        if read_only is None:
+            self.read_only_reason = read_only_reason(self.path)
+        else:
+            self.read_only_reason = "opened read-only (RISKMAP_READ_ONLY)" if read_only else None
         self._snapshots: dict[str, _Snapshot] = {}
         self._clusters: dict[tuple[str, str], tuple[int, dict[int, tiles.ClusterCells]]] = {}
         self._lock = threading.Lock()
@@ -197,8 +238,16 @@ class GeoPackageStore(GeoPackageAccounts, Store):
 
     # -- connection and schema -------------------------------------------------
 
+    @property
+    def read_only(self) -> bool:
+        return self.read_only_reason is not None
+
     def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        target: str | Path = self.path
+        if self.read_only:  # SQLite then refuses every write, even from root
+            target = f"{self.path.resolve().as_uri()}?mode=ro"
+        con = sqlite3.connect(target, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False,
+                              uri=self.read_only)
         gpkg_blob.register_functions(con)
         return con
 
@@ -213,7 +262,19 @@ class GeoPackageStore(GeoPackageAccounts, Store):
                 self._kept.append(con)
         return con
 
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StoreReadOnly(f"RISKMAP_GPKG_PATH: {self.path} is read-only ({self.read_only_reason}):"
+                                " it can be served and inspected, not written")
+
     def init_schema(self) -> None:
+        """Create the layers or upgrade the file to SCHEMA_VERSION; a read-only file is
+        checked instead (:meth:`check_schema`)."""
+        if self.read_only:
+            self.check_schema()
+            return
+        if self.path.is_file() and self._schema_problem() is None:
+            return  # current: nothing to write (a write would wait for every reader of the file)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -242,6 +303,41 @@ class GeoPackageStore(GeoPackageAccounts, Store):
         finally:
             con.close()
 
+    def check_schema(self) -> None:
+        """Raise :class:`StoreError` (one line) unless the file holds this version's schema:
+        every layer with every column, and the schema version SCHEMA_VERSION.  What a
+        read-only file needs, since it cannot be upgraded."""
+        where = f"RISKMAP_GPKG_PATH: {self.path}"
+        if not self.path.is_file():
+            raise StoreError(f"{where}: no such file (a read-only store cannot be created)")
+        problem = self._schema_problem()
+        if problem is not None:
+            raise StoreError(f"{where}: {problem}; the file is read-only ({self.read_only_reason}), so it cannot be"
+                             " upgraded here: run `riskmap init` on a writable copy")
+
+    def _schema_problem(self) -> str | None:
+        """What keeps the existing file from being this version's schema (None: nothing)."""
+        con = self._connect()
+        try:
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            version = con.execute("SELECT value FROM riskmap_meta WHERE name = 'schema_version'").fetchone() \
+                if "riskmap_meta" in tables else None
+            missing = [f"{e.table}.{c}" for e in ENTITIES.values() if e.table in tables
+                       for c in sorted(set(e.column_names) - {r[1] for r in con.execute(
+                           f"PRAGMA table_info({_quote(e.table)})")})]
+            counted = con.execute("SELECT count(*) FROM riskmap_layer_version").fetchone()[0] \
+                if "riskmap_layer_version" in tables else 0
+        finally:
+            con.close()
+        missing = [e.table for e in ENTITIES.values() if e.table not in tables] + missing
+        found = version[0] if version else "none"
+        if found != SCHEMA_VERSION or missing:
+            gaps = f"; missing {', '.join(missing[:5])}" if missing else ""
+            return f"schema version {found}, this version serves {SCHEMA_VERSION}{gaps}"
+        if counted < len(ENTITIES) or not {"riskmap_load_batches", "riskmap_runs"} <= tables:
+            return "schema incomplete (run log or layer versions missing)"
+        return None
+
     def _create_layer(self, entity: Entity) -> None:
         empty = gpd.GeoDataFrame(
             {c.name: pd.Series([], dtype=_PYOGRIO_DTYPES[c.type]) for c in entity.all_columns},
@@ -263,13 +359,15 @@ class GeoPackageStore(GeoPackageAccounts, Store):
             try:
                 row = con.execute("SELECT value FROM riskmap_meta WHERE name = 'schema_version'").fetchone()
                 version = row[0] if row else None
-            except sqlite3.OperationalError:
+            except sqlite3.OperationalError as exc:
+                if "no such table" not in str(exc):  # a locked or unreadable file is an outage
+                    raise
                 version = None
             finally:
                 con.close()
         return StoreInfo(
             kind=self.kind,
-            location=str(self.path),
+            location=f"{self.path} (read-only: {self.read_only_reason})" if self.read_only else str(self.path),
             schema_version=version,
             versions={
                 "gdal": pyogrio.__gdal_version_string__,
@@ -306,6 +404,7 @@ class GeoPackageStore(GeoPackageAccounts, Store):
     # -- run log ---------------------------------------------------------------------
 
     def record_run(self, run: RunRecord) -> None:
+        self._check_writable()
         con = self._connect()
         try:
             con.execute("INSERT OR REPLACE INTO riskmap_runs VALUES (?, ?, ?, ?)",
@@ -323,6 +422,7 @@ class GeoPackageStore(GeoPackageAccounts, Store):
     # -- writing -----------------------------------------------------------------
 
     def _write_rows(self, entity: Entity, rows: gpd.GeoDataFrame, batch: LoadBatch) -> UpsertResult:
+        self._check_writable()
         con = self._connect()
         try:
             con.execute("BEGIN IMMEDIATE")
@@ -497,8 +597,9 @@ class GeoPackageStore(GeoPackageAccounts, Store):
         region: BaseGeometry | None = None,
     ) -> gpd.GeoDataFrame:
         entity = get_entity(kind)
+        limit, offset = check_paging(limit, offset)
         names = None if columns is None else [c.name for c in select_columns(entity, columns)]
-        snap, idx = self._candidates(kind, where, bbox, names)
+        snap, idx = self._candidates(kind, where, check_bbox(bbox), names)
         if region is not None:
             idx = idx[np.isin(idx, snap.tree.query(region, predicate="intersects"))]
         stop = None if limit is None else offset + limit
@@ -517,8 +618,8 @@ class GeoPackageStore(GeoPackageAccounts, Store):
         return len(self._candidates(kind, where, None, ())[1])
 
     def nearest(self, kind: str, lon: float, lat: float, *, k: int, where: Where = None) -> gpd.GeoDataFrame:
-        if k < 1:
-            raise BadInput(f"k must be >= 1, got {k}")
+        k = check_rows("k", k, lo=1)
+        lon, lat = check_lonlat(lon, lat)
         point = shapely.Point(lon, lat)
         radius = 1000.0
         while True:
@@ -540,8 +641,7 @@ class GeoPackageStore(GeoPackageAccounts, Store):
         self, kind: str, geometry: BaseGeometry, distance_m: float, *, where: Where = None,
         columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
-        if distance_m < 0:
-            raise BadInput(f"distance must be >= 0 m, got {distance_m}")
+        distance_m = check_distance(distance_m)
         minx, miny, maxx, maxy = geometry.bounds
         lo = degree_box(minx, miny, distance_m)
         hi = degree_box(maxx, maxy, distance_m)
@@ -655,7 +755,8 @@ class GeoPackageStore(GeoPackageAccounts, Store):
         entity = get_entity(kind)
         for name in columns:
             entity.column(name)
-        needle = text.strip().casefold()
+        limit = check_rows("limit", limit)
+        needle = check_text("search text", text).strip().casefold()
         if not needle:
             raise BadInput("empty search text")
         frame = self._snapshot(kind).frame
@@ -667,6 +768,24 @@ class GeoPackageStore(GeoPackageAccounts, Store):
         hits = np.flatnonzero(rank < 3)
         order = hits[np.lexsort((frame["key"].to_numpy()[hits], rank[hits]))]
         return frame.iloc[order[:limit]].reset_index(drop=True)
+
+
+def read_only_reason(path: Path) -> str | None:
+    """Why the existing file ``path`` cannot be written (None: it can, or it does not exist):
+    a file system mounted read-only (a write-protected medium), or no write permission on
+    the file or on its folder (SQLite writes its journal beside the file)."""
+    if not path.exists():
+        return None
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except OSError:
+        pass
+    if not os.access(path, os.W_OK):
+        return "no write permission on the file"
+    if not os.access(path.parent, os.W_OK):
+        return "no write permission on its folder"
+    return None
 
 
 def _proj_version() -> str:

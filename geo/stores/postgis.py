@@ -19,6 +19,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import psycopg
 import shapely
 from geoalchemy2 import Geography
 from psycopg import pq
@@ -52,7 +53,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DataError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
@@ -60,7 +62,8 @@ from geo.collector import collector_paused
 from geo.coords import STORAGE_SRID
 from geo.distance import SEGMENT_DEGREES
 from geo.entities import Entity, get_entity
-from geo.errors import BadInput
+from geo.errors import BadInput, Conflict, RiskmapError
+from geo.stores.bounds import check_bbox, check_distance, check_lonlat, check_paging, check_rows, check_text
 from geo.stores.frames import (
     check_point_layer,
     check_where,
@@ -72,6 +75,7 @@ from geo.stores.frames import (
     typed_columns,
     typed_frame,
 )
+from geo.stores.outages import StoreUnavailable, first_line, guard_store_methods
 from geo.stores.postgis_accounts import PostGISAccounts
 from geo.stores.protocol import (
     ClusterSpec,
@@ -117,8 +121,31 @@ def _wkb_param(name: str, geometry: BaseGeometry) -> ColumnElement[Any]:
     return func.ST_GeomFromWKB(bindparam(name, shapely.to_wkb(geometry), unique=True), STORAGE_SRID)
 
 
+def _translate_failure(store: PostGISStore, exc: Exception) -> RiskmapError | None:
+    """What a database failure means for the caller (see :mod:`geo.stores.outages`): the
+    server down, restarting or unreachable, a dropped connection, a full pool (busy) ->
+    StoreUnavailable (503); two loads writing the same new keys at once -> Conflict; a value
+    PostgreSQL refuses -> BadInput.  Anything else is a bug and passes unchanged."""
+    orig = getattr(exc, "orig", None) or exc
+    where = f"PostGIS {store._safe_url()}"
+    if isinstance(exc, OperationalError | InterfaceError | DisconnectionError | PoolTimeout) or \
+            isinstance(orig, psycopg.OperationalError | psycopg.InterfaceError):
+        return StoreUnavailable(f"{where} unavailable: {first_line(exc)}; try again shortly")
+    if isinstance(orig, psycopg.errors.UniqueViolation):
+        return Conflict(f"{where}: another load is writing the same rows at the same time ({first_line(exc)});"
+                        " run this one again when it has finished")
+    if isinstance(exc, DataError) or isinstance(orig, psycopg.DataError):
+        return BadInput(f"{where} refused a value: {first_line(exc)}")
+    return None
+
+
+@guard_store_methods(_translate_failure, extra=("check",))
 class PostGISStore(PostGISAccounts, Store):
-    """The :class:`geo.stores.protocol.Store` over a PostGIS database."""
+    """The :class:`geo.stores.protocol.Store` over a PostGIS database.
+
+    Every method turns a database outage into :class:`geo.stores.outages.StoreUnavailable`
+    (HTTP 503 with Retry-After; the pools ping a connection before using it, so they recover
+    by themselves when the server is back)."""
 
     kind = "postgis"
 
@@ -355,6 +382,8 @@ class PostGISStore(PostGISAccounts, Store):
         region: BaseGeometry | None = None,
     ) -> gpd.GeoDataFrame:
         entity, table = get_entity(kind), TABLES[kind]
+        limit, offset = check_paging(limit, offset)
+        bbox = check_bbox(bbox)
         clauses = self._filters(entity, table, where)
         if bbox is not None:
             env = func.ST_MakeEnvelope(*(bindparam(f"b{i}", v) for i, v in enumerate(bbox)), STORAGE_SRID)
@@ -402,9 +431,8 @@ class PostGISStore(PostGISAccounts, Store):
     def _nearest(self, entity: Entity, table: Table, lon: float, lat: float, k: int, where: Where,
                  outputs: Sequence[ColumnElement[Any]]) -> Select[Any]:
         """``outputs`` and ``distance_m`` of the ``k`` rows nearest to (lon, lat)."""
-        if k < 1:
-            raise BadInput(f"k must be >= 1, got {k}")
-        point = shapely.Point(lon, lat)
+        k = check_rows("k", k, lo=1)
+        point = shapely.Point(*check_lonlat(lon, lat))
         clauses = self._filters(entity, table, where)
         geog = cast(table.c.geom, Geography)
         pt_geog = cast(_wkb_param("pt", point), Geography)
@@ -455,8 +483,7 @@ class PostGISStore(PostGISAccounts, Store):
         self, kind: str, geometry: BaseGeometry, distance_m: float, *, where: Where = None,
         columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
-        if distance_m < 0:
-            raise BadInput(f"distance must be >= 0 m, got {distance_m}")
+        distance_m = check_distance(distance_m)
         entity, table = get_entity(kind), TABLES[kind]
         geog = cast(table.c.geom, Geography)
         margin = distance_m * 1.02 + 1.0  # the spherical filter is within 0.6 % of ellipsoidal
@@ -553,8 +580,12 @@ class PostGISStore(PostGISAccounts, Store):
         table = TABLES[entity.kind]
         env = func.ST_TileEnvelope(bindparam("z", type_=Integer), bindparam("x", type_=Integer),
                                    bindparam("y", type_=Integer))
-        size = func.ST_XMax(env) - func.ST_XMin(env)
-        search = func.ST_Transform(func.ST_Expand(env, size * literal(buffer / extent)), STORAGE_SRID)
+        pad = (func.ST_XMax(env) - func.ST_XMin(env)) * literal(buffer / extent)
+        world = literal(MERCATOR_HALF)  # the buffer stops at the world's edge: beyond, it would wrap round
+        search = func.ST_Transform(func.ST_MakeEnvelope(
+            func.greatest(func.ST_XMin(env) - pad, -world), func.greatest(func.ST_YMin(env) - pad, -world),
+            func.least(func.ST_XMax(env) + pad, world), func.least(func.ST_YMax(env) + pad, world), 3857,
+        ), STORAGE_SRID)
         mvt_geom = func.ST_AsMVTGeom(
             func.ST_Transform(table.c.geom, 3857), env, literal(extent), literal(buffer), True,
         ).label("geom")
@@ -646,7 +677,8 @@ class PostGISStore(PostGISAccounts, Store):
         entity, table = get_entity(kind), TABLES[kind]
         for name in columns:
             entity.column(name)
-        needle = text.strip()
+        limit = check_rows("limit", limit)
+        needle = check_text("search text", text).strip()
         if not needle:
             raise BadInput("empty search text")
         escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

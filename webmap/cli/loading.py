@@ -77,6 +77,8 @@ class ProgressPrinter:
 @click.option("--datum", type=click.Choice(DATUMS), default=None,
               help="Datum of the file's coordinates (default: wgs84, checked against stated districts); "
                    "a 坐标系 column overrides it per row.")
+@click.option("--crs", default=None,
+              help="CRS of a spatial file that states none (a Shapefile without its .prj), e.g. EPSG:4548.")
 @click.option("--mapping", "mapping_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="YAML or JSON file mapping file headers to columns (\"\" to ignore a header).")
 @click.option("--strict", is_flag=True, help="Load nothing if any row is rejected (exit status 2).")
@@ -88,6 +90,7 @@ def load(
     kind: str,
     file: Path,
     datum: str | None,
+    crs: str | None,
     mapping_file: Path | None,
     strict: bool,
     dry_run: bool,
@@ -117,8 +120,8 @@ def load(
     try:
         with user_errors():
             index = jurisdiction_index(ctx.store, reference_dir=ctx.paths.reference_dir)
-            report = load_file(ctx.store, kind, file, datum=datum, mapping=mapping, strict=strict, dry_run=dry_run,
-                               geocoder=geocoder, reference=index, progress=progress)
+            report = load_file(ctx.store, kind, file, datum=datum, crs=crs, mapping=mapping, strict=strict,
+                               dry_run=dry_run, geocoder=geocoder, reference=index, progress=progress)
             csv_path, _ = write_report(report, report_dir)
             append(ctx.store, cli_actor(), "load", target=report.kind, details=load_details(report),
                    outcome="refused" if report.strict_failed else "ok")
