@@ -93,6 +93,7 @@ def test_a_read_only_file_is_served_and_inspected_but_not_written(field_post: tu
     shown = json.loads(info.stdout)
     assert shown["schema_version"] == SCHEMA_VERSION and f"(read-only: {reason}" in shown["location"]
 
+    monkeypatch.delenv("RISKMAP_DATABASE_URL", raising=False)
     monkeypatch.setenv("RISKMAP_GPKG_PATH", str(path))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
