@@ -133,17 +133,24 @@ def log_line(environ: WSGIEnvironment, *, started_s: float, status: int, ms: flo
 
 
 class _LoggedBody:
-    """The response body, counted as it is sent; the line is written when the server closes it."""
+    """The response body, counted as it is sent; the line is written once, when the last
+    chunk has been handed on or when the server closes the body (a client gone early)."""
 
     def __init__(self, body: Iterable[bytes], done: Callable[[int], None]) -> None:
         self._body = body
-        self._done = done
+        self._done: Callable[[int], None] | None = done
         self._size = 0
+
+    def _finish(self) -> None:
+        done, self._done = self._done, None
+        if done is not None:
+            done(self._size)
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._body:
             self._size += len(chunk)
             yield chunk
+        self._finish()
 
     def close(self) -> None:
         try:
@@ -151,7 +158,7 @@ class _LoggedBody:
             if close is not None:
                 close()
         finally:
-            self._done(self._size)
+            self._finish()
 
 
 class AccessLog:
