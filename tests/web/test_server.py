@@ -3,6 +3,7 @@ crashed workers replaced; SIGTERM and Ctrl-C graceful; start-up errors in one li
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -116,6 +117,14 @@ def test_a_worker_without_its_store_answers_503_and_tries_again(
     app._build = lambda: create_app(good)
     status, body = client_app("/api/v1/health")
     assert status == 200 and body["store"]["kind"] == "geopackage"
+
+
+def test_a_worker_hides_its_heap_from_the_collector(tmp_path: Path) -> None:
+    try:
+        worker_app(Settings(gpkg_path=tmp_path / "frozen.gpkg", access_log="off"))
+        assert gc.get_freeze_count() > 10_000  # the libraries and the app: no full collection walks them
+    finally:
+        gc.unfreeze()  # the rest of the test session collects as usual
 
 
 def _wsgi_get(app: Any) -> Callable[[str], tuple[int, dict[str, Any]]]:
