@@ -18,7 +18,7 @@ Steps (everything on 127.0.0.1; servers and the database are removed at the end,
    do soon after a load); ``--jit off`` disables PostgreSQL's JIT for that database (it costs ~1 s on
    the low-zoom tile queries of both servers). With ``--store geopackage`` the data also goes into a
    temporary GeoPackage (the embedded store) served by a second instance of ours.
-2. Our server: ``riskmap serve`` (waitress, 8 threads; run as ``python -m webmap.cli.main serve``) as a
+2. Our server: ``riskmap serve`` (gunicorn, the default workers; run as ``python -m webmap.cli.main serve``) as a
    subprocess on a free port. If a server is stopped from outside during a run, it is restarted, the
    run is measured again and a note says so.
 3. tipg (PyPI) in its own venv (``--tipg-venv``, created with pip when missing), ``uvicorn tipg.main:app``

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The README's test command: set up, start a throwaway PostGIS, run the whole suite.
 #   bash scripts/test.sh [pytest args...]
-# Installs PostGIS and Chromium with apt when missing (needs root for that), runs
-# ruff, mypy and radon (no block of complexity E or F), then pytest (unit, db on PostGIS + GeoPackage, web, browser), and
-# stops the cluster even when something fails.
+# Relies on nothing preinstalled but bash and apt: installs Python 3 with its venv module
+# (scripts/setup_venv.sh), PostGIS and Chromium with apt when missing (needs root for that), runs
+# ruff, mypy and radon (no block of complexity E or F), then pytest (unit, db and web on PostGIS +
+# GeoPackage, browser), and stops the cluster even when something fails. No test needs wrk (only
+# the benchmarks do, and install it themselves).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${RISKMAP_VENV:-.venv}

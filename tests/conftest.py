@@ -42,18 +42,21 @@ def pg_admin_url() -> str:
 @pytest.fixture(scope="session")
 def make_pg_database(pg_admin_url: str) -> Iterator[Callable[..., str]]:
     """Factory of fresh, empty PostGIS databases (dropped at the end of the session);
-    ``make(icu_locale="en-US")`` gives one whose default collation is that ICU locale."""
+    ``make(icu_locale="en-US")`` gives one whose default collation is that ICU locale,
+    ``make(template=name)`` a copy of database ``name`` (which must have no open connection)."""
     admin = create_engine(make_url(pg_admin_url).set(drivername="postgresql+psycopg"),
                           isolation_level="AUTOCOMMIT")
     created: list[str] = []
 
-    def make(icu_locale: str | None = None) -> str:
+    def make(icu_locale: str | None = None, template: str | None = None) -> str:
         name = f"rm_{uuid.uuid4().hex[:12]}"
         locale = f" LOCALE_PROVIDER icu ICU_LOCALE '{icu_locale}' TEMPLATE template0" if icu_locale else ""
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"{locale}'))
+            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else locale)))
         created.append(name)
         url = make_url(pg_admin_url).set(database=name)
+        if template:
+            return url.render_as_string(hide_password=False)
         engine = create_engine(url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
             conn.execute(text("CREATE EXTENSION postgis"))

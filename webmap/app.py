@@ -6,6 +6,7 @@ from flask import Flask
 
 from geo.stores.protocol import Store
 from layers.catalog import CATALOG, validate_catalog
+from webmap import access_log
 from webmap.api import areas as api_areas
 from webmap.api import border as api_border
 from webmap.api import incident as api_incident
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     :class:`geo.errors.Unavailable` here too.
     """
     settings = settings or load_settings()
+    log_sink = access_log.AccessLogSink(settings.access_log)  # a bad RISKMAP_ACCESS_LOG fails first
     ctx = open_context(settings, store=store)
     store = ctx.store
     validate_catalog(store=store)
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.extensions["riskmap.settings"] = settings
     app.extensions["riskmap.context"] = ctx
     register_error_handlers(app)
+    access_log.install(app, log_sink)
     app.register_blueprint(pages)
     app.register_blueprint(pages_veto.page_blueprint)
     app.register_blueprint(pages_border.page_blueprint)

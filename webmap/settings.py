@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     ``RISKMAP_ROLES_PATH`` (roles and permissions) likewise, default ``<data_dir>/roles.yaml``.
     ``RISKMAP_CACHE_ENTRIES`` and ``RISKMAP_CACHE_MB`` size the one cache
     (:class:`geo.capabilities.cache.Cache`).
+
+    Serving (``riskmap serve``, :mod:`webmap.server`): ``RISKMAP_WORKERS`` worker processes
+    (default: the number of cores this process may run on), each with ``RISKMAP_THREADS``
+    threads and its own store connections and cache. ``RISKMAP_ACCESS_LOG`` is where the
+    access log goes (:mod:`webmap.access_log`): ``-`` standard error (default), ``off``, or a
+    file appended to.
     """
 
     model_config = SettingsConfigDict(env_prefix="RISKMAP_", extra="ignore")
@@ -69,6 +75,10 @@ class Settings(BaseSettings):
     roles_path: Path | None = Field(None, description="roles and permissions (default <data_dir>/roles.yaml)")
     cache_entries: int = Field(256, ge=1, le=100_000, description="answers (analyses, frames) kept in the cache")
     cache_mb: int = Field(64, ge=0, le=65_536, description="megabytes of rendered tiles kept in the cache")
+    workers: int | None = Field(None, ge=1, le=256,
+                                description="worker processes of riskmap serve (default: the number of cores)")
+    threads: int = Field(2, ge=1, le=64, description="request threads in each worker process")
+    access_log: str = Field("-", min_length=1, description="access log: '-' stderr, 'off', or a file appended to")
 
     @field_validator("database_url")
     @classmethod
@@ -78,6 +88,16 @@ class Settings(BaseSettings):
         if not value.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
             raise ValueError(f"must start with postgresql://, got {value.split(':', 1)[0]!r}")
         return value.strip()
+
+    @property
+    def worker_count(self) -> int:
+        """``workers``, or the number of cores this process may run on."""
+        if self.workers is not None:
+            return self.workers
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # not Linux
+            return os.cpu_count() or 1
 
     @property
     def store_kind(self) -> str:

@@ -1,4 +1,4 @@
-"""The Flask app through its test client, on the embedded store."""
+"""The Flask app through its test client, on both stores."""
 
 from __future__ import annotations
 
@@ -22,8 +22,11 @@ from webmap.settings import Settings
 def test_health_reports_store_and_versions(client: FlaskClient) -> None:
     body = client.get("/api/v1/health").get_json()
     assert body["status"] == "ok"
-    assert body["store"]["kind"] == "geopackage"
-    assert {"gdal", "geos", "proj", "python"} <= set(body["versions"])
+    kind = client.application.extensions["riskmap.context"].store.kind
+    assert body["store"]["kind"] == kind
+    # the store's own libraries: GDAL's for the file, PostGIS's in the database (the app's GDAL is not told there)
+    own = {"geopackage": {"gdal", "sqlite"}, "postgis": {"postgresql", "postgis"}}[kind]
+    assert {"geos", "proj", "python"} | own <= set(body["versions"])
 
 
 def test_layers_are_listed_with_tile_urls(client: FlaskClient) -> None:

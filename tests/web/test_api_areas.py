@@ -1,10 +1,11 @@
-"""Area risk API through the Flask test client (embedded store)."""
+"""Area risk API through the Flask test client, on both stores."""
 
 from __future__ import annotations
 
 import json
 import struct
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,12 +13,13 @@ import geopandas as gpd
 import numpy as np
 import pytest
 from flask.testing import FlaskClient
+from web_support import STORE_KINDS, OpenLoadedStore
 
 from geo.capabilities import area_risk as area_runs
 from geo.entities import LEVEL_CODES, make_key
 from geo.files.reference import read_reference
 from geo.stores.geopackage import GeoPackageStore
-from geo.stores.protocol import LoadBatch
+from geo.stores.protocol import LoadBatch, Store
 from webmap.app import create_app
 from webmap.settings import Settings
 
@@ -28,11 +30,8 @@ def _batch(kind: str) -> LoadBatch:
     return LoadBatch(kind=kind, file_name="web.csv", sha256="3" * 64, loaded_at=datetime(2026, 1, 1, tzinfo=UTC))
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> FlaskClient:
-    path: Path = tmp_path_factory.mktemp("areas") / "web.gpkg"
-    store = GeoPackageStore(path)
-    store.init_schema()
+def _load_areas(store: Store) -> None:
+    """Beijing's districts and Dongcheng's townships, 60 risk sources in Dongcheng, area risk."""
     areas = read_reference("areas", PATHS.reference_dir)
     keep = (areas["area_code"] == "110000") | ((areas["area_type"] == "district") & (areas["parent_code"] == "110100"))
     keep |= (areas["area_type"] == "township") & (areas["parent_code"] == "110101")
@@ -47,8 +46,13 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> FlaskClient:
         batch=_batch("risk_sources"))
     area_runs.run_area_risk(store, methods=["highest", "density"], config=area_runs.load_config(PATHS.area_config_path),
                             reference_dir=PATHS.reference_dir)
-    app = create_app(Settings(gpkg_path=path), store=store)
-    return app.test_client()
+
+
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           open_loaded_store: OpenLoadedStore) -> Iterator[FlaskClient]:
+    with open_loaded_store(request.param, tmp_path_factory.mktemp("areas"), _load_areas) as (store, settings):
+        yield create_app(settings, store=store).test_client()
 
 
 def test_areas_geojson_has_levels_scores_and_counts(client: FlaskClient) -> None:

@@ -1,8 +1,10 @@
-"""The border API on a small embedded store: two square provinces sharing 117 °E."""
+"""The border API on a small store of each kind: two square provinces sharing 117 °E."""
 
 from __future__ import annotations
 
 import io
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,11 +15,12 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from pyproj import Geod
 from shapely.geometry import MultiLineString, MultiPolygon, Point, box
+from web_support import STORE_KINDS, OpenLoadedStore
 
-from geo.stores.geopackage import GeoPackageStore
-from geo.stores.protocol import LoadBatch
+from geo.stores import open_store
+from geo.stores.postgis import VERSION_TTL_S
+from geo.stores.protocol import LoadBatch, Store
 from webmap.app import create_app
-from webmap.settings import Settings
 
 GEOD = Geod(ellps="WGS84")
 
@@ -31,10 +34,9 @@ def at(lat: float, metres_east: float) -> Point:
     return Point(lon, la)
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> FlaskClient:
-    store = GeoPackageStore(tmp_path / "border.gpkg")
-    store.init_schema()
+def _load_border(store: Store) -> None:
+    """Beijing and Hebei sharing 117 °E, Tongzhou, the border line and a pipeline across it, a red
+    source 5 km inside Beijing and an orange one 3 km inside Hebei, a fire station on each side."""
     store.upsert("areas", gpd.GeoDataFrame(
         {"key": ["110000", "130000", "110112"], "area_code": ["110000", "130000", "110112"],
          "name": ["北京市", "河北省", "通州区"], "area_type": ["province", "province", "district"]},
@@ -54,8 +56,13 @@ def client(tmp_path: Path) -> FlaskClient:
         {"key": ["F1", "F2"], "resource_code": ["F1", "F2"], "name": ["通州消防站", "燕郊消防站"],
          "resource_type": ["fire_station", "fire_station"], "province_code": ["110000", "130000"]},
         geometry=[at(39.3, -4000), at(39.3, 2000)], crs="EPSG:4326"), batch=_batch("resources"))
-    app = create_app(Settings(gpkg_path=tmp_path / "border.gpkg"), store=store)
-    return app.test_client()
+
+
+@pytest.fixture(params=STORE_KINDS)
+def client(request: pytest.FixtureRequest, tmp_path: Path, open_loaded_store: OpenLoadedStore
+           ) -> Iterator[FlaskClient]:
+    with open_loaded_store(request.param, tmp_path, _load_border) as (store, settings):
+        yield create_app(settings, store=store).test_client()
 
 
 def test_border_zone(client: FlaskClient) -> None:
@@ -165,11 +172,15 @@ def test_all_pairs_summary(client: FlaskClient) -> None:
 def test_answers_follow_the_data(client: FlaskClient, tmp_path: Path) -> None:
     """The cache is keyed by data version: a new risk source shows in the next answer."""
     first = client.get("/api/v1/border?pair=beijing-hebei&km=10").get_json()
-    store = GeoPackageStore(tmp_path / "border.gpkg")
+    settings = client.application.extensions["riskmap.settings"]  # another process's store, as `riskmap load`
+    store = open_store(database_url=settings.database_url, gpkg_path=settings.gpkg_path)
     store.upsert("risk_sources", gpd.GeoDataFrame(
         {"key": ["C|3"], "credit_code": ["C"], "source_code": ["3"], "name": ["新增储罐"], "level": ["red"],
          "province_code": ["130000"], "synthetic": [True]}, geometry=[at(39.6, 2000)], crs="EPSG:4326"),
         batch=_batch("risk_sources"))
+    store.close()
+    if settings.database_url:
+        time.sleep(VERSION_TTL_S)  # PostGIS remembers a layer's version that long; a load elsewhere shows after
     second = client.get("/api/v1/border?pair=beijing-hebei&km=10").get_json()
     count = {s["side"]: s["risk_sources"] for s in first["by_side"]}["130000"]
     assert {s["side"]: s["risk_sources"] for s in second["by_side"]}["130000"] == count + 1

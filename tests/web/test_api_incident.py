@@ -1,4 +1,4 @@
-"""The commander's API (nearest, incident, search, statistics, coverage) on a small embedded store."""
+"""The commander's API (nearest, incident, search, statistics, coverage) on a small store of each kind."""
 
 from __future__ import annotations
 

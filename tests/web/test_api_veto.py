@@ -1,4 +1,4 @@
-"""The site-veto API and page through the Flask test client, on the embedded store."""
+"""The site-veto API and page through the Flask test client, on both stores."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import re
 import sys
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,11 +18,10 @@ import pytest
 from flask.testing import FlaskClient
 from pyproj import Geod
 from shapely.geometry import Point, box
+from web_support import STORE_KINDS, OpenLoadedStore
 
-from geo.stores.geopackage import GeoPackageStore
-from geo.stores.protocol import LoadBatch
+from geo.stores.protocol import LoadBatch, Store
 from webmap.app import create_app
-from webmap.settings import Settings
 
 GEOD = Geod(ellps="WGS84")
 STATION = (116.30, 40.30)
@@ -36,12 +36,8 @@ def _batch(kind: str) -> LoadBatch:
     return LoadBatch(kind=kind, file_name="web.csv", sha256="1" * 64, loaded_at=datetime(2026, 1, 1, tzinfo=UTC))
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> FlaskClient:
-    """One app for the module (the tests only read the store)."""
-    tmp_path = tmp_path_factory.mktemp("veto_web")
-    store = GeoPackageStore(tmp_path / "web.gpkg")
-    store.init_schema()
+def _load_veto(store: Store) -> None:
+    """Beijing, the 5th Ring, Chaoyang; a gas station with a school 30 m from it and a far hospital."""
     store.upsert("areas", gpd.GeoDataFrame(
         {"key": ["110000", "zone:5th-ring", "110105"], "area_code": ["110000", "zone:5th-ring", "110105"],
          "name": ["北京市", "五环路以内", "朝阳区"], "area_type": ["province", "zone", "district"]},
@@ -56,8 +52,14 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> FlaskClient:
          "target_type": ["school", "hospital"], "sensitivity": ["high", "high"], "district": ["朝阳区", "朝阳区"],
          "county_code": ["110105", "110105"]},
         geometry=[Point(*_east(30)), Point(116.35, 40.35)], crs="EPSG:4326"), batch=_batch("protection_targets"))
-    app = create_app(Settings(gpkg_path=tmp_path / "web.gpkg"), store=store)
-    return app.test_client()
+
+
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           open_loaded_store: OpenLoadedStore) -> Iterator[FlaskClient]:
+    """One app for the module (the tests only read the store)."""
+    with open_loaded_store(request.param, tmp_path_factory.mktemp("veto_web"), _load_veto) as (store, settings):
+        yield create_app(settings, store=store).test_client()
 
 
 def test_single_site_veto_with_distance_and_citation(client: FlaskClient) -> None:
@@ -248,9 +250,12 @@ def test_cli_rules_check_veto_and_batch(client: FlaskClient, tmp_path: Path, mon
                    encoding="utf-8")
     failed = runner.invoke(main, ["rules", "check", str(bad)])
     assert failed.exit_code == 1 and "rule GS-TARGETS-50: test.min_distance.metres" in failed.output
-    store = client.application.extensions["riskmap.context"].store
-    monkeypatch.setenv("RISKMAP_GPKG_PATH", str(store.path))
-    monkeypatch.delenv("RISKMAP_DATABASE_URL", raising=False)
+    settings = client.application.extensions["riskmap.settings"]
+    monkeypatch.setenv("RISKMAP_GPKG_PATH", str(settings.gpkg_path))
+    if settings.database_url:  # the CLI on the app's store
+        monkeypatch.setenv("RISKMAP_DATABASE_URL", settings.database_url)
+    else:
+        monkeypatch.delenv("RISKMAP_DATABASE_URL", raising=False)
     x, y = _east(45)
     one = runner.invoke(main, ["veto", "--lon", str(x), "--lat", str(y), "--land-use", "幼儿园"])
     assert one.exit_code == 0 and one.output.startswith("VETO") and "45.0 m < 50.0 m" in one.output

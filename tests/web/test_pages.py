@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,9 @@ import geopandas as gpd
 import pytest
 from flask.testing import FlaskClient
 from shapely.geometry import Point, box
+from web_support import STORE_KINDS, OpenLoadedStore
 
-from geo.stores.geopackage import GeoPackageStore
-from geo.stores.protocol import LoadBatch
+from geo.stores.protocol import LoadBatch, Store
 from geo.veto import VERDICT_LABELS
 from layers.catalog import VALUE_LABELS
 from layers.overlays import BORDER_OVERLAYS, MAP_OVERLAYS, VERDICT_COLOURS, VETO_OVERLAYS
@@ -29,7 +30,7 @@ def _batch(kind: str) -> LoadBatch:
     return LoadBatch(kind=kind, file_name="pages.csv", sha256="4" * 64, loaded_at=datetime(2026, 1, 1, tzinfo=UTC))
 
 
-def _counting(store: GeoPackageStore, calls: Counter[str]) -> None:
+def _counting(store: Store, calls: Counter[str]) -> None:
     """Count the page's calls of the store's version and count methods (instance attributes shadow the
     methods; calls the store makes of itself inside one are not counted)."""
     depth = [0]
@@ -48,20 +49,23 @@ def _counting(store: GeoPackageStore, calls: Counter[str]) -> None:
         setattr(store, name, counted)
 
 
-@pytest.fixture
-def real_only(tmp_path: Path) -> tuple[FlaskClient, GeoPackageStore]:
-    """A store with reference rows only (no synthetic ones)."""
-    store = GeoPackageStore(tmp_path / "pages.gpkg")
-    store.init_schema()
+def _load_real_only(store: Store) -> None:
+    """Dongcheng, a reference row (not synthetic)."""
     store.upsert("areas", gpd.GeoDataFrame(
         {"key": ["110101"], "area_code": ["110101"], "name": ["东城区"], "area_type": ["district"],
          "province_code": ["110000"], "synthetic": [False]},
         geometry=[box(116.38, 39.85, 116.45, 39.97)], crs="EPSG:4326"), batch=_batch("areas"))
-    app = create_app(Settings(gpkg_path=tmp_path / "pages.gpkg"), store=store)
-    return app.test_client(), store
 
 
-def test_the_badge_appears_on_the_next_page_after_a_synthetic_load(real_only: tuple[FlaskClient, GeoPackageStore]
+@pytest.fixture(params=STORE_KINDS)
+def real_only(request: pytest.FixtureRequest, tmp_path: Path, open_loaded_store: OpenLoadedStore
+              ) -> Iterator[tuple[FlaskClient, Store]]:
+    """A store with reference rows only (no synthetic ones)."""
+    with open_loaded_store(request.param, tmp_path, _load_real_only) as (store, settings):
+        yield create_app(settings, store=store).test_client(), store
+
+
+def test_the_badge_appears_on_the_next_page_after_a_synthetic_load(real_only: tuple[FlaskClient, Store]
                                                                    ) -> None:
     client, store = real_only
     assert 'id="synthetic-badge"' not in client.get("/").get_data(as_text=True)
@@ -73,7 +77,7 @@ def test_the_badge_appears_on_the_next_page_after_a_synthetic_load(real_only: tu
 
 
 def test_a_page_asks_the_versions_in_one_call_and_counts_only_after_a_change(
-        real_only: tuple[FlaskClient, GeoPackageStore]) -> None:
+        real_only: tuple[FlaskClient, Store]) -> None:
     client, store = real_only
     calls: Counter[str] = Counter()
     _counting(store, calls)

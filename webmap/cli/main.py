@@ -114,23 +114,20 @@ def info() -> None:
 @click.option("--host", default=None, help="Listen address (default RISKMAP_HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default RISKMAP_PORT or 5000).")
 def serve(host: str | None, port: int | None) -> None:
-    """Serve the map on http://HOST:PORT/."""
+    """Serve the map on http://HOST:PORT/ with RISKMAP_WORKERS processes (default: one per
+    core); SIGTERM or Ctrl-C stops it gracefully."""
     settings = _settings()
     serve_app(settings, host=host, port=port)
 
 
 def serve_app(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
-    """Run the app with a production WSGI server (waitress) when available."""
-    from webmap.app import create_app
+    """Serve the app with the production server (:func:`webmap.server.serve`); a store or
+    setting that is not usable stops it with one line before anything listens."""
+    from webmap.server import serve as serve_workers
 
     with user_errors():
-        app = create_app(settings)
-    host = host or settings.host
-    port = port or settings.port
-    click.echo(f"serving {settings.store_kind} store on http://{host}:{port}/", err=True)
-    from waitress import serve as waitress_serve
-
-    waitress_serve(app, host=host, port=port, threads=8)
+        serve_workers(settings, host=host or settings.host, port=port or settings.port,
+                      say=lambda line: click.echo(line, err=True))
 
 
 @main.group()
