@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-
-from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pytest
