@@ -12,7 +12,11 @@ and the declarations need nothing 3.1 adds.
 
 Lists are written as comma-separated values: an array schema with ``style: form, explode: false``
 (``types=fire_station,team``). The server counts a repeated value once, so ``maxItems`` bounds the
-*different* values; the parameter's description says so.
+*different* values; the parameter's description says so. A blank optional query value counts as
+absent (``allowEmptyValue``); a free-text value is at most :data:`webmap.routes.MAX_RAW_LENGTH`
+characters (or its own bound) without a NUL byte (``pattern``), and a required one is not blank.
+What the schemas cannot say is left to the 400 naming it: a bbox's west below its east, a land use
+of the rule set, a valid geometry.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ SECURITY_SCHEMES: dict[str, dict[str, str]] = {
 _METHODS_LEFT_OUT = {"HEAD", "OPTIONS"}  # answered by Flask for every rule
 _FLASK_VARIABLE = re.compile(r"<(?:[a-zA-Z_][a-zA-Z0-9_]*(?:\([^)]*\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 _SCALARS = {"number": "number", "integer": "integer", "string": "string", "boolean": "boolean"}
+_NO_NUL = r"^[^\x00]*$"  # a NUL byte anywhere is refused (ECMA-262 regular expressions)
+_NOT_BLANK = r"^[^\x00]*\S[^\x00]*$"  # and a required value must not be blank
 
 
 def openapi_document(app: Flask) -> dict[str, Any]:
@@ -137,6 +143,8 @@ def parameter(p: Param) -> dict[str, Any]:
     if p.type in ("list", "bbox"):  # comma-separated, as the server reads them
         spec["style"] = "form" if p.location == "query" else "simple"
         spec["explode"] = False
+    if p.location == "query" and not spec["required"]:
+        spec["allowEmptyValue"] = True  # a blank value counts as absent: the default
     return spec
 
 
@@ -158,8 +166,8 @@ def param_schema(p: Param) -> dict[str, Any]:
             schema["maxItems"] = p.max_items
     elif p.type == "string":
         schema = _string_schema(p)
-        if p.required:  # a blank value counts as missing
-            schema.update(minLength=1, pattern=r"\S")
+        if p.required and "pattern" in schema:  # a blank value counts as missing
+            schema.update(minLength=1, pattern=_NOT_BLANK)
     else:
         schema = {"type": _SCALARS[p.type], **_bounds(p)}
     if p.default is not None:
@@ -171,7 +179,7 @@ def _string_schema(p: Param) -> dict[str, Any]:
     if p.choices is not None:
         return {"type": "string", "enum": list(p.choices)}
     longest = MAX_RAW_LENGTH if p.max_length is None else min(p.max_length, MAX_RAW_LENGTH)
-    return {"type": "string", "maxLength": longest}
+    return {"type": "string", "maxLength": longest, "pattern": _NO_NUL}
 
 
 def _bounds(p: Param) -> dict[str, float]:

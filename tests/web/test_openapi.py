@@ -91,6 +91,7 @@ def test_flask_rules_become_openapi_paths(rule: str, path: str) -> None:
 def test_declared_bounds_types_and_defaults_appear(document: dict[str, Any]) -> None:
     k = _param(document, "get", "/api/v1/nearest", "k")
     assert k == {"name": "k", "in": "query", "description": "resources per type", "required": False,
+                 "allowEmptyValue": True,  # blank: the default
                  "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 5}}
     assert _param(document, "get", "/api/v1/nearest", "lon")["schema"] == {"type": "number", "minimum": -180,
                                                                           "maximum": 180}
@@ -105,14 +106,14 @@ def test_declared_bounds_types_and_defaults_appear(document: dict[str, Any]) -> 
 
 def test_strings_carry_their_choices_and_longest_length(document: dict[str, Any]) -> None:
     q = _param(document, "get", "/api/v1/search", "q")
-    assert q["required"] is True
-    assert q["schema"] == {"type": "string", "maxLength": 200, "minLength": 1, "pattern": r"\S"}  # blank = missing
+    assert q["required"] is True and "allowEmptyValue" not in q  # blank = missing: a 400
+    assert q["schema"] == {"type": "string", "maxLength": 200, "minLength": 1, "pattern": r"^[^\x00]*\S[^\x00]*$"}
     unit = _param(document, "get", "/api/v1/areas/{unit}", "unit")
     assert unit["in"] == "path" and unit["required"] is True and "district" in unit["schema"]["enum"]
     fmt = _param(document, "get", "/api/v1/border", "format")["schema"]
     assert fmt == {"type": "string", "enum": ["json", "geojson", "csv", "xlsx", "gpkg"], "default": "json"}
     lang = _param(document, "get", "/", "lang")["schema"]  # a page's lang: anything else means the default
-    assert lang == {"type": "string", "maxLength": 16}
+    assert lang == {"type": "string", "maxLength": 16, "pattern": r"^[^\x00]*$"}  # a NUL byte is refused
 
 
 def test_a_string_without_its_own_bound_is_bounded_by_the_longest_raw_value() -> None:
