@@ -68,7 +68,7 @@ def openapi_document(app: Flask) -> dict[str, Any]:
     tags: dict[str, None] = {}
     ids: set[str] = set()
     for path, method, rule, route in _operations(app):
-        op_id = rule.endpoint if rule.endpoint not in ids else f"{rule.endpoint}.{method}.{len(ids)}"
+        op_id = _operation_id(rule.endpoint, method, ids)
         ids.add(op_id)
         paths.setdefault(path, {})[method] = operation(route, op_id)
         tags.update(dict.fromkeys(route.tags))
@@ -104,6 +104,13 @@ def _operations(app: Flask) -> Iterator[tuple[str, str, Rule, Route]]:
             raise ValueError(f"{rule.rule} ({rule.endpoint}) has no declaration (webmap.routes.declare)")
         for method in sorted((rule.methods or set()) - _METHODS_LEFT_OUT):
             yield openapi_path(rule.rule), method.lower(), rule, route
+
+
+def _operation_id(endpoint: str, method: str, taken: set[str]) -> str:
+    """The Flask endpoint with ``_`` for ``.`` (``api_incident_nearest``: a plain HTML id in Swagger UI's
+    deep links); the method and a number added for a second rule or method of the same endpoint."""
+    name = endpoint.replace(".", "_")
+    return name if name not in taken else f"{name}_{method}_{len(taken)}"
 
 
 def openapi_path(flask_rule: str) -> str:
@@ -150,7 +157,8 @@ def parameter(p: Param) -> dict[str, Any]:
 
 def _param_text(p: Param) -> str:
     if p.type == "list":
-        return f"{p.description}; comma-separated, a value given twice counts once"
+        written = "" if "comma-separated" in p.description else ", comma-separated"
+        return f"{p.description}{written}; a value given twice counts once"
     return p.description
 
 

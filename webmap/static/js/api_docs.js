@@ -10,6 +10,7 @@
     deepLinking: true,
     docExpansion: "list",
     defaultModelsExpandDepth: 0,
+    showCommonExtensions: true, // each parameter's bounds: minimum, maximum, maxLength, pattern
     // requests made with "Try it out" carry the page's session cookie, as the map's own requests do
     withCredentials: true,
     validatorUrl: null, // never ask an outside validator service about the document
