@@ -11,6 +11,10 @@ The store: the real reference geography (provinces, districts, townships, the bo
 handful of synthetic points of every kind a route reads, so the border analysis, the heat map and
 the site veto run their real code rather than stop at "nothing loaded".
 
+The run goes through schemathesis' engine (what its CLI runs), not its pytest plugin: the plugin's
+lazy schema sets ``request.node._nodeid``, which pytest 9 no longer has. Two runs send the same
+requests but for the random multipart boundary of the batch veto.
+
 Authentication is pluggable: the ``api_headers`` fixture gives the headers every request carries
 (none while every route is open; an admin's API token once accounts land).
 """
