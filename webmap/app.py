@@ -9,6 +9,7 @@ from layers.catalog import CATALOG, validate_catalog
 from webmap import access_log
 from webmap.api import areas as api_areas
 from webmap.api import border as api_border
+from webmap.api import docs as api_docs
 from webmap.api import incident as api_incident
 from webmap.api import search as api_search
 from webmap.api import statistics as api_statistics
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     for capability in (api_incident, api_search, api_statistics, api_areas, api_veto, api_border):
         app.register_blueprint(capability.blueprint, url_prefix="/api/v1")
     app.register_blueprint(tiles, url_prefix="/tiles")
+    app.register_blueprint(api_docs.blueprint)  # /api/v1/openapi.json and /api/docs
     check_declarations(app)  # a route that does not say who may use it stops the start
     app.before_request(validate_request)
     return app

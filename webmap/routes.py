@@ -254,7 +254,8 @@ def permission_of(app: Flask, endpoint: str) -> str:
 
 
 def check_declarations(app: Flask) -> None:
-    """Refuse to start when a route has no declaration or names an unknown permission."""
+    """Refuse to start when a route has no declaration, names an unknown permission, or declares
+    path parameters other than its URL's variables."""
     problems = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint in BUILT_IN_ENDPOINTS:
@@ -264,6 +265,10 @@ def check_declarations(app: Flask) -> None:
             problems.append(f"{rule.rule} ({rule.endpoint}) has no declaration (webmap.routes.declare)")
         elif route.permission != PUBLIC and route.permission not in PERMISSIONS:
             problems.append(f"{rule.rule} ({rule.endpoint}) needs unknown permission {route.permission!r}")
+        elif (declared := {p.name for p in route.params if p.location == "path"}) != set(rule.arguments):
+            # an undeclared URL variable is read unchecked; a declared one the URL lacks is never read
+            problems.append(f"{rule.rule} ({rule.endpoint}) declares path parameters {sorted(declared)}, "
+                            f"its URL has {sorted(rule.arguments)}")
     if problems:
         raise Unavailable("routes without a valid declaration: " + "; ".join(problems))
 
