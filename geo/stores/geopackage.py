@@ -725,8 +725,18 @@ class GeoPackageStore(GeoPackageAccounts, Store):
         entity = get_entity(kind)
         for name in (column, *fields):
             entity.column(name)
-        return {v: point_records(self.nearest(kind, lon, lat, k=k, where={**(where or {}), column: v}), fields)
-                for v in values}
+        k = check_rows("k", k, lo=1)
+        lon, lat = check_lonlat(lon, lat)
+        wanted = list(dict.fromkeys(values))
+        if not wanted:
+            return {}
+        # One pass over the rows of every wanted group: distances once, then each group's k
+        # nearest (ties by key, as nearest() and PostGIS order them).
+        snap, idx = self._candidates(kind, {**(where or {}), column: wanted}, None, list(dict.fromkeys(
+            [column, *fields])))
+        hits = self._with_distance(snap, idx, shapely.Point(lon, lat), list(dict.fromkeys([column, *fields])))
+        groups = hits[column].to_numpy()
+        return {v: point_records(hits[groups == v].head(k), fields) for v in values}
 
     def keep_clusters(self, kind: str, cluster: ClusterSpec, *, where: Where = None, extent: int = 4096) -> None:
         self._cluster_cells(kind, cluster, where, cluster.base_zoom, extent=extent)
