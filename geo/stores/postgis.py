@@ -40,12 +40,15 @@ from sqlalchemy import (
     delete,
     event,
     exists,
+    false,
     func,
     insert,
     literal,
     literal_column,
+    or_,
     select,
     text,
+    true,
     union_all,
     update,
 )
@@ -61,6 +64,7 @@ from geo.coords import STORAGE_SRID
 from geo.distance import SEGMENT_DEGREES
 from geo.entities import Entity, get_entity
 from geo.errors import BadInput
+from geo.scope import ANY_OF
 from geo.stores.frames import (
     check_point_layer,
     check_where,
@@ -306,6 +310,10 @@ class PostGISStore(PostGISAccounts, Store):
     def _filters(entity: Entity, table: FromClause, where: Where) -> list[ColumnElement[bool]]:
         clauses: list[ColumnElement[bool]] = []
         for name, value in check_where(entity, where).items():
+            if name == ANY_OF:
+                either = [and_(true(), *PostGISStore._filters(entity, table, alternative)) for alternative in value]
+                clauses.append(or_(false(), *either))
+                continue
             col = table.c[name]
             if value is None:
                 clauses.append(col.is_(None))
@@ -642,7 +650,8 @@ class PostGISStore(PostGISAccounts, Store):
                      .on_conflict_do_update(index_elements=["spec"], set_={"version": version}))
         return version
 
-    def search(self, kind: str, text: str, *, columns: Sequence[str], limit: int = 20) -> gpd.GeoDataFrame:
+    def search(self, kind: str, text: str, *, columns: Sequence[str], limit: int = 20,
+               where: Where = None) -> gpd.GeoDataFrame:
         entity, table = get_entity(kind), TABLES[kind]
         for name in columns:
             entity.column(name)
@@ -661,7 +670,7 @@ class PostGISStore(PostGISAccounts, Store):
         rank = func.least(*ranks) if len(ranks) > 1 else ranks[0]
         stmt = (
             select(*self._columns(entity, table))
-            .where(rank < 3)
+            .where(rank < 3, *self._filters(entity, table, where))
             .order_by(rank, table.c.key)
             .limit(limit)
         )
