@@ -41,6 +41,7 @@ from geo.coords import STORAGE_CRS, convert
 from geo.distance import degree_box
 from geo.errors import BadInput
 from geo.files.exports import Export, plain_value
+from geo.scope import Scope, scoped_where
 from geo.stores.protocol import Store, utc_stamp
 from geo.veto import (
     VERDICT_LABELS,
@@ -227,10 +228,15 @@ def _box_around(geoms: Sequence[BaseGeometry], distance_m: float) -> tuple[float
 
 def evaluate_sites(
     store: Store, rule_set: RuleSet, sites: Sequence[BaseGeometry], land_uses: Sequence[LandUse], *,
-    names: Sequence[str | None] | None = None, cache: Cache | None = None,
+    names: Sequence[str | None] | None = None, cache: Cache | None = None, scope: Scope | None = None,
 ) -> tuple[list[Verdict], DataStamp]:
     """Verdicts for many checked sites: each hazard layer read once (box of all sites
-    widened by the largest search distance), then measured in-process."""
+    widened by the largest search distance), then measured in-process.
+
+    ``scope``: only the hazards it leaves visible are measured — for the audit of existing
+    conflicts, never for a verdict on a proposed site (a hazard outside the caller's scope
+    still vetoes a site: a scope must not turn a VETO into a PASS).
+    """
     rules = [r for use in {u.code: u for u in land_uses}.values() for r in rule_set.rules_for(use)]
     groups = layer_rules({r.id: r for r in rules}.values())
     versions = store.data_versions(["areas", *groups])
@@ -240,8 +246,8 @@ def evaluate_sites(
     if len(sites):
         for kind, group in groups.items():
             where = merged_where([r.hazard.where for r in group if r.hazard is not None])
-            hazards[kind] = store.read(kind, bbox=_box_around(sites, search[kind]), where=where or None,
-                                       columns=hazard_columns(kind, group))
+            hazards[kind] = store.read(kind, bbox=_box_around(sites, search[kind]),
+                                       where=scoped_where(scope, kind, where), columns=hazard_columns(kind, group))
     unloaded = [kind for kind in groups if versions[kind] == 0]
     verdicts = evaluate_many(rule_set, sites, land_uses, hazards=hazards, areas=areas, unloaded=unloaded,
                              names=names)
@@ -493,12 +499,14 @@ _AUDIT_COLUMNS = ["district", "target_key", "target_name", "target_type", "sensi
 
 
 def audit_conflicts(store: Store, rule_set: RuleSet, *, district: str | None = None,
-                    cache: Cache | None = None) -> AuditResult:
+                    cache: Cache | None = None, scope: Scope | None = None) -> AuditResult:
     """Protection targets already inside a hazard's required distance.
 
     ``district`` filters targets by district name (e.g. 朝阳区) or county code
     (e.g. 110105).  Only rules that select protection classes and measure a
     distance or a risk contour take part (see :func:`geo.veto.audit_rules`).
+    ``scope``: only conflicts with the hazards it leaves visible (the caller's own
+    enterprises; a target across the line from one of them included).
     """
     where = None
     if district:
@@ -510,7 +518,7 @@ def audit_conflicts(store: Store, rule_set: RuleSet, *, district: str | None = N
     keep = [i for i, u in enumerate(uses) if u is not None]
     sites = list(targets.geometry.values[keep])
     verdicts, stamp = evaluate_sites(store, audit_set, sites, [uses[i] for i in keep],  # type: ignore[misc]
-                                     cache=cache)
+                                     cache=cache, scope=scope)
     rows: list[dict[str, Any]] = []
     geoms: list[BaseGeometry] = []
     for i, v in zip(keep, verdicts, strict=True):

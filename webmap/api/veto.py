@@ -142,5 +142,5 @@ def veto_rules() -> ResponseReturnValue:
 def audit() -> ResponseReturnValue:
     fmt = requested_format() or "geojson"
     result = audit_conflicts(context.store(), rule_set(), district=args()["district"],
-                             cache=context.cache())
+                             cache=context.cache(), scope=context.scope())
     return download(audit_export(result), fmt, "veto_audit")
