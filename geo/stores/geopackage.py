@@ -490,7 +490,9 @@ class GeoPackageStore(GeoPackageAccounts, Store):
         else:
             idx = np.sort(snap.tree.query(shapely.box(*box), predicate="intersects"))
         if filters:
-            idx = idx[filter_frame(pd.DataFrame({n: snap.columns[n] for n in read}).iloc[idx], filters)]
+            # (no column read: an empty any_of, which no row matches)
+            columns = pd.DataFrame({n: snap.columns[n] for n in read}, index=None if read else pd.RangeIndex(len(snap)))
+            idx = idx[filter_frame(columns.iloc[idx], filters)]
         return snap, idx
 
     def read(
