@@ -64,6 +64,8 @@ from geo.veto import (
     search_distances,
 )
 
+#: What a verdict's message says instead of the name of a hazard outside the caller's scope.
+WITHHELD_HAZARD = "a hazard outside your area / 辖区外危险源"
 SYNTHETIC_NOTICE = {"zh": "危险源含合成演示数据，非真实数据，结论仅供演示",
                     "en": "Hazards include synthetic demo data, not real; the verdict is a demonstration"}
 
@@ -154,10 +156,11 @@ def resolve_land_use(rule_set: RuleSet, land_use: str | LandUse) -> LandUse:
 
 def evaluate_one(
     store: Store, rule_set: RuleSet, geometry: BaseGeometry | None, land_use: str | LandUse, *,
-    name: str | None = None, cache: Cache | None = None,
+    name: str | None = None, cache: Cache | None = None, scope: Scope | None = None,
 ) -> tuple[Verdict, DataStamp]:
     """The verdict for one site (WGS-84 point or polygon) proposed for ``land_use``;
-    ``cache`` keeps the context areas and attribute maxima between calls.
+    ``cache`` keeps the context areas and attribute maxima between calls.  Every hazard
+    counts whatever ``scope``; those outside it are withheld (:func:`withhold_outside`).
 
     Raises :class:`geo.veto.GeometryError` for an invalid geometry and
     :class:`geo.veto.UnknownLandUseError` for an unknown land use.
@@ -181,7 +184,36 @@ def evaluate_one(
     unloaded = [kind for kind in groups if versions[kind] == 0]
     verdict = evaluate_candidates(rule_set, site, use, candidates=candidates, areas=areas, search_m=search,
                                   unloaded=unloaded, name=name)
-    return verdict, stamp
+    return withhold_outside(store, [verdict], scope)[0], stamp
+
+
+def withhold_outside(store: Store, verdicts: list[Verdict], scope: Scope | None) -> list[Verdict]:
+    """``verdicts`` with every hit on a hazard outside ``scope`` withheld
+    (:meth:`geo.veto.HazardHit.withhold`: distance and outcome kept, identity not): a
+    verdict still rests on every hazard, the caller learns only of their own."""
+    if scope is None:
+        return verdicts
+    hits = [h for v in verdicts for r in v.results for h in [*r.hits, *([r.nearest] if r.nearest else [])]]
+    keys: dict[str, set[str]] = {}
+    for h in hits:
+        if scope.filters_kind(h.layer):
+            keys.setdefault(h.layer, set()).add(h.key)
+    if not keys:
+        return verdicts
+    shown = {kind: set(store.read(kind, where=scoped_where(scope, kind, {"key": sorted(ks)}), columns=())["key"])
+             for kind, ks in keys.items()}
+
+    def outside(h: HazardHit) -> bool:
+        return h.layer in shown and h.key not in shown[h.layer]
+
+    for v in verdicts:
+        for r in v.results:
+            for h in [*r.hits, *([r.nearest] if r.nearest else [])]:
+                if outside(h):  # the message names the hazard as a hit does
+                    r.message = r.message.replace(h.name or h.key, WITHHELD_HAZARD)
+            r.hits = [h.withhold() if outside(h) else h for h in r.hits]
+            r.nearest = r.nearest.withhold() if r.nearest is not None and outside(r.nearest) else r.nearest
+    return verdicts
 
 
 # --------------------------------------------------------------------------------------
@@ -256,8 +288,9 @@ def evaluate_sites(
 
 def evaluate_parcels(store: Store, rule_set: RuleSet, parcels: gpd.GeoDataFrame, *,
                      land_use_column: str | None = None, default_land_use: str | None = None,
-                     cache: Cache | None = None) -> BatchResult:
-    """Verdicts for every parcel of ``parcels`` (as :func:`read_parcels` returns it).
+                     cache: Cache | None = None, scope: Scope | None = None) -> BatchResult:
+    """Verdicts for every parcel of ``parcels`` (as :func:`read_parcels` returns it); hazards
+    outside ``scope`` count but are withheld (:func:`withhold_outside`).
 
     The land use comes from ``land_use_column`` (default: ``land_use`` or ``用地性质``)
     or ``default_land_use``.  A parcel with an unreadable or invalid geometry or an
@@ -290,7 +323,7 @@ def evaluate_parcels(store: Store, rule_set: RuleSet, parcels: gpd.GeoDataFrame,
         ok_index.append(i)
     verdicts, stamp = evaluate_sites(store, rule_set, ok_sites, ok_uses, names=[results[i].name for i in ok_index],
                                      cache=cache)
-    for i, v in zip(ok_index, verdicts, strict=True):
+    for i, v in zip(ok_index, withhold_outside(store, verdicts, scope), strict=True):
         results[i].verdict = v
     return BatchResult(results, stamp, rule_set.version)
 

@@ -491,8 +491,8 @@ class GeoPackageStore(GeoPackageAccounts, Store):
             idx = np.sort(snap.tree.query(shapely.box(*box), predicate="intersects"))
         if filters:
             # (no column read: an empty any_of, which no row matches)
-            columns = pd.DataFrame({n: snap.columns[n] for n in read}, index=None if read else pd.RangeIndex(len(snap)))
-            idx = idx[filter_frame(columns.iloc[idx], filters)]
+            values = pd.DataFrame({n: snap.columns[n] for n in read}, index=None if read else pd.RangeIndex(len(snap)))
+            idx = idx[filter_frame(values.iloc[idx], filters)]
         return snap, idx
 
     def read(

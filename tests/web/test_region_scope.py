@@ -27,7 +27,7 @@ from flask import Flask, g
 from flask import request as http_request
 from flask.testing import FlaskClient
 from pyproj import Transformer
-from scoped_rows import AREAS, TAGS, load_scoped_rows, near, principal
+from scoped_rows import AREAS, GEOD, TAGS, load_scoped_rows, near, principal
 
 from geo import border as bd
 from geo.accounts import Principal
@@ -49,6 +49,8 @@ PRINCIPALS: dict[str, Principal] = {
     "analyst": principal("analyst", "110105"),
     "analyst_hebei": principal("analyst", "130000"),
     "commander": principal("commander", "110105"),
+    "planner": principal("planner", "110105"),
+    "planner_hd": principal("planner", "110108"),
     "admin": principal("admin"),
 }
 OFFICER_LAYERS = sorted(PRINCIPALS["officer"].scoped_layers)
@@ -332,6 +334,34 @@ def test_veto_audit_lists_only_conflicts_in_scope(client: FlaskClient, tmp_path:
     everyone = export_text(get(client, "admin", f"/api/v1/audit?format={fmt}").data, fmt, tmp_path)
     assert tags_in(scoped) == {"CY"} and "GS-SENSITIVE-50" in scoped
     assert tags_in(everyone) == set(TAGS)
+
+
+def _site_near_hd_gas_station() -> dict[str, Any]:
+    station = near("HD", metres_north=600.0)  # HD-unit|S1, the gas station
+    lon, lat, _ = GEOD.fwd(station.x, station.y, 270.0, 40.0)
+    return {"type": "Point", "coordinates": [lon, lat]}
+
+
+def test_a_veto_rests_on_every_hazard_but_names_only_those_in_scope(client: FlaskClient, tmp_path: Path) -> None:
+    body = {"geometry": _site_near_hd_gas_station(), "land_use": "school"}
+    scoped = client.post("/api/v1/veto", json=body, headers={"X-Test-Principal": "planner"}).get_json()
+    own = client.post("/api/v1/veto", json=body, headers={"X-Test-Principal": "planner_hd"}).get_json()
+    assert scoped["verdict"] == own["verdict"] == "VETO"  # a scope never turns a VETO into a PASS
+    hit = next(h for r in scoped["rules"] for h in r["hits"] if h["layer"] == "hazchem_sites")
+    assert hit["withheld"] is True and hit["key"] == "" and hit["name"] is None
+    assert hit["distance_m"] == pytest.approx(40.0, abs=0.05)
+    assert tags_in(json.dumps(scoped, ensure_ascii=False)) <= {"CY"}
+    named = next(h for r in own["rules"] for h in r["hits"] if h["layer"] == "hazchem_sites")
+    assert named["name"] == "HD-化工场所1" and named["withheld"] is False
+    parcels = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"parcel_id": "p1", "land_use": "school"},
+         "geometry": _site_near_hd_gas_station()}]}
+    for fmt in FORMATS:
+        r = client.post(f"/api/v1/veto/batch?format={fmt}", headers={"X-Test-Principal": "planner"},
+                        data={"file": (io.BytesIO(json.dumps(parcels).encode()), "parcels.geojson")})
+        assert r.status_code == 200, r.data[:300]
+        text = export_text(r.data, fmt, tmp_path)
+        assert "VETO" in text and tags_in(text) == set(), fmt
 
 
 # -- who is scoped -------------------------------------------------------------------------
