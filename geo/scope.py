@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from geo.accounts import Principal, check_scope
@@ -91,9 +92,10 @@ class AreaScope:
             by_level[level].append(code)
         return cls(tuple(by_level["county"]), tuple(by_level["city"]), tuple(by_level["province"]))
 
-    @property
+    @cached_property
     def codes(self) -> tuple[str, ...]:
-        """Every code, sorted: the scope's identity in cache keys and ETags."""
+        """Every code, sorted: the scope's identity in cache keys and ETags (asked for by every
+        tile request, so computed once)."""
         return tuple(sorted((*self.counties, *self.cities, *self.provinces)))
 
     def alternatives(self) -> list[dict[str, list[str]]]:
@@ -126,6 +128,14 @@ def and_filter(where: Filter | None, alternatives: Sequence[Filter]) -> dict[str
     if len(alternatives) == 1 and not set(alternatives[0]) & set(out):
         return {**out, **alternatives[0]}
     return {**out, ANY_OF: [dict(a) for a in alternatives]}
+
+
+def is_scoped_where(where: Filter | None) -> bool:
+    """True when ``where`` holds a region scope's filter (an area-code column or
+    :data:`ANY_OF`): a filter of one principal's scope rather than of a catalog layer (the
+    stores recount a scope's kept cluster cells when its tiles are next asked for, not
+    within every load)."""
+    return bool(where) and any(k == ANY_OF or k in CODE_COLUMNS.values() for k in where or {})
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ from geo.coords import STORAGE_SRID
 from geo.distance import SEGMENT_DEGREES
 from geo.entities import Entity, get_entity
 from geo.errors import BadInput
-from geo.scope import ANY_OF
+from geo.scope import ANY_OF, is_scoped_where
 from geo.stores.frames import (
     check_point_layer,
     check_where,
@@ -277,7 +277,8 @@ class PostGISStore(PostGISAccounts, Store):
                 kept = conn.execute(select(cluster_specs.c.spec, cluster_specs.c.definition)
                                     .where(cluster_specs.c.kind == kind)).all()
                 for spec, definition in kept:  # the next low-zoom tile should not pay for the load
-                    self._keep_cluster_cells(conn, spec, definition)
+                    if not is_scoped_where(json.loads(definition)["where"]):  # a scope's: on its next tile
+                        self._keep_cluster_cells(conn, spec, definition)
         self._versions.pop(kind, None)
         if result.inserted >= ANALYZE_AFTER_ROWS:
             with self._reader.connect() as conn:

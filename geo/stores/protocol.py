@@ -339,7 +339,8 @@ class Store(AccountStore, Protocol):
     def keep_clusters(self, kind: str, cluster: ClusterSpec, *, where: Where = None, extent: int = 4096) -> None:
         """Count ``kind``'s points into the cells of ``cluster`` now, unless already kept
         for the layer's current data version; PostGIS keeps them in the database and
-        recounts them within every later load of the layer."""
+        recounts them within every later load of the layer (those of a region scope's
+        ``where``, :func:`geo.scope.is_scoped_where`: on the scope's next tile)."""
 
     def search(self, kind: str, text: str, *, columns: Sequence[str], limit: int = 20,
                where: Where = None) -> gpd.GeoDataFrame:

@@ -11,7 +11,17 @@ import pytest
 from geo.accounts import Principal, parse_roles
 from geo.entities import get_entity
 from geo.errors import BadInput
-from geo.scope import ANY_OF, AreaScope, LayerRows, and_filter, code_level, scope_key, scope_of, scoped_where
+from geo.scope import (
+    ANY_OF,
+    AreaScope,
+    LayerRows,
+    and_filter,
+    code_level,
+    is_scoped_where,
+    scope_key,
+    scope_of,
+    scoped_where,
+)
 from geo.stores.frames import canonical_where, check_where, filter_frame, where_columns
 from geo.stores.protocol import ClusterSpec
 from layers.catalog import CATALOG
@@ -167,3 +177,10 @@ def test_cluster_identity_keeps_its_form_and_tells_scopes_apart() -> None:
                       extent=4096)
     assert a[0] != b[0] != plain[0]
     assert canonical_where({"b": [2, 1], "a": 1}) == {"a": 1, "b": [1, 2]}
+
+
+def test_a_scopes_filter_is_told_from_a_layers() -> None:
+    assert is_scoped_where({"county_code": ["110105"]}) and is_scoped_where({ANY_OF: []})
+    assert is_scoped_where({"site_type": "gas_station", "province_code": ["130000"]})
+    assert not is_scoped_where({"site_type": "gas_station"}) and not is_scoped_where(None)
+    assert not any(is_scoped_where(layer.where) for layer in CATALOG)  # every layer's cells recounted in a load
