@@ -216,6 +216,15 @@ def test_nearest_resources_scoped_by_role(client: FlaskClient) -> None:
     assert {r["key"][:3] for r in commander["team"]} == {"CY-", "HD-", "HB-", "NC-"}
 
 
+def test_coverage_counts_the_resources_the_scope_leaves(client: FlaskClient) -> None:
+    def stations(who: str | None, types: str) -> int:
+        summary: dict[str, Any] = get(client, who, f"/api/v1/coverage?minutes=5&types={types}").get_json()["summary"]
+        return int(summary["stations"])
+
+    assert stations("officer", "team") == 1 and stations(None, "team") == 4
+    assert stations("officer", "fire_station") == stations(None, "fire_station") == 4
+
+
 def test_statistics_count_only_rows_in_scope(client: FlaskClient) -> None:
     scoped = get(client, "officer", "/api/v1/stats/districts").get_json()["districts"]
     assert [d["area_code"] for d in scoped] == ["110105"]
@@ -255,7 +264,7 @@ def test_heat_map_is_drawn_from_sources_in_scope(app: Flask, client: FlaskClient
 
     def weight_at(density: Any, tag: str) -> float:
         x, y = to_metric.transform(*AREAS[tag][3])
-        col, row = ~density.transform * (x, y)
+        col, row = ~density.transform @ (x, y)
         return float(density.values[int(row), int(col)])
 
     assert weight_at(grid, "CY") > 0 and weight_at(grid, "HD") == 0.0
