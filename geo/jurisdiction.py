@@ -11,6 +11,11 @@ Pure: built from an ``areas`` frame (``area_code``, ``name``, ``area_type``,
   digits (the hand-digitised 北京经济技术开发区 "110100-ETDA", which overlaps 大兴区 and
   通州区) never give a county code, but do count when checking a stated district.
 * A point on the border of two districts takes the lower code (deterministic).
+* A row's own district attribute, when it names one county-level district
+  (:func:`stated_districts`), is that row's jurisdiction even where its point lies in
+  another district: the loader (:func:`geo.etl.placement.assign_codes`) gives it that
+  district's codes, so a region scope (:mod:`geo.scope`) follows the bureau's own
+  assignment; the mismatch is still reported as a warning.
 * A point in no district is tried against the province polygons; one in neither gets
   no codes (the loader rejects it as outside Jing-Jin-Ji).
 * Lines and polygons are placed by a representative point on them
@@ -223,6 +228,18 @@ def resolve_district_names(index: JurisdictionIndex, stated: NDArray[np.object_]
                 hits.update(index.names.get(key, ()))
             cache[text] = tuple(sorted(hits))
         out.append(cache[text])
+    return out
+
+
+def stated_districts(index: JurisdictionIndex, stated: NDArray[np.object_]) -> NDArray[np.int64]:
+    """For each stated district name (None for empty): the index of the one county-level
+    district it names, or -1 when it names none the index knows, several, or only one
+    without a six-digit code (the 开发区, which overlaps 大兴 and 通州)."""
+    numeric = np.array([bool(_SIX_DIGITS.fullmatch(str(c))) for c in index.district_codes], dtype=bool)
+    out = np.full(len(stated), -1, dtype=np.int64)
+    for i, hits in enumerate(resolve_district_names(index, stated)):
+        if hits and len(hits) == 1 and numeric[hits[0]]:
+            out[i] = hits[0]
     return out
 
 

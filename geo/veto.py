@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Literal
 
@@ -771,7 +771,11 @@ def _value(v: Any) -> Any:
 @dataclass(frozen=True)
 class HazardHit:
     """One hazard a rule found: its key and name, the distance found and required (metres),
-    and the nearest points of site and hazard (lon, lat; for drawing only)."""
+    and the nearest points of site and hazard (lon, lat; for drawing only).
+
+    ``withheld``: the hazard lies outside the caller's region scope — it still counts (a
+    scope never turns a VETO into a PASS), but its key, name and details are not given
+    (:meth:`withhold`)."""
 
     layer: str
     key: str
@@ -782,6 +786,11 @@ class HazardHit:
     site_point: tuple[float, float]
     hazard_point: tuple[float, float]
     details: dict[str, Any] = field(default_factory=dict)
+    withheld: bool = False
+
+    def withhold(self) -> HazardHit:
+        """This hit without the hazard's identity: no key, name or details."""
+        return replace(self, key="", name=None, details={}, withheld=True)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -789,7 +798,7 @@ class HazardHit:
             "distance_m": round(self.distance_m, 2),
             "required_m": None if self.required_m is None else round(self.required_m, 2),
             "synthetic": self.synthetic, "site_point": list(self.site_point),
-            "hazard_point": list(self.hazard_point), "details": self.details,
+            "hazard_point": list(self.hazard_point), "details": self.details, "withheld": self.withheld,
         }
 
 

@@ -1,16 +1,26 @@
-"""The app's context (store, data paths, cache, geocoders) and settings, for views.
+"""The app's context (store, data paths, cache, geocoders) and settings, for views; the
+request's principal and its region scope.
 
-Both are built once by :func:`webmap.app.create_app`; a view asks for them here.
+The context and settings are built once by :func:`webmap.app.create_app`; a view asks for
+them here.
 """
 
 from __future__ import annotations
 
-from flask import current_app
+from functools import lru_cache
 
+from flask import current_app, g
+
+from geo.accounts import Principal
 from geo.capabilities.cache import Cache
 from geo.capabilities.context import Context
+from geo.scope import LayerRows, Scope, scope_of
 from geo.stores.protocol import Store
+from layers.catalog import CATALOG
 from webmap.settings import Settings
+
+#: The catalog's layers as the region scope sees them (id, entity, filter).
+SCOPE_LAYERS: tuple[LayerRows, ...] = tuple(LayerRows(layer.id, layer.entity, layer.where) for layer in CATALOG)
 
 
 def current() -> Context:
@@ -30,3 +40,25 @@ def cache() -> Cache:
 def settings() -> Settings:
     settings: Settings = current_app.extensions["riskmap.settings"]
     return settings
+
+
+def principal() -> Principal | None:
+    """Who the request runs as (``flask.g.principal``, set by sign-in), or None: unrestricted."""
+    return getattr(g, "principal", None)
+
+
+def scope() -> Scope | None:
+    """The region scope of the request's principal (:func:`geo.scope.scope_of` over the
+    catalog), or None when every row may be returned."""
+    who = principal()
+    if who is None or not who.scope:
+        return None
+    return _scope_of(who.scope, who.scoped_layers, who.visible_layers)
+
+
+@lru_cache(maxsize=256)
+def _scope_of(codes: tuple[str, ...], scoped: frozenset[str], visible: frozenset[str]) -> Scope | None:
+    """The scope of a principal with these codes and layers (built once per combination:
+    every request of a scoped user asks for it)."""
+    who = Principal("", "", "", frozenset(), codes, visible, scoped)
+    return scope_of(who, SCOPE_LAYERS)

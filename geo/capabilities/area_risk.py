@@ -47,6 +47,7 @@ from geo.collector import collector_frozen
 from geo.entities import LEVEL_CODES, make_key
 from geo.errors import BadInput, Conflict
 from geo.files.reference import read_population_raster
+from geo.scope import Scope, scope_key, scoped_where
 from geo.stores.protocol import LoadBatch, RunRecord, Store, UpsertResult
 
 RESULT_KIND = "area_results"
@@ -105,9 +106,10 @@ def _batches(frame: pd.DataFrame) -> list[int]:
     return np.unique(ids.to_numpy(dtype=np.int64))[-20:].tolist()
 
 
-def read_sources(store: Store) -> tuple[ar.Points, list[int]]:
-    """Risk sources as :class:`geo.area_risk.Points` with ``name`` and ``level_idx``."""
-    frame = store.read_points("risk_sources", columns=("name", "level", "batch_id"))
+def read_sources(store: Store, *, scope: Scope | None = None) -> tuple[ar.Points, list[int]]:
+    """Risk sources (those in ``scope``) as :class:`geo.area_risk.Points` with ``name`` and ``level_idx``."""
+    frame = store.read_points("risk_sources", columns=("name", "level", "batch_id"),
+                              where=scoped_where(scope, "risk_sources"))
     points = ar.Points.from_frame(frame, ("name", "level"))
     points.attrs["level_idx"] = ar.level_indices(points.attrs.pop("level"))
     return points, _batches(frame)
@@ -367,6 +369,20 @@ def write_results(store: Store, result: ar.AreaResult, run: RunSummary, inputs: 
     return len(stale_keys)
 
 
+def scoped_explanation(store: Store, explanation: dict[str, Any], scope: Scope | None) -> dict[str, Any]:
+    """An area's explanation with only the top sources ``scope`` leaves visible; the others
+    are counted in ``top_sources_withheld`` (the level, score and counts stay: they are the
+    area's, not a source's).  Without a scope, ``explanation`` itself."""
+    top = explanation.get("top_sources") or []
+    if scope is None or not scope.filters_kind("risk_sources") or not top:
+        return explanation
+    keys = [str(s["key"]) for s in top]
+    visible = set(store.read("risk_sources", where=scoped_where(scope, "risk_sources", {"key": keys}),
+                             columns=())["key"])
+    kept = [s for s in top if str(s["key"]) in visible]
+    return {**explanation, "top_sources": kept, "top_sources_withheld": len(top) - len(kept)}
+
+
 def read_area_results(store: Store, unit: str, method: str, *, area_code: str | None = None) -> gpd.GeoDataFrame:
     """The latest run's rows of (unit, method), retired rows left out, ordered by area code."""
     where: dict[str, Any] = {"unit": unit, "method": method}
@@ -390,15 +406,16 @@ def compute_heatmap(
     bandwidth_m: float | None = None,
     sources: ar.Points | None = None,
     extent: Any = None,
+    scope: Scope | None = None,
 ) -> hm.DensityGrid:
-    """Weighted kernel density of the risk sources over Beijing (EPSG:4548).
+    """Weighted kernel density of the risk sources (those in ``scope``) over Beijing (EPSG:4548).
 
     ``sources``/``extent`` (WGS-84) may be given instead of reading them from ``store``.
     """
     if sources is None:
         if store is None:
             raise ValueError("compute_heatmap needs a store or sources")
-        sources, _ = read_sources(store)
+        sources, _ = read_sources(store, scope=scope)
     if extent is None:
         if store is None:
             raise ValueError("compute_heatmap needs a store or an extent")
@@ -465,14 +482,20 @@ def render_heatmap_png(grid: hm.DensityGrid, *, max_pixels: int = 2048, opacity:
 
 
 def heatmap_image(store: Store, *, config: ar.AreaRiskConfig, cell_m: float | None = None,
-                  bandwidth_m: float | None = None, cache: Cache | None = None) -> HeatmapImage:
+                  bandwidth_m: float | None = None, cache: Cache | None = None,
+                  scope: Scope | None = None) -> HeatmapImage:
     """:func:`compute_heatmap` of ``store`` rendered by :func:`render_heatmap_png`, kept in
-    ``cache`` until the risk sources, the areas or the weights and heat-map parameters change."""
+    ``cache`` until the risk sources, the areas or the weights and heat-map parameters change.
+
+    ``scope``: drawn from the risk sources in scope only (no weight outside it), kept per scope.
+    """
     versions = store.data_versions(["risk_sources", "areas"])
-    params = (tuple(sorted(config.weights.items())), config.heatmap, cell_m, bandwidth_m)
+    params = (tuple(sorted(config.weights.items())), config.heatmap, cell_m, bandwidth_m,
+              scope_key(scope, ["risk_sources"]))
 
     def compute() -> HeatmapImage:
-        return render_heatmap_png(compute_heatmap(store, config=config, cell_m=cell_m, bandwidth_m=bandwidth_m))
+        return render_heatmap_png(compute_heatmap(store, config=config, cell_m=cell_m, bandwidth_m=bandwidth_m,
+                                                  scope=scope))
 
     return cached(cache, "area_risk.heatmap", versions, params, compute)
 

@@ -40,6 +40,7 @@ from geo.entities import LEVEL_CODES
 from geo.errors import BadInput, NotFound
 from geo.files.exports import Export
 from geo.response import RESOURCE_TYPES, TravelModel
+from geo.scope import Scope, scope_key, scoped_where
 from geo.stores.frames import python_value
 from geo.stores.protocol import Store
 
@@ -170,19 +171,26 @@ def read_near(store: Store, kind: str, line: BaseGeometry, max_m: float, *,
     return read_region(store, kind, bd.reach_polygon(line, max_m), where=where, columns=columns)
 
 
-def features_in(store: Store, region: BaseGeometry) -> bd.Features:
-    """Risk sources, hazchem sites, open hidden hazards and protection targets in ``region``.
+def features_in(store: Store, region: BaseGeometry, *, scope: Scope | None = None) -> bd.Features:
+    """Risk sources, hazchem sites, open hidden hazards and protection targets in ``region``
+    (those ``scope`` leaves visible).
 
     Plain DataFrames (the ``geometry`` column holds WGS-84 shapely points): the analysis
     slices them many times, and a GeoDataFrame's bookkeeping would cost more than the slicing.
     """
-    frames = read_regions(store, {kind: list(cols) for kind, cols in _COLUMNS.items()}, region, where=_WHERE)
+    where = {kind: scoped_where(scope, kind, _WHERE.get(kind)) for kind in _COLUMNS}
+    frames = read_regions(store, {kind: list(cols) for kind, cols in _COLUMNS.items()}, region, where=where)
     return bd.Features(**{kind: pd.DataFrame(frame) for kind, frame in frames.items()})
 
 
-def features_near(store: Store, line: BaseGeometry, max_m: float) -> bd.Features:
+def features_near(store: Store, line: BaseGeometry, max_m: float, *, scope: Scope | None = None) -> bd.Features:
     """Risk sources, hazchem sites, open hidden hazards and protection targets that may lie near ``line``."""
-    return features_in(store, bd.reach_polygon(line, max_m))
+    return features_in(store, bd.reach_polygon(line, max_m), scope=scope)
+
+
+def _scope_key(scope: Scope | None) -> Any:
+    """What a border answer's rows depend on of ``scope`` (a cache parameter)."""
+    return scope_key(scope, _COLUMNS)
 
 
 def _subset(features: bd.Features, region: BaseGeometry) -> bd.Features:
@@ -206,16 +214,17 @@ def _synthetic(frames: Sequence[pd.DataFrame]) -> bool:
 
 
 def _band(store: Store, geo: BorderGeography, pair: bd.BorderPair, km: float, versions: Versions, cache: Cache,
-          *, features: bd.Features | None = None) -> bd.BorderBand:
-    """The band of ``pair`` at ``km`` (cached); ``features``: already read, covering the band."""
+          *, features: bd.Features | None = None, scope: Scope | None = None) -> bd.BorderBand:
+    """The band of ``pair`` at ``km`` (cached per scope); ``features``: already read (in
+    ``scope``), covering the band."""
 
     def compute() -> bd.BorderBand:
         line = _border_of(geo, pair)
         region = bd.reach_polygon(line, km * 1000.0)
-        found = _subset(features, region) if features is not None else features_in(store, region)
+        found = _subset(features, region) if features is not None else features_in(store, region, scope=scope)
         return bd.border_band(found, geo.pieces(pair), km=km)
 
-    band: bd.BorderBand = cache.get("border.band", versions, (pair.name, float(km)), compute)
+    band: bd.BorderBand = cache.get("border.band", versions, (pair.name, float(km), _scope_key(scope)), compute)
     return band
 
 
@@ -277,18 +286,20 @@ def _check_km(km: float) -> None:
 
 
 def _zone(store: Store, geo: BorderGeography, pair: bd.BorderPair, km: float, versions: Versions, cache: Cache,
-          features: bd.Features | None = None) -> ZoneReport:
+          features: bd.Features | None = None, scope: Scope | None = None) -> ZoneReport:
     def compute() -> ZoneReport:
-        return ZoneReport(bd.zone_of_band(_band(store, geo, pair, km, versions, cache, features=features)),
-                          geo.names)
+        band = _band(store, geo, pair, km, versions, cache, features=features, scope=scope)
+        return ZoneReport(bd.zone_of_band(band), geo.names)
 
-    report: ZoneReport = cache.get("border.zone", versions, (pair.name, float(km)), compute)
+    report: ZoneReport = cache.get("border.zone", versions, (pair.name, float(km), _scope_key(scope)), compute)
     return report
 
 
 def border_zone(store: Store, pair_name: str, *, km: float = 10.0, geography: BorderGeography | None = None,
-                cache: Cache | None = None) -> ZoneReport:
-    """Features within ``km`` km of the border of ``pair_name`` by side and county pair.
+                cache: Cache | None = None, scope: Scope | None = None) -> ZoneReport:
+    """Features within ``km`` km of the border of ``pair_name`` by side and county pair
+    (those ``scope`` leaves visible: protection targets on both sides, a scope's own
+    enterprises only).
 
     Raises :class:`geo.border.UnknownPairError` for an unknown pair, ValueError for a bad
     ``km``, :class:`MissingBorderError` when the store lacks the border.
@@ -298,7 +309,7 @@ def border_zone(store: Store, pair_name: str, *, km: float = 10.0, geography: Bo
     cache = _own(cache)
     geo = geography or read_geography(store, cache=cache)
     _border_of(geo, pair)
-    return _zone(store, geo, pair, km, _versions(store), cache)
+    return _zone(store, geo, pair, km, _versions(store), cache, scope=scope)
 
 
 # --------------------------------------------------------------------------------------
@@ -320,31 +331,33 @@ def _corridor_region(lines: gpd.GeoDataFrame, corridor_m: float) -> BaseGeometry
 
 def _crossings(store: Store, geo: BorderGeography, borders: dict[str, BaseGeometry], corridor_m: float,
                versions: Versions, cache: Cache, *, lines: gpd.GeoDataFrame | None = None,
-               features: bd.Features | None = None) -> list[dict[str, Any]]:
+               features: bd.Features | None = None, scope: Scope | None = None) -> list[dict[str, Any]]:
     def compute() -> list[dict[str, Any]]:
         found = lines if lines is not None else _crossing_candidates(store, borders)
         if not len(found):
             return []
         region = _corridor_region(found, corridor_m)
-        near = _subset(features, region) if features is not None else features_in(store, region)
+        near = _subset(features, region) if features is not None else features_in(store, region, scope=scope)
         return bd.crossing_lines(found, borders, geo.provinces, near, corridor_m=corridor_m)
 
-    items: list[dict[str, Any]] = cache.get("border.crossings", versions, (tuple(sorted(borders)), float(corridor_m)),
-                                            compute)
+    params = (tuple(sorted(borders)), float(corridor_m), _scope_key(scope))
+    items: list[dict[str, Any]] = cache.get("border.crossings", versions, params, compute)
     return items
 
 
 def crossing_lines(store: Store, *, corridor_m: float = 500.0, pair_name: str | None = None,
-                   geography: BorderGeography | None = None, cache: Cache | None = None) -> list[dict[str, Any]]:
+                   geography: BorderGeography | None = None, cache: Cache | None = None,
+                   scope: Scope | None = None) -> list[dict[str, Any]]:
     """Pipelines and hazmat routes crossing a border (all pairs, or ``pair_name``), see
-    :func:`geo.border.crossing_lines`; ``corridor_features`` holds the frames near each line."""
+    :func:`geo.border.crossing_lines`; ``corridor_features`` holds the frames near each line
+    (those ``scope`` leaves visible; the lines themselves are reference data)."""
     if not 0 < corridor_m <= bd.MAX_CORRIDOR_M:
         raise BadInput(f"corridor_m must be in (0, {bd.MAX_CORRIDOR_M:g}], got {corridor_m}")
     pairs = [bd.get_pair(pair_name)] if pair_name else list(bd.PAIRS.values())
     cache = _own(cache)
     geo = geography or read_geography(store, cache=cache)
     borders = {p.name: geo.borders[p.name] for p in pairs if p.name in geo.borders}
-    return _crossings(store, geo, borders, corridor_m, _versions(store), cache)
+    return _crossings(store, geo, borders, corridor_m, _versions(store), cache, scope=scope)
 
 
 def crossings_as_dict(items: Sequence[dict[str, Any]], *, names: dict[str, str] | None = None,
@@ -403,8 +416,10 @@ def _profile_answer(band: bd.BorderBand, zone: ZoneReport, *, segment_km: float,
 
 def border_profile(store: Store, pair_name: str, *, segment_km: float = 5.0, km: float = 10.0,
                    weights: dict[str, float] | None = None, top: int = 5,
-                   geography: BorderGeography | None = None, cache: Cache | None = None) -> dict[str, Any]:
-    """The border of ``pair_name`` in ``segment_km`` segments scored by the risk within ``km`` km.
+                   geography: BorderGeography | None = None, cache: Cache | None = None,
+                   scope: Scope | None = None) -> dict[str, Any]:
+    """The border of ``pair_name`` in ``segment_km`` segments scored by the risk within ``km``
+    km (the risk sources in ``scope``).
 
     ``weights``: per risk level (default :data:`geo.border.DEFAULT_LEVEL_WEIGHTS`; the app
     passes :func:`level_weights` of its area-risk parameters).  Returns ``segments`` (a
@@ -420,8 +435,8 @@ def border_profile(store: Store, pair_name: str, *, segment_km: float = 5.0, km:
     geo = geography or read_geography(store, cache=cache)
     _border_of(geo, pair)
     versions = _versions(store)
-    band = _band(store, geo, pair, km, versions, cache)
-    return _profile_answer(band, _zone(store, geo, pair, km, versions, cache), segment_km=segment_km,
+    band = _band(store, geo, pair, km, versions, cache, scope=scope)
+    return _profile_answer(band, _zone(store, geo, pair, km, versions, cache, scope=scope), segment_km=segment_km,
                            weights=weights, top=top)
 
 
@@ -469,8 +484,10 @@ class AllPairs:
 
 
 def analyse_all_pairs(store: Store, *, km: float = 10.0, segment_km: float = 5.0, corridor_m: float = 500.0,
-                      weights: dict[str, float] | None = None, top: int = 5, cache: Cache | None = None) -> AllPairs:
-    """Zones, profiles and crossing lines of all three borders, reading each layer once.
+                      weights: dict[str, float] | None = None, top: int = 5, cache: Cache | None = None,
+                      scope: Scope | None = None) -> AllPairs:
+    """Zones, profiles and crossing lines of all three borders, reading each layer once
+    (the rows ``scope`` leaves visible; kept per scope).
 
     One region — every border's reach at ``km`` and the corridors of the lines that
     cross — is read per layer; each pair's band and the crossings are then computed
@@ -493,17 +510,19 @@ def analyse_all_pairs(store: Store, *, km: float = 10.0, segment_km: float = 5.0
         parts = [bd.reach_polygon(borders[p.name], km * 1000.0) for p in pairs]
         if len(lines):
             parts.append(_corridor_region(lines, corridor_m))
-        features = features_in(store, shapely.union_all(parts)) if parts else None
+        features = features_in(store, shapely.union_all(parts), scope=scope) if parts else None
         zones: dict[str, ZoneReport] = {}
         profiles: dict[str, dict[str, Any]] = {}
         for p in pairs:
-            band = _band(store, geo, p, km, versions, cache, features=features)
-            zones[p.name] = _zone(store, geo, p, km, versions, cache, features=features)
+            band = _band(store, geo, p, km, versions, cache, features=features, scope=scope)
+            zones[p.name] = _zone(store, geo, p, km, versions, cache, features=features, scope=scope)
             profiles[p.name] = _profile_answer(band, zones[p.name], segment_km=segment_km, weights=weights, top=top)
-        crossings = _crossings(store, geo, borders, corridor_m, versions, cache, lines=lines, features=features)
+        crossings = _crossings(store, geo, borders, corridor_m, versions, cache, lines=lines, features=features,
+                               scope=scope)
         return AllPairs(km, segment_km, corridor_m, zones, profiles, crossings, geo.names)
 
-    params = (float(km), float(segment_km), float(corridor_m), tuple(sorted(weights.items())), top)
+    params = (float(km), float(segment_km), float(corridor_m), tuple(sorted(weights.items())), top,
+              _scope_key(scope))
     result: AllPairs = cache.get("border.all", versions, params, compute)
     return result
 
@@ -515,8 +534,9 @@ def analyse_all_pairs(store: Store, *, km: float = 10.0, segment_km: float = 5.0
 
 def mutual_aid(store: Store, lon: float, lat: float, *, k: int = 3, types: Sequence[str] | None = None,
                travel: TravelModel | None = None, geography: BorderGeography | None = None,
-               cache: Cache | None = None) -> dict[str, Any]:
-    """For an incident at (lon, lat): the ``k`` nearest resources of each type from every province.
+               cache: Cache | None = None, scope: Scope | None = None) -> dict[str, Any]:
+    """For an incident at (lon, lat): the ``k`` nearest resources of each type from every
+    province (of those ``scope`` leaves visible: a commander's resources cross every border).
 
     Each resource carries its ``province_code``/name, ``distance_m`` (geodesic) and
     ``eta_min``; ``across_border`` is true when its province is not the incident's.
@@ -532,7 +552,8 @@ def mutual_aid(store: Store, lon: float, lat: float, *, k: int = 3, types: Seque
     items: list[dict[str, Any]] = []
     for t in types:
         for code in provinces:
-            near = store.nearest("resources", lon, lat, k=k, where={"resource_type": t, "province_code": code})
+            near = store.nearest("resources", lon, lat, k=k,
+                                 where=scoped_where(scope, "resources", {"resource_type": t, "province_code": code}))
             for i, row in enumerate(near.itertuples(index=False)):
                 g = near.geometry.iloc[i]
                 items.append({

@@ -24,6 +24,7 @@ from geo.entities import LEVEL_CODES
 from geo.errors import BadInput
 from geo.files.reference import population_raster_path, read_population_raster
 from geo.response import RESOURCE_TYPES, CoverageGap, TravelModel, coverage_gap
+from geo.scope import Scope, scope_key, scoped_where
 from geo.stores.frames import point_records
 from geo.stores.protocol import Store
 
@@ -50,26 +51,31 @@ def _rounded(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def nearest_resources(
-    store: Store, lon: float, lat: float, *, types: Sequence[str], k: int, travel: TravelModel
+    store: Store, lon: float, lat: float, *, types: Sequence[str], k: int, travel: TravelModel,
+    scope: Scope | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """The ``k`` nearest resources of each type, with distance (m) and estimated minutes."""
+    """The ``k`` nearest resources of each type, with distance (m) and estimated minutes;
+    with ``scope``, of the resources it leaves visible (a commander's cross every border)."""
     unknown = [t for t in types if t not in RESOURCE_TYPES]
     if unknown:
         raise BadInput(f"unknown resource type {unknown[0]!r}; known: {', '.join(RESOURCE_TYPES)}")
     found = store.nearest_per_group("resources", lon, lat, k=k, column="resource_type", values=list(types),
-                                    fields=_RESOURCE_FIELDS)
+                                    fields=_RESOURCE_FIELDS, where=scoped_where(scope, "resources"))
     return {t: [_rounded(r | {"eta_min": round(float(travel.minutes(r["distance_m"])), 1)}) for r in records]
             for t, records in found.items()}
 
 
 def incident_report(
-    store: Store, lon: float, lat: float, *, radius_m: float, k: int, travel: TravelModel
+    store: Store, lon: float, lat: float, *, radius_m: float, k: int, travel: TravelModel,
+    scope: Scope | None = None,
 ) -> dict[str, Any]:
-    """Everything around an incident point: hazards and targets within ``radius_m``, nearest resources."""
+    """Everything around an incident point: hazards and targets within ``radius_m``, nearest
+    resources; with ``scope``, only the rows it leaves visible (risk sources and sites in scope)."""
     point = Point(lon, lat)
-    sources = store.within_distance("risk_sources", point, radius_m)
-    hazchem = store.within_distance("hazchem_sites", point, radius_m)
-    targets = store.within_distance("protection_targets", point, radius_m)
+    sources = store.within_distance("risk_sources", point, radius_m, where=scoped_where(scope, "risk_sources"))
+    hazchem = store.within_distance("hazchem_sites", point, radius_m, where=scoped_where(scope, "hazchem_sites"))
+    targets = store.within_distance("protection_targets", point, radius_m,
+                                    where=scoped_where(scope, "protection_targets"))
     return {
         "incident": {"lon": lon, "lat": lat, "radius_m": radius_m},
         "travel": {"speed_kmh": travel.speed_kmh, "detour_factor": travel.detour_factor},
@@ -84,7 +90,7 @@ def incident_report(
             "by_type": {str(t): int(n) for t, n in targets["target_type"].value_counts().sort_index().items()},
             "items": _records(targets.head(LIST_LIMIT), _TARGET_FIELDS),
         },
-        "resources": nearest_resources(store, lon, lat, types=list(RESOURCE_TYPES), k=k, travel=travel),
+        "resources": nearest_resources(store, lon, lat, types=list(RESOURCE_TYPES), k=k, travel=travel, scope=scope),
     }
 
 
@@ -116,8 +122,10 @@ def coverage_report(
     travel: TravelModel,
     reference_dir: Path,
     cache: Cache | None = None,
+    scope: Scope | None = None,
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-    """Areas of Beijing beyond ``minutes`` of every resource of ``types``, with km² and people.
+    """Areas of Beijing beyond ``minutes`` of every resource of ``types`` (those ``scope``
+    leaves visible), with km² and people.
 
     Measured on the 100 m population grid (EPSG:4548, the raster in ``reference_dir``):
     each populated-grid cell whose centre is farther than the reachable straight-line
@@ -125,16 +133,17 @@ def coverage_report(
     until the resources or the raster change.
     """
     versions = store.data_versions(["resources"])
-    params = (float(minutes), tuple(types), travel, file_stamp(population_raster_path(reference_dir)))
+    params = (float(minutes), tuple(types), travel, file_stamp(population_raster_path(reference_dir)),
+              scope_key(scope, ["resources"]))
     return cached(cache, "incident.coverage", versions, params,
                   lambda: _coverage(store, minutes=minutes, types=types, travel=travel,
-                                    cells=population_cells(reference_dir, cache=cache)))
+                                    cells=population_cells(reference_dir, cache=cache), scope=scope))
 
 
 def _coverage(store: Store, *, minutes: float, types: Sequence[str], travel: TravelModel,
-              cells: PopulationCells) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+              cells: PopulationCells, scope: Scope | None) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     xs, ys, pop, transform, crs, inside = cells
-    stations = store.read("resources", where={"resource_type": list(types)})
+    stations = store.read("resources", where=scoped_where(scope, "resources", {"resource_type": list(types)}))
     to_metric = Transformer.from_crs("EPSG:4326", crs or BEIJING_METRIC_CRS, always_xy=True)
     sx, sy = to_metric.transform(stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy())
     gap: CoverageGap = coverage_gap(

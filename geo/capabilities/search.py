@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from geo.geocoder import Geocoder
+from geo.scope import Scope, scoped_where
 from geo.stores.frames import python_value
 from geo.stores.protocol import Store
 
@@ -24,14 +25,19 @@ SEARCHABLE: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 
-def search_features(store: Store, text: str, *, limit: int = 10,
-                    geocoder: Geocoder | None = None) -> list[dict[str, Any]]:
-    """Matches of ``text`` across the searchable kinds, then ``geocoder``'s reading of it (when given)."""
+def search_features(store: Store, text: str, *, limit: int = 10, geocoder: Geocoder | None = None,
+                    scope: Scope | None = None) -> list[dict[str, Any]]:
+    """Matches of ``text`` across the searchable kinds, then ``geocoder``'s reading of it (when given).
+
+    ``scope``: units, sites and risk sources (and the resources it filters) only in scope;
+    an address is always read (the geocoder's places are reference geography).
+    """
     results: list[dict[str, Any]] = []
     for kind, columns, shown in SEARCHABLE:
         if len(results) >= limit:
             break
-        hits = store.search(kind, text, columns=columns, limit=limit - len(results))
+        hits = store.search(kind, text, columns=columns, limit=limit - len(results),
+                            where=scoped_where(scope, kind))
         for i, row in hits.iterrows():
             point = hits.geometry.iloc[i].representative_point()
             results.append({

@@ -15,6 +15,7 @@ import shapely
 from geo import tiles
 from geo.capabilities.cache import Cache, cached
 from geo.coords import wgs84_to_gcj02
+from geo.scope import Scope, layer_scope_key, scoped_layer_where
 from geo.stores.geopackage import encode_rows
 from geo.stores.protocol import ClusterSpec, Store, Where
 
@@ -72,19 +73,25 @@ def render_tile(
     cluster: ClusterSpec | None,
     zoom_range: tuple[int, int],
     cache: Cache | None = None,
+    scope: Scope | None = None,
 ) -> bytes:
-    """The Mapbox vector tile z/x/y of ``kind`` as layer ``layer_name``, kept in ``cache``
-    until ``kind`` changes (``version``: its data version, which the caller's ETag carries too).
+    """The Mapbox vector tile z/x/y of ``kind`` as layer ``layer_name`` (the catalog layer's
+    id), kept in ``cache`` until ``kind`` changes (``version``: its data version, which the
+    caller's ETag carries too).
 
     ``datum``: ``wgs84`` (the store's own tiles) or ``gcj02`` (:func:`gcj02_tile`); outside
-    ``zoom_range`` (min, max zoom) the tile is empty.
+    ``zoom_range`` (min, max zoom) the tile is empty.  ``scope``: when it filters the layer,
+    only its rows in scope are drawn (and counted in clusters), and the tile is kept under
+    the scope's area codes, so no tile is served to a principal of another scope.
     """
     def compute() -> bytes:
         if not zoom_range[0] <= z <= zoom_range[1]:
             return b""
+        rows = scoped_layer_where(scope, layer_name, where)
         if datum == "gcj02":  # drawn on a GCJ-02 basemap: shift what is displayed
-            return gcj02_tile(store, kind, z, x, y, columns=columns, where=where, layer_name=layer_name,
+            return gcj02_tile(store, kind, z, x, y, columns=columns, where=rows, layer_name=layer_name,
                               cluster=cluster)
-        return store.tile(kind, z, x, y, columns=columns, where=where, layer_name=layer_name, cluster=cluster)
+        return store.tile(kind, z, x, y, columns=columns, where=rows, layer_name=layer_name, cluster=cluster)
 
-    return cached(cache, "tiles", {kind: version}, (layer_name, datum, z, x, y), compute)
+    return cached(cache, "tiles", {kind: version}, (layer_name, datum, z, x, y, layer_scope_key(scope, layer_name)),
+                  compute)

@@ -41,6 +41,7 @@ from geo.coords import STORAGE_CRS, convert
 from geo.distance import degree_box
 from geo.errors import BadInput
 from geo.files.exports import Export, plain_value
+from geo.scope import Scope, scoped_where
 from geo.stores.protocol import Store, utc_stamp
 from geo.veto import (
     VERDICT_LABELS,
@@ -65,6 +66,8 @@ from geo.veto import (
     search_distances,
 )
 
+#: What a verdict's message says instead of the name of a hazard outside the caller's scope.
+WITHHELD_HAZARD = "a hazard outside your area / 辖区外危险源"
 SYNTHETIC_NOTICE = {"zh": "危险源含合成演示数据，非真实数据，结论仅供演示",
                     "en": "Hazards include synthetic demo data, not real; the verdict is a demonstration"}
 
@@ -155,10 +158,11 @@ def resolve_land_use(rule_set: RuleSet, land_use: str | LandUse) -> LandUse:
 
 def evaluate_one(
     store: Store, rule_set: RuleSet, geometry: BaseGeometry | None, land_use: str | LandUse, *,
-    name: str | None = None, cache: Cache | None = None,
+    name: str | None = None, cache: Cache | None = None, scope: Scope | None = None,
 ) -> tuple[Verdict, DataStamp]:
     """The verdict for one site (WGS-84 point or polygon) proposed for ``land_use``;
-    ``cache`` keeps the context areas and attribute maxima between calls.
+    ``cache`` keeps the context areas and attribute maxima between calls.  Every hazard
+    counts whatever ``scope``; those outside it are withheld (:func:`withhold_outside`).
 
     Raises :class:`geo.veto.GeometryError` for an invalid geometry and
     :class:`geo.veto.UnknownLandUseError` for an unknown land use.
@@ -181,7 +185,36 @@ def evaluate_one(
     unloaded = [kind for kind in groups if versions[kind] == 0]
     verdict = evaluate_candidates(rule_set, site, use, candidates=candidates, areas=areas, search_m=search,
                                   unloaded=unloaded, name=name)
-    return verdict, stamp
+    return withhold_outside(store, [verdict], scope)[0], stamp
+
+
+def withhold_outside(store: Store, verdicts: list[Verdict], scope: Scope | None) -> list[Verdict]:
+    """``verdicts`` with every hit on a hazard outside ``scope`` withheld
+    (:meth:`geo.veto.HazardHit.withhold`: distance and outcome kept, identity not): a
+    verdict still rests on every hazard, the caller learns only of their own."""
+    if scope is None:
+        return verdicts
+    hits = [h for v in verdicts for r in v.results for h in [*r.hits, *([r.nearest] if r.nearest else [])]]
+    keys: dict[str, set[str]] = {}
+    for h in hits:
+        if scope.filters_kind(h.layer):
+            keys.setdefault(h.layer, set()).add(h.key)
+    if not keys:
+        return verdicts
+    shown = {kind: set(store.read(kind, where=scoped_where(scope, kind, {"key": sorted(ks)}), columns=())["key"])
+             for kind, ks in keys.items()}
+
+    def outside(h: HazardHit) -> bool:
+        return h.layer in shown and h.key not in shown[h.layer]
+
+    for v in verdicts:
+        for r in v.results:
+            for h in [*r.hits, *([r.nearest] if r.nearest else [])]:
+                if outside(h):  # the message names the hazard as a hit does
+                    r.message = r.message.replace(h.name or h.key, WITHHELD_HAZARD)
+            r.hits = [h.withhold() if outside(h) else h for h in r.hits]
+            r.nearest = r.nearest.withhold() if r.nearest is not None and outside(r.nearest) else r.nearest
+    return verdicts
 
 
 # --------------------------------------------------------------------------------------
@@ -228,10 +261,15 @@ def _box_around(geoms: Sequence[BaseGeometry], distance_m: float) -> tuple[float
 
 def evaluate_sites(
     store: Store, rule_set: RuleSet, sites: Sequence[BaseGeometry], land_uses: Sequence[LandUse], *,
-    names: Sequence[str | None] | None = None, cache: Cache | None = None,
+    names: Sequence[str | None] | None = None, cache: Cache | None = None, scope: Scope | None = None,
 ) -> tuple[list[Verdict], DataStamp]:
     """Verdicts for many checked sites: each hazard layer read once (box of all sites
-    widened by the largest search distance), then measured in-process."""
+    widened by the largest search distance), then measured in-process.
+
+    ``scope``: only the hazards it leaves visible are measured — for the audit of existing
+    conflicts, never for a verdict on a proposed site (a hazard outside the caller's scope
+    still vetoes a site: a scope must not turn a VETO into a PASS).
+    """
     rules = [r for use in {u.code: u for u in land_uses}.values() for r in rule_set.rules_for(use)]
     groups = layer_rules({r.id: r for r in rules}.values())
     versions = store.data_versions(["areas", *groups])
@@ -241,8 +279,8 @@ def evaluate_sites(
     if len(sites):
         for kind, group in groups.items():
             where = merged_where([r.hazard.where for r in group if r.hazard is not None])
-            hazards[kind] = store.read(kind, bbox=_box_around(sites, search[kind]), where=where or None,
-                                       columns=hazard_columns(kind, group))
+            hazards[kind] = store.read(kind, bbox=_box_around(sites, search[kind]),
+                                       where=scoped_where(scope, kind, where), columns=hazard_columns(kind, group))
     unloaded = [kind for kind in groups if versions[kind] == 0]
     verdicts = evaluate_many(rule_set, sites, land_uses, hazards=hazards, areas=areas, unloaded=unloaded,
                              names=names)
@@ -251,8 +289,9 @@ def evaluate_sites(
 
 def evaluate_parcels(store: Store, rule_set: RuleSet, parcels: gpd.GeoDataFrame, *,
                      land_use_column: str | None = None, default_land_use: str | None = None,
-                     cache: Cache | None = None) -> BatchResult:
-    """Verdicts for every parcel of ``parcels`` (as :func:`read_parcels` returns it).
+                     cache: Cache | None = None, scope: Scope | None = None) -> BatchResult:
+    """Verdicts for every parcel of ``parcels`` (as :func:`read_parcels` returns it); hazards
+    outside ``scope`` count but are withheld (:func:`withhold_outside`).
 
     The land use comes from ``land_use_column`` (default: ``land_use`` or ``用地性质``)
     or ``default_land_use``.  A parcel with an unreadable or invalid geometry or an
@@ -285,7 +324,7 @@ def evaluate_parcels(store: Store, rule_set: RuleSet, parcels: gpd.GeoDataFrame,
         ok_index.append(i)
     verdicts, stamp = evaluate_sites(store, rule_set, ok_sites, ok_uses, names=[results[i].name for i in ok_index],
                                      cache=cache)
-    for i, v in zip(ok_index, verdicts, strict=True):
+    for i, v in zip(ok_index, withhold_outside(store, verdicts, scope), strict=True):
         results[i].verdict = v
     return BatchResult(results, stamp, rule_set.version)
 
@@ -494,12 +533,14 @@ _AUDIT_COLUMNS = ["district", "target_key", "target_name", "target_type", "sensi
 
 
 def audit_conflicts(store: Store, rule_set: RuleSet, *, district: str | None = None,
-                    cache: Cache | None = None) -> AuditResult:
+                    cache: Cache | None = None, scope: Scope | None = None) -> AuditResult:
     """Protection targets already inside a hazard's required distance.
 
     ``district`` filters targets by district name (e.g. 朝阳区) or county code
     (e.g. 110105).  Only rules that select protection classes and measure a
     distance or a risk contour take part (see :func:`geo.veto.audit_rules`).
+    ``scope``: only conflicts with the hazards it leaves visible (the caller's own
+    enterprises; a target across the line from one of them included).
     """
     where = None
     if district:
@@ -511,7 +552,7 @@ def audit_conflicts(store: Store, rule_set: RuleSet, *, district: str | None = N
     keep = [i for i, u in enumerate(uses) if u is not None]
     sites = list(targets.geometry.values[keep])
     verdicts, stamp = evaluate_sites(store, audit_set, sites, [uses[i] for i in keep],  # type: ignore[misc]
-                                     cache=cache)
+                                     cache=cache, scope=scope)
     rows: list[dict[str, Any]] = []
     geoms: list[BaseGeometry] = []
     for i, v in zip(keep, verdicts, strict=True):

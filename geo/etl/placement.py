@@ -4,8 +4,10 @@
   injected :class:`AddressLocator` (its results are taken as WGS-84); precision "none"
   rejects the row, a district/city/province precision loads it with a warning;
 * every placed row gets its province, city and county codes from the reference areas
-  (:mod:`geo.jurisdiction`); a point outside Beijing, Tianjin and Hebei is rejected, a
-  stated district the point is not in is a warning, an empty one is filled in;
+  (:mod:`geo.jurisdiction`): those of the district the row names, else of the one its
+  point lies in; a point outside Beijing, Tianjin and Hebei is rejected, a stated
+  district the point is not in is a warning (the stated one keeps the row), an empty
+  one is filled in;
 * when no datum was stated, :func:`geo.coords.guess_datum` is run against the rows'
   stated districts and a file-level warning is added if another datum fits decisively
   (nothing is converted on a guess).
@@ -31,6 +33,7 @@ from geo.jurisdiction import (
     assign_jurisdiction,
     claimed_polygons,
     district_mismatch,
+    stated_districts,
 )
 
 #: Progress callback: (step, done, total); steps are "validate" and "geocode" here.
@@ -205,7 +208,12 @@ def assign_codes(
     values: dict[str, NDArray[np.object_]],
     issues: IssueCollector,
 ) -> dict[str, NDArray[np.object_]]:
-    """Jurisdiction codes; rejects rows outside every area; flags stated-district mismatches."""
+    """Jurisdiction codes; rejects rows outside every area; flags stated-district mismatches.
+
+    The codes are those of the district the row names (its ``district`` attribute, when it
+    names one county-level district the reference knows), else of the district its point
+    lies in: a region scope (:mod:`geo.scope`) follows the bureau's own assignment.
+    """
     present = ~shapely.is_missing(geoms) & ~issues.rejected
     idx = np.flatnonzero(present)
     placement = assign_jurisdiction(index, geoms[idx])
@@ -229,6 +237,12 @@ def assign_codes(
                    severity="warning")
         issues.add(idx[unknown], "district", stated[unknown], "unknown district name", "无法识别的区县名称",
                    severity="warning")
+        # the bureau's own district decides the row's jurisdiction (and so its region scope)
+        claimed = stated_districts(index, stated)
+        own, at = idx[claimed >= 0], claimed[claimed >= 0]
+        codes["county_code"][own] = index.district_codes[at]
+        codes["city_code"][own] = index.district_city[at]
+        codes["province_code"][own] = index.district_province[at]
         # fill an empty district with the one the point lies in
         fill = idx[pd.isna(stated) & pd.notna(placement.district_name)]
         district[fill] = placement.district_name[pd.isna(stated) & pd.notna(placement.district_name)]

@@ -26,6 +26,7 @@ from geopandas.array import from_shapely
 from geo.coords import STORAGE_CRS
 from geo.entities import Column, Entity
 from geo.errors import BadInput
+from geo.scope import ANY_OF
 from geo.stores.bounds import check_text, check_where_values
 
 #: Columns the stores fill in themselves; callers need not supply them.
@@ -218,19 +219,55 @@ def records(entity: Entity, rows: gpd.GeoDataFrame) -> list[tuple[Any, ...]]:
 
 def check_where(entity: Entity, where: Mapping[str, Any] | None) -> dict[str, Any]:
     """Validate a ``where`` filter against the entity's columns (raises UnknownColumnError)
-    and its text values (BadInput for a NUL character, see :mod:`geo.stores.bounds`)."""
+    and its text values (BadInput for a NUL character, see :mod:`geo.stores.bounds`); its
+    :data:`geo.scope.ANY_OF` value must be a list of filters without one (ValueError)."""
     if not where:
         return {}
-    for name in where:
-        entity.column(name)
+    for name, value in where.items():
+        if name != ANY_OF:
+            entity.column(name)
+            continue
+        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+            raise ValueError(f"where[{ANY_OF!r}] must be a list of filters, got {type(value).__name__}")
+        for alternative in value:
+            if not isinstance(alternative, Mapping) or ANY_OF in alternative:
+                raise ValueError(f"where[{ANY_OF!r}]: each filter is a mapping of columns without {ANY_OF!r}")
+            check_where(entity, alternative)
     check_where_values(where)
     return dict(where)
 
 
+def where_columns(where: Mapping[str, Any]) -> list[str]:
+    """The columns a checked ``where`` reads, its :data:`geo.scope.ANY_OF` filters' included."""
+    names = [n for n in where if n != ANY_OF]
+    for alternative in where.get(ANY_OF, ()):
+        names.extend(alternative)
+    return list(dict.fromkeys(names))
+
+
+def canonical_where(where: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``where`` with its keys sorted and each list of values sorted (the filters under
+    :data:`geo.scope.ANY_OF` kept in their order): the form a kept answer is keyed by."""
+    out: dict[str, Any] = {}
+    for k, v in sorted((where or {}).items()):
+        if k == ANY_OF:
+            out[k] = [canonical_where(alternative) for alternative in v]
+        else:
+            out[k] = sorted(v) if isinstance(v, list | tuple | set | frozenset) else v
+    return out
+
+
 def filter_frame(frame: pd.DataFrame, where: Mapping[str, Any]) -> np.ndarray:
-    """Boolean mask of rows matching ``where`` (value, list of values, or None)."""
+    """Boolean mask of rows matching ``where`` (value, list of values, or None; the filters
+    under :data:`geo.scope.ANY_OF`: any one of them)."""
     mask = np.ones(len(frame), dtype=bool)
     for name, value in where.items():
+        if name == ANY_OF:
+            either = np.zeros(len(frame), dtype=bool)
+            for alternative in value:
+                either |= filter_frame(frame, alternative)
+            mask &= either
+            continue
         col = frame[name]
         if value is None:
             mask &= col.isna().to_numpy()

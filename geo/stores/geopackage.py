@@ -46,6 +46,7 @@ from geo.stores.frames import (
     python_value,
     records,
     select_columns,
+    where_columns,
 )
 from geo.stores.geopackage_accounts import ACCOUNT_DDL, GeoPackageAccounts
 from geo.stores.outages import StoreReadOnly, StoreUnavailable, first_line, guard_store_methods
@@ -582,13 +583,16 @@ class GeoPackageStore(GeoPackageAccounts, Store):
         snapshot holds ``columns`` (default: all)."""
         entity = get_entity(kind)
         filters = check_where(entity, where)
-        snap = self._snapshot(kind, None if columns is None else [*columns, *filters])
+        read = where_columns(filters)
+        snap = self._snapshot(kind, None if columns is None else [*columns, *read])
         if box is None:
             idx = np.arange(len(snap))
         else:
             idx = np.sort(snap.tree.query(shapely.box(*box), predicate="intersects"))
         if filters:
-            idx = idx[filter_frame(pd.DataFrame({n: snap.columns[n] for n in filters}).iloc[idx], filters)]
+            # (no column read: an empty any_of, which no row matches)
+            values = pd.DataFrame({n: snap.columns[n] for n in read}, index=None if read else pd.RangeIndex(len(snap)))
+            idx = idx[filter_frame(values.iloc[idx], filters)]
         return snap, idx
 
     def read(
@@ -761,7 +765,8 @@ class GeoPackageStore(GeoPackageAccounts, Store):
             levels[z] = tiles.coarser_cells(levels[cluster.base_zoom], z)
         return levels[z]
 
-    def search(self, kind: str, text: str, *, columns: Sequence[str], limit: int = 20) -> gpd.GeoDataFrame:
+    def search(self, kind: str, text: str, *, columns: Sequence[str], limit: int = 20,
+               where: Where = None) -> gpd.GeoDataFrame:
         entity = get_entity(kind)
         for name in columns:
             entity.column(name)
@@ -769,13 +774,14 @@ class GeoPackageStore(GeoPackageAccounts, Store):
         needle = check_text("search text", text).strip().casefold()
         if not needle:
             raise BadInput("empty search text")
-        frame = self._snapshot(kind).frame
+        snap, allowed = self._candidates(kind, where, None)
+        frame = snap.frame
         rank = np.full(len(frame), 3)
         for name in columns:
             col = frame[name].fillna("").astype(str).str.casefold()
             rank = np.minimum(rank, np.where(col == needle, 0, np.where(col.str.startswith(needle), 1,
                                               np.where(col.str.contains(needle, regex=False), 2, 3))))
-        hits = np.flatnonzero(rank < 3)
+        hits = np.intersect1d(np.flatnonzero(rank < 3), allowed) if where else np.flatnonzero(rank < 3)
         order = hits[np.lexsort((frame["key"].to_numpy()[hits], rank[hits]))]
         return frame.iloc[order[:limit]].reset_index(drop=True)
 

@@ -41,12 +41,15 @@ from sqlalchemy import (
     delete,
     event,
     exists,
+    false,
     func,
     insert,
     literal,
     literal_column,
+    or_,
     select,
     text,
+    true,
     union_all,
     update,
 )
@@ -63,6 +66,7 @@ from geo.coords import STORAGE_SRID
 from geo.distance import SEGMENT_DEGREES
 from geo.entities import Entity, get_entity
 from geo.errors import BadInput, Conflict, RiskmapError
+from geo.scope import ANY_OF, is_scoped_where
 from geo.stores.bounds import check_bbox, check_distance, check_lonlat, check_paging, check_rows, check_text
 from geo.stores.frames import (
     check_point_layer,
@@ -300,7 +304,8 @@ class PostGISStore(PostGISAccounts, Store):
                 kept = conn.execute(select(cluster_specs.c.spec, cluster_specs.c.definition)
                                     .where(cluster_specs.c.kind == kind)).all()
                 for spec, definition in kept:  # the next low-zoom tile should not pay for the load
-                    self._keep_cluster_cells(conn, spec, definition)
+                    if not is_scoped_where(json.loads(definition)["where"]):  # a scope's: on its next tile
+                        self._keep_cluster_cells(conn, spec, definition)
         self._versions.pop(kind, None)
         if result.inserted >= ANALYZE_AFTER_ROWS:
             with self._reader.connect() as conn:
@@ -333,6 +338,10 @@ class PostGISStore(PostGISAccounts, Store):
     def _filters(entity: Entity, table: FromClause, where: Where) -> list[ColumnElement[bool]]:
         clauses: list[ColumnElement[bool]] = []
         for name, value in check_where(entity, where).items():
+            if name == ANY_OF:
+                either = [and_(true(), *PostGISStore._filters(entity, table, alternative)) for alternative in value]
+                clauses.append(or_(false(), *either))
+                continue
             col = table.c[name]
             if value is None:
                 clauses.append(col.is_(None))
@@ -673,7 +682,8 @@ class PostGISStore(PostGISAccounts, Store):
                      .on_conflict_do_update(index_elements=["spec"], set_={"version": version}))
         return version
 
-    def search(self, kind: str, text: str, *, columns: Sequence[str], limit: int = 20) -> gpd.GeoDataFrame:
+    def search(self, kind: str, text: str, *, columns: Sequence[str], limit: int = 20,
+               where: Where = None) -> gpd.GeoDataFrame:
         entity, table = get_entity(kind), TABLES[kind]
         for name in columns:
             entity.column(name)
@@ -693,7 +703,7 @@ class PostGISStore(PostGISAccounts, Store):
         rank = func.least(*ranks) if len(ranks) > 1 else ranks[0]
         stmt = (
             select(*self._columns(entity, table))
-            .where(rank < 3)
+            .where(rank < 3, *self._filters(entity, table, where))
             .order_by(rank, table.c.key)
             .limit(limit)
         )

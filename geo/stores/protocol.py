@@ -8,8 +8,11 @@ Conventions shared by every method:
 * ``kind`` names an entity of :mod:`geo.entities`; an unknown one raises
   :class:`geo.entities.UnknownEntityError`.
 * ``where`` maps a column name to a value or to a list of values (SQL ``IN``);
-  ``None`` as a value means ``IS NULL``.  An unknown column raises
-  :class:`geo.entities.UnknownColumnError`.
+  ``None`` as a value means ``IS NULL``; the columns are ANDed.  Its key
+  :data:`geo.scope.ANY_OF` holds a list of such filters, one of which a row must match
+  (an OR, ANDed with the rest: a region scope mixing districts and provinces, or a
+  scope with the layers it leaves open); an empty list matches no row.  An unknown
+  column raises :class:`geo.entities.UnknownColumnError`.
 * Geometries in and out are WGS-84 (EPSG:4326) shapely geometries; returned frames
   are GeoDataFrames with ``crs="EPSG:4326"``, ordered by ``key`` unless stated.
 * Distances are true (ellipsoidal) distances in metres, the same in both stores to
@@ -35,7 +38,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.entities import Entity, get_entity
 from geo.errors import BadInput, Unavailable
 from geo.stores.accounts import AccountStore
-from geo.stores.frames import check_where, prepare_rows
+from geo.stores.frames import canonical_where, check_where, prepare_rows
 from geo.tiles import check_tile
 
 Where = Mapping[str, Any] | None
@@ -140,8 +143,7 @@ class ClusterSpec:
         filter, the tile extent and the spec; ``definition`` is JSON, ``id`` a digest."""
         definition = json.dumps({"kind": kind, "cell": self.cell, "base_zoom": self.base_zoom, "extent": extent,
                                  "column": self.column, "values": list(self.values),
-                                 "where": {k: sorted(v) if isinstance(v, list | tuple | set | frozenset) else v
-                                           for k, v in sorted((where or {}).items())}},
+                                 "where": canonical_where(where)},
                                 sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha1(definition.encode()).hexdigest()[:16], definition
 
@@ -337,10 +339,12 @@ class Store(AccountStore, Protocol):
     def keep_clusters(self, kind: str, cluster: ClusterSpec, *, where: Where = None, extent: int = 4096) -> None:
         """Count ``kind``'s points into the cells of ``cluster`` now, unless already kept
         for the layer's current data version; PostGIS keeps them in the database and
-        recounts them within every later load of the layer."""
+        recounts them within every later load of the layer (those of a region scope's
+        ``where``, :func:`geo.scope.is_scoped_where`: on the scope's next tile)."""
 
-    def search(self, kind: str, text: str, *, columns: Sequence[str], limit: int = 20) -> gpd.GeoDataFrame:
-        """Rows where any of ``columns`` contains ``text`` (case-insensitive).
+    def search(self, kind: str, text: str, *, columns: Sequence[str], limit: int = 20,
+               where: Where = None) -> gpd.GeoDataFrame:
+        """Rows matching ``where`` where any of ``columns`` contains ``text`` (case-insensitive).
 
         Ordered by match quality (an exact value first, then a prefix, then any
         substring), then key.

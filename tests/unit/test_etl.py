@@ -286,6 +286,18 @@ def test_stated_district_mismatch_is_a_warning(index: JurisdictionIndex) -> None
     assert result.features["district"].tolist() == ["海淀区", "朝阳", "火星区"]  # stated text kept
 
 
+def test_the_stated_district_gives_the_codes_else_the_point(index: JurisdictionIndex) -> None:
+    """Region scope follows the bureau's own district attribute (one county-level district it
+    names), the point's district where the row names none, an unknown one or the 开发区."""
+    records = [unit(1, *HAIDIAN, 所属区="朝阳"), unit(2, *HAIDIAN, 所属区="三河市"), unit(3, *HAIDIAN),
+               unit(4, *HAIDIAN, 所属区="火星区"), unit(5, *HAIDIAN, 所属区="110105"),
+               unit(6, *HAIDIAN, 所属区="经开区")]
+    f = run("units", records, index).features
+    assert f["county_code"].tolist() == ["110105", "131082", "110108", "110108", "110105", "110108"]
+    assert f["city_code"].tolist() == ["110100", "131000", "110100", "110100", "110100", "110100"]
+    assert f["province_code"].tolist() == ["110000", "130000", "110000", "110000", "110000", "110000"]
+
+
 def test_etda_counts_for_daxing_points_inside_it(index: JurisdictionIndex) -> None:
     yizhuang = (116.506, 39.795)  # 亦庄, inside the approximate ETDA polygon and 大兴区
     result = run("units", [unit(1, *yizhuang, 所属区="经开区"), unit(2, *yizhuang, 所属区="大兴区")], index)

@@ -22,7 +22,7 @@ from flask import Blueprint, Response, jsonify, url_for
 from flask.typing import ResponseReturnValue
 
 from geo.area_risk import METHODS, UNITS
-from geo.capabilities.area_risk import HeatmapImage, heatmap_image, read_area_results
+from geo.capabilities.area_risk import HeatmapImage, heatmap_image, read_area_results, scoped_explanation
 from geo.entities import RISK_LEVELS
 from geo.errors import NotFound
 from webmap import context
@@ -76,13 +76,15 @@ def area_detail(unit: str, area_code: str) -> ResponseReturnValue:
         raise NotFound(f"no {method} result for {unit} {area_code!r} (run `riskmap aggregate` first?)")
     row = rows.iloc[0]
     detail = {c: _plain(row[c]) for c in _PROPERTIES if c != "level_zh"}
+    explanation = scoped_explanation(context.store(), json.loads(row["explanation"]), context.scope())
     return jsonify({"unit": unit, "method": method, **detail, "level_zh": LEVEL_ZH.get(row["level"]),
-                    "explanation": json.loads(row["explanation"]), **_run_info(rows)})
+                    "explanation": explanation, **_run_info(rows)})
 
 
 def _heatmap_image(cell: float | None, bandwidth: float | None) -> HeatmapImage:
     ctx = context.current()
-    return heatmap_image(ctx.store, config=ctx.area_config(), cell_m=cell, bandwidth_m=bandwidth, cache=ctx.cache)
+    return heatmap_image(ctx.store, config=ctx.area_config(), cell_m=cell, bandwidth_m=bandwidth, cache=ctx.cache,
+                         scope=context.scope())
 
 
 @blueprint.get("/heatmap")
@@ -109,8 +111,9 @@ def heatmap() -> ResponseReturnValue:
          tags=("area risk",))
 def heatmap_png() -> ResponseReturnValue:
     cell, bandwidth = args()["cell"], args()["bandwidth"]
+    private = context.scope() is not None  # drawn from one scope's sources: no shared cache keeps it
     return Response(_heatmap_image(cell, bandwidth).png, mimetype="image/png",
-                    headers={"Cache-Control": "no-cache"})
+                    headers={"Cache-Control": "private, no-cache" if private else "no-cache"})
 
 
 def _box(bbox: tuple[float, float, float, float]) -> Any:

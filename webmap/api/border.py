@@ -56,7 +56,7 @@ def _weights() -> dict[str, float]:
          tags=("border",))
 def border_zone() -> ResponseReturnValue:
     pair, km, fmt = args()["pair"], args()["km"], requested_format()
-    report = bq.border_zone(context.store(), pair, km=km, cache=context.cache())
+    report = bq.border_zone(context.store(), pair, km=km, cache=context.cache(), scope=context.scope())
     if fmt is None:
         return jsonify(report.as_dict())
     return download(bq.zone_export(report), fmt, f"border-{pair}-{km:g}km")
@@ -68,7 +68,7 @@ def border_zone() -> ResponseReturnValue:
 def border_crossings() -> ResponseReturnValue:
     corridor, pair, fmt = args()["corridor_m"], args()["pair"], requested_format()
     store, cache = context.store(), context.cache()
-    items = bq.crossing_lines(store, corridor_m=corridor, pair_name=pair, cache=cache)
+    items = bq.crossing_lines(store, corridor_m=corridor, pair_name=pair, cache=cache, scope=context.scope())
     answer = bq.crossings_as_dict(items, names=bq.read_geography(store, cache=cache).names)
     return _answer(answer, fmt, f"border-crossings-{corridor:g}m", bq.crossings_export)
 
@@ -81,7 +81,7 @@ def border_profile() -> ResponseReturnValue:
     pair, km, fmt = args()["pair"], args()["km"], requested_format()
     segment_km, top = args()["segment_km"], args()["top"]
     answer = bq.border_profile(context.store(), pair, segment_km=segment_km, km=km, weights=_weights(), top=top,
-                               cache=context.cache())
+                               cache=context.cache(), scope=context.scope())
     return _answer(answer, fmt, f"border-profile-{pair}", bq.profile_export)
 
 
@@ -91,7 +91,7 @@ def border_profile() -> ResponseReturnValue:
 def border_all() -> ResponseReturnValue:
     km, segment_km, corridor = args()["km"], args()["segment_km"], args()["corridor_m"]
     answer = bq.analyse_all_pairs(context.store(), km=km, segment_km=segment_km, corridor_m=corridor,
-                                  weights=_weights(), cache=context.cache())
+                                  weights=_weights(), cache=context.cache(), scope=context.scope())
     return jsonify(answer.summary())
 
 
@@ -109,5 +109,5 @@ def border_pilot() -> ResponseReturnValue:
 def mutual_aid() -> ResponseReturnValue:
     a, fmt = args(), requested_format()
     answer = bq.mutual_aid(context.store(), a["lon"], a["lat"], k=a["k"], types=a["types"] or None,
-                           cache=context.cache())
+                           cache=context.cache(), scope=context.scope())
     return _answer(answer, fmt, "mutual-aid", bq.mutual_aid_export)

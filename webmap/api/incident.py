@@ -36,7 +36,8 @@ def travel_model() -> TravelModel:
 def nearest() -> ResponseReturnValue:
     a, travel = args(), travel_model()
     types = a["types"] or list(RESOURCE_TYPES)
-    found = nearest_resources(context.store(), a["lon"], a["lat"], types=types, k=a["k"], travel=travel)
+    found = nearest_resources(context.store(), a["lon"], a["lat"], types=types, k=a["k"], travel=travel,
+                              scope=context.scope())
     return jsonify(lon=a["lon"], lat=a["lat"], k=a["k"], resources=found,
                    travel={"speed_kmh": travel.speed_kmh, "detour_factor": travel.detour_factor})
 
@@ -49,7 +50,7 @@ def nearest() -> ResponseReturnValue:
 def incident() -> ResponseReturnValue:
     a = args()
     return jsonify(incident_report(context.store(), a["lon"], a["lat"], radius_m=a["radius"], k=a["k"],
-                                   travel=travel_model()))
+                                   travel=travel_model(), scope=context.scope()))
 
 
 @blueprint.get("/coverage")
@@ -61,5 +62,5 @@ def coverage() -> ResponseReturnValue:
     a, ctx = args(), context.current()
     polygons, summary = coverage_report(ctx.store, minutes=a["minutes"], types=a["types"] or ["fire_station"],
                                         travel=travel_model(), reference_dir=ctx.paths.reference_dir,
-                                        cache=ctx.cache)
+                                        cache=ctx.cache, scope=context.scope())
     return jsonify({"summary": summary, "uncovered": feature_collection(polygons)})

@@ -8,6 +8,7 @@ from importlib.metadata import version
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
+from geo.scope import scoped_layer_where
 from layers.catalog import CATALOG, get_layer
 from webmap import context
 from webmap.geojson import feature_collection
@@ -46,6 +47,6 @@ def layers() -> ResponseReturnValue:
 def features(layer_id: str) -> ResponseReturnValue:
     layer = get_layer(layer_id)  # NotFound (404) naming the known layers
     a = args()
-    frame = context.store().read(layer.entity, bbox=a["bbox"], where=layer.where, limit=a["limit"],
-                                 offset=a["offset"])
+    frame = context.store().read(layer.entity, bbox=a["bbox"], limit=a["limit"], offset=a["offset"],
+                                 where=scoped_layer_where(context.scope(), layer.id, layer.where))
     return jsonify(feature_collection(frame, columns=list(layer.tile_columns)))

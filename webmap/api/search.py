@@ -20,4 +20,4 @@ def search() -> ResponseReturnValue:
     a = args()
     ctx = context.current()
     return jsonify(query=a["q"], results=search_features(ctx.store, a["q"], limit=a["limit"],
-                                                         geocoder=ctx.geocoder()))
+                                                         geocoder=ctx.geocoder(), scope=context.scope()))

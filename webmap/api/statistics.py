@@ -16,4 +16,4 @@ blueprint = Blueprint("api_statistics", __name__)
 @declare("map.view", "Per district: risk sources by level, open hidden hazards, resources by type",
          tags=("statistics",))
 def district_stats() -> ResponseReturnValue:
-    return jsonify(district_statistics(context.store(), cache=context.cache()))
+    return jsonify(district_statistics(context.store(), cache=context.cache(), scope=context.scope()))

@@ -103,7 +103,7 @@ def veto() -> ResponseReturnValue:
         except ValueError as exc:  # unknown datum
             raise BadInput(f"'datum': {exc}") from None
     verdict, stamp = evaluate_one(context.store(), rule_set(), site, str(body["land_use"]), name=body.get("name"),
-                                  cache=context.cache())
+                                  cache=context.cache(), scope=context.scope())
     out = {**verdict.as_dict(), **stamp.as_dict(), "address": body.get("address"), "geocode": geocoded,
            "notice": SYNTHETIC_NOTICE if verdict.synthetic else None}
     return jsonify(out)
@@ -121,7 +121,8 @@ def veto_batch() -> ResponseReturnValue:
         parcels = read_parcels(upload.filename, data=upload.read(), datum=request.form.get("datum", "wgs84"))
         result = evaluate_parcels(context.store(), rule_set(), parcels,
                                   land_use_column=request.form.get("land_use_column") or None,
-                                  default_land_use=request.form.get("land_use") or None, cache=context.cache())
+                                  default_land_use=request.form.get("land_use") or None, cache=context.cache(),
+                                  scope=context.scope())
     except RiskmapError:
         raise
     except ValueError as exc:  # a library's complaint about the file
@@ -142,5 +143,5 @@ def veto_rules() -> ResponseReturnValue:
 def audit() -> ResponseReturnValue:
     fmt = requested_format() or "geojson"
     result = audit_conflicts(context.store(), rule_set(), district=args()["district"],
-                             cache=context.cache())
+                             cache=context.cache(), scope=context.scope())
     return download(audit_export(result), fmt, "veto_audit")

@@ -80,6 +80,7 @@
   };
 
   function hazardLabel(h) {
+    if (h.withheld) { return t.withheld; }  // outside the user's region scope: counted, not named
     return (h.name || h.key) + (h.details && h.details.area_code ? " (" + h.details.area_code + ")" : "");
   }
 
