@@ -81,3 +81,18 @@ def test_fft_convolution_is_scipy_signal_same_mode(image_shape: tuple[int, int],
     image, kernel = rng.random(image_shape), rng.random(kernel_shape)
     np.testing.assert_allclose(hm.fft_convolve_same(image, kernel), fftconvolve(image, kernel, mode="same"),
                                rtol=1e-12, atol=1e-12)
+
+
+def test_the_convolution_cost_is_refused_one_cell_over_the_limit() -> None:
+    from geo.errors import Unprocessable
+    from geo.heatmap import MAX_CONVOLVED_CELLS, check_cost
+
+    side = 2000  # a square grid plus a kernel of 1 cell: side² cells
+    assert side * side <= MAX_CONVOLVED_CELLS
+    check_cost(side, side, 1, cell_m=100, bandwidth_m=100)  # 4,000,000
+    width = MAX_CONVOLVED_CELLS // 1000
+    check_cost(width, 1000, 1, cell_m=100, bandwidth_m=100)  # exactly the limit
+    with pytest.raises(Unprocessable, match="over the limit"):
+        check_cost(width + 1, 1000, 1, cell_m=100, bandwidth_m=100)  # 1,000 cells over
+    with pytest.raises(Unprocessable):
+        check_cost(width, 1000, 2, cell_m=100, bandwidth_m=100)  # the kernel counts
