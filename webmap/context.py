@@ -1,12 +1,14 @@
-"""The app's context (store, data paths, cache, geocoders) and settings, for views.
+"""The app's context (store, data paths, cache, geocoders), settings and the request's principal, for views.
 
-Both are built once by :func:`webmap.app.create_app`; a view asks for them here.
+The context and settings are built once by :func:`webmap.app.create_app`; the principal once
+per request by :mod:`webmap.auth`.  A view asks for them here.
 """
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g
 
+from geo.accounts import Principal
 from geo.capabilities.cache import Cache
 from geo.capabilities.context import Context
 from geo.stores.protocol import Store
@@ -30,3 +32,11 @@ def cache() -> Cache:
 def settings() -> Settings:
     settings: Settings = current_app.extensions["riskmap.settings"]
     return settings
+
+
+def principal() -> Principal | None:
+    """Who this request runs as: the signed-in user or the API token's principal (its role,
+    permissions, region scope and layers); None for nobody, which only a route declared
+    :data:`webmap.routes.PUBLIC` ever sees (every other route has refused it already)."""
+    found: Principal | None = g.get("principal")
+    return found

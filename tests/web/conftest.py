@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from auth_support import AdminClient
+from flask import Flask
 from flask.testing import FlaskClient
 from shapely.geometry import Point, box
 
@@ -42,3 +45,13 @@ def client(tmp_path: Path) -> FlaskClient:
     return app.test_client()
 
 
+
+
+@pytest.fixture(scope="session", autouse=True)
+def signed_in_test_clients() -> Iterator[None]:
+    """Every ``app.test_client()`` of the web tests signs in as an administrator with an API token
+    (``auth_support.AdminClient``); ``auth_support`` makes clients of other roles, sessions and
+    anonymous ones."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Flask, "test_client_class", AdminClient)
+        yield
