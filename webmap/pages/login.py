@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from geo.capabilities.accounts import authenticate, logout
 from geo.credentials import AccountLocked, AuthenticationFailed
 from webmap import context
-from webmap.auth import end_session, remote_address, roles, safe_next, start_session
+from webmap.auth import app_now, end_session, remote_address, roles, safe_next, start_session
 from webmap.i18n import page_strings
 from webmap.pages.base import page_config, page_language, render_page
 from webmap.routes import PAGE_LANG, PUBLIC, Param, declare
@@ -43,11 +43,13 @@ LOGIN_FORM = {
 
 
 def wait_words(seconds: int, lang: str) -> str:
-    """``seconds`` as words: ``45 秒`` / ``45 s`` under a minute, else ``14 分 59 秒`` / ``14 min 59 s``."""
+    """``seconds`` as words: ``45 秒`` / ``45 s`` under a minute, ``15 分钟`` / ``15 min`` for whole
+    minutes, else ``14 分 59 秒`` / ``14 min 59 s``."""
     t = page_strings("login", lang)
-    if seconds < 60:
+    minutes, rest = divmod(seconds, 60)
+    if not minutes:
         return t["seconds"].format(n=seconds)
-    return t["minutes"].format(m=seconds // 60, s=seconds % 60)
+    return t["whole_minutes"].format(m=minutes) if not rest else t["minutes"].format(m=minutes, s=rest)
 
 
 def _form_page(lang: str, next_path: str, *, message: str | None = None, status: int = 200,
@@ -79,7 +81,7 @@ def login() -> ResponseReturnValue:
     t = page_strings("login", lang)
     try:
         principal = authenticate(context.store(), name, request.form.get("password", ""), roles=roles(),
-                                 remote=remote_address())
+                                 remote=remote_address(), now=app_now())
     except AccountLocked as exc:
         wait = exc.retry_after_s or 1
         page = _form_page(lang, next_path, message=t["locked"].format(wait=wait_words(wait, lang)), status=429,
