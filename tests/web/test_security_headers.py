@@ -135,7 +135,7 @@ def test_the_key_from_the_environment_wins_and_must_be_long(tmp_path: Path, monk
     assert session_secret(load_settings(gpkg_path=tmp_path / "e.gpkg")) == "k" * 32
     assert not (tmp_path / "riskmap-secret.key").exists()
     monkeypatch.setenv("RISKMAP_SECRET_KEY", "k" * 31)
-    with pytest.raises(SettingsError, match="RISKMAP_SECRET_KEY: .*at least 32 characters"):
+    with pytest.raises(SettingsError, match=r"RISKMAP_SECRET_KEY: .*at least 32 characters"):
         load_settings(gpkg_path=tmp_path / "e.gpkg")
 
 
@@ -143,13 +143,13 @@ def test_a_key_file_others_can_read_stops_the_start(tmp_path: Path) -> None:
     key_file = tmp_path / "riskmap-secret.key"
     key_file.write_text("s" * 48)
     key_file.chmod(0o644)
-    with pytest.raises(SettingsError, match="readable by others .*chmod 600"):
+    with pytest.raises(SettingsError, match=r"readable by others .*chmod 600"):
         create_app(load_settings(gpkg_path=tmp_path / "r.gpkg"))
 
 
 def test_a_key_that_cannot_be_written_names_the_setting(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("not a folder")  # no folder can be made here, not even by root
-    with pytest.raises(SettingsError, match="cannot be written .*set RISKMAP_SECRET_KEY"):
+    with pytest.raises(SettingsError, match=r"cannot be written .*set RISKMAP_SECRET_KEY"):
         session_secret(load_settings(gpkg_path=tmp_path / "a-file" / "x.gpkg"))
 
 
