@@ -42,23 +42,23 @@ import hashlib
 import hmac
 import secrets
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, redirect, request, session, url_for
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, Response, current_app, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 
 from geo.accounts import Principal, RoleBook
 from geo.capabilities.accounts import principal_for_token, principal_for_user, read_roles
 from geo.capabilities.audit_log import ANONYMOUS, append
 from geo.capabilities.context import Context
-from geo.errors import Forbidden, Unauthenticated
+from geo.errors import Forbidden, Unauthenticated, Unavailable
 from layers.catalog import CATALOG
 from webmap import context
-from webmap.routes import PUBLIC, current_route, permission_of
+from webmap.routes import BUILT_IN_ENDPOINTS, PUBLIC, Route, route_of
 from webmap.settings import Settings, session_secret
 
 #: Methods that change nothing (no CSRF token needed).
@@ -70,6 +70,8 @@ SESSION_COOKIE = "riskmap_session"
 ACTIVITY_REFRESH_S = 60
 #: Accounts a process keeps (users and tokens); beyond it the oldest half is dropped.
 ACCOUNT_CACHE_ENTRIES = 1024
+#: Session cookies whose signature a process remembers having checked.
+VERIFIED_COOKIES = 4096
 #: Every layer id of the catalog.
 CATALOG_IDS = frozenset(layer.id for layer in CATALOG)
 #: The header and the form field carrying the CSRF token.
@@ -122,10 +124,49 @@ class AccountCache:
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, signed with HMAC-SHA256, ``Secure`` on HTTPS requests."""
+    """Flask's signed-cookie session, signed with HMAC-SHA256, ``Secure`` on HTTPS requests.
+
+    Cheaper per request than Flask's own, which a map's hundreds of tiles notice: a request
+    without the cookie (an API token, a static file) builds no serializer, and a cookie value
+    whose signature was checked is remembered (:data:`VERIFIED_COOKIES` of them), so the next
+    tile with the same cookie is not checked again — the same bytes verify the same way, and
+    the times inside are the server's own to judge (:func:`session_state`).
+    """
 
     salt = "riskmap-session"
     digest_method = staticmethod(hashlib.sha256)
+
+    def __init__(self) -> None:
+        self._serializers: dict[object, Any] = {}
+        self._verified: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get_signing_serializer(self, app: Flask) -> Any:
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        serializer = self._serializers.get(key)
+        if serializer is None:
+            serializer = self._serializers[key] = super().get_signing_serializer(app)
+        return serializer
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        with self._lock:
+            known = self._verified.get(value)
+        if known is not None:
+            return self.session_class(dict(known))
+        opened = super().open_session(app, request)
+        if opened:  # a good signature (a bad one opens empty)
+            with self._lock:
+                if len(self._verified) >= VERIFIED_COOKIES:
+                    self._verified.clear()
+                self._verified[value] = dict(opened)
+        return opened
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if session.modified:  # else nothing to write (Vary is webmap.security's)
+            super().save_session(app, session, response)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         # request.is_secure follows X-Forwarded-Proto only behind RISKMAP_TRUST_PROXY (ProxyFix)
@@ -179,13 +220,13 @@ def csrf_token() -> str:
     return str(token)
 
 
-def session_state(now: float) -> str:
+def session_state(now: float, data: Mapping[str, Any]) -> str:
     """``none`` (nobody signed in), ``idle`` or ``expired`` (too long unused or since sign-in)
-    or ``active``."""
+    or ``active``: the session ``data`` at ``now`` (seconds since the epoch)."""
     settings = context.settings()
-    if "user" not in session:
+    if "user" not in data:
         return "none"
-    seen, signed_in = float(session.get("seen", 0)), float(session.get("signed_in", 0))
+    seen, signed_in = float(data.get("seen", 0)), float(data.get("signed_in", 0))
     if now - signed_in >= settings.session_max_hours * 3600 or now < signed_in:
         return "expired"
     if now - seen >= settings.session_idle_minutes * 60:
@@ -194,17 +235,17 @@ def session_state(now: float) -> str:
 
 
 def _session_principal() -> Principal | None:
-    now = app_now().timestamp()
-    state = session_state(now)
+    now, data = app_now().timestamp(), cast(Any, session)._get_current_object()  # the proxy's look-up once
+    state = session_state(now, data)
     if state in ("idle", "expired"):
         g.session_ended = state
         end_session()
     if state != "active":
         return None
-    name, key = str(session["user"]), str(session.get("key", ""))
-    store = context.store()
+    name, key = str(data["user"]), str(data.get("key", ""))
 
     def load() -> tuple[Principal | None, str]:
+        store = context.store()
         user = store.get_user(name)
         if user is None:
             return None, ""
@@ -215,31 +256,40 @@ def _session_principal() -> Principal | None:
         g.session_ended = "account"
         end_session()
         return None
-    if now - float(session["seen"]) >= ACTIVITY_REFRESH_S:
-        session["seen"] = int(now)
+    if now - float(data["seen"]) >= ACTIVITY_REFRESH_S:
+        data["seen"] = int(now)
     return principal
 
 
-def _token_principal(header: str) -> Principal:
+def _token_principal(header: str, accounts: AccountCache) -> Principal:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("Authorization: give 'Bearer <API token>' (riskmap token create)")
-    store, secret = context.store(), secret.strip()
+    secret = secret.strip()
     digest = hashlib.sha256(secret.encode()).hexdigest()
-    principal: Principal | None = _accounts().get(
-        ("token", digest), lambda: principal_for_token(store, secret, roles=roles(), now=app_now()))
+    principal: Principal | None = accounts.get(
+        ("token", digest), lambda: principal_for_token(context.store(), secret, roles=roles(), now=app_now()))
     if principal is None:
         raise Unauthenticated("API token unknown, revoked or expired, or its user disabled")
     return principal
 
 
+def _real(proxy: Any) -> Any:
+    """The object behind one of Flask's context proxies (``request``, ``g``, ``current_app``),
+    looked up once: every attribute of a proxy is a context-variable look-up, and the check
+    below runs before every tile."""
+    return proxy._get_current_object()
+
+
 def resolve_principal() -> Principal | None:
     """Who this request runs as (see the module docstring, step 1); also sets ``g``."""
-    header = request.headers.get("Authorization")
-    g.token_auth = header is not None
-    principal = _token_principal(header) if header is not None else _session_principal()
-    g.principal = principal
-    g.user_name = principal.name if principal is not None else "-"
+    req, state = _real(request), _real(g)
+    header = req.environ.get("HTTP_AUTHORIZATION")
+    state.token_auth = header is not None
+    principal = (_token_principal(header, _real(current_app).extensions["riskmap.accounts"]) if header is not None
+                 else _session_principal())
+    state.principal = principal
+    state.user_name = principal.name if principal is not None else "-"
     return principal
 
 
@@ -255,11 +305,6 @@ def safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
         return "/"
     return target
-
-
-def _page_request() -> bool:
-    route = current_route()
-    return route is not None and route.produces == "text/html"
 
 
 def check_csrf() -> None:
@@ -279,45 +324,60 @@ def check_csrf() -> None:
                         f"(or the form field {CSRF_FIELD}); API scripts use a Bearer token")
 
 
-def _requested_download() -> str | None:
-    route = current_route()
-    fmt = route.param("format") if route is not None else None
-    if route is None or fmt is None:
+_FORMATS: dict[int, tuple[tuple[str, ...], str]] = {}
+
+
+def _requested_download(route: Route, req: Request) -> str | None:
+    """The file format this request asks ``route`` for, or None (JSON, or no downloads)."""
+    found = _FORMATS.get(id(route))
+    if found is None:  # once per route: its file formats and the default format
+        fmt = route.param("format")
+        found = _FORMATS[id(route)] = (route.file_formats, str(fmt.default) if fmt is not None else "")
+    formats, default = found
+    if not formats:
         return None
-    value = (request.args.get("format") or "").strip() or fmt.default
-    return value if value in route.file_formats else None
+    value = (req.args.get("format") or "").strip() or default
+    return value if value in formats else None
 
 
-def check_permission(principal: Principal, permission: str) -> None:
+def check_permission(principal: Principal, route: Route) -> None:
     """Step 4 for a signed-in principal: the permission, ``export`` for a download, the layer."""
+    req = _real(request)
+    permission = route.permission
     if permission != PUBLIC and not principal.can(permission):
         raise Forbidden(f"your role {principal.role!r} lacks the permission {permission!r}")
-    download = _requested_download()
+    download = _requested_download(route, req)
     if download is not None and not principal.can("export"):
         raise Forbidden(f"format={download} is a file download: your role {principal.role!r} lacks 'export'")
-    layer_id = (request.view_args or {}).get("layer_id")
+    layer_id = (req.view_args or {}).get("layer_id")
     if isinstance(layer_id, str) and layer_id in CATALOG_IDS and not principal.sees(layer_id):
         raise Forbidden(f"layer {layer_id!r} is not among the layers of your role {principal.role!r}")
 
 
 def authorize() -> ResponseReturnValue | None:
-    """Before every request: steps 1-4 of the module docstring."""
-    g.principal, g.user_name = None, "-"
-    if request.endpoint is None or request.endpoint == "static":
+    """Before every request: steps 1-4 of the module docstring (``g.riskmap_page``: the route is
+    a page, for :mod:`webmap.security`)."""
+    state, endpoint = _real(g), _real(request).endpoint
+    state.principal, state.user_name, state.riskmap_page = None, "-", False
+    if endpoint is None or endpoint in BUILT_IN_ENDPOINTS:
         return None  # no route (a 404 or 405 follows) or a static file
+    route = route_of(_real(current_app).view_functions[endpoint])
+    if route is None:  # a route added after start-up without a declaration: refused, never open
+        raise Unavailable(f"route {endpoint!r} declares no permission")
+    state.riskmap_page = route.produces == "text/html"
     principal = resolve_principal()
-    permission = permission_of(current_app, request.endpoint)
-    if permission != PUBLIC and principal is None:
-        if _page_request():
+    if route.permission != PUBLIC and principal is None:
+        if state.riskmap_page:
             ended = g.get("session_ended")
             return redirect(url_for("login.login_page", next=safe_next(request.full_path.rstrip("?")),
                                     ended="session" if ended else None), 303)
         ended = g.get("session_ended")
         raise Unauthenticated("sign in first: the session has ended" if ended else
                               "sign in first: an API token (Authorization: Bearer rmt_…) or the login page /login")
-    check_csrf()
+    if _real(request).method not in SAFE_METHODS:
+        check_csrf()
     if principal is not None:
-        check_permission(principal, permission)
+        check_permission(principal, route)
     return None
 
 
