@@ -173,3 +173,13 @@ def test_a_role_with_a_route_but_without_export_gets_the_json_but_not_the_file(t
         r = client.get(f"/api/v1/border/crossings?format={fmt}")
         assert r.status_code == 403 and "'export'" in r.get_json()["error"], fmt
     assert client.get("/api/v1/border/crossings?format=json").status_code not in (401, 403)
+
+
+def test_a_route_added_after_start_without_a_declaration_is_refused_never_open(tmp_path: Path,
+                                                                            make_store: Callable[[str], Store]
+                                                                            ) -> None:
+    app = create_app(Settings(gpkg_path=tmp_path / "late.gpkg"), store=make_store("geopackage"))
+    app.add_url_rule("/late", "late", lambda: "open to all")
+    for client in (anonymous(app), client_as(app, "admin")):
+        r = client.get("/late")
+        assert r.status_code == 503 and "declares no permission" in r.get_json()["error"]
