@@ -9,7 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from browser_support import ACCOUNTS, make_user, new_page, serving, wait_until
+from browser_support import ACCOUNTS, make_user, new_page, serving, sign_in_over_http, wait_until
 from playwright.sync_api import Browser, Page
 from shapely.geometry import Point, box
 
@@ -22,13 +22,15 @@ from webmap.settings import Settings
 RECORD_VIOLATIONS = """document.addEventListener('securitypolicyviolation', e =>
   (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' +
                                           e.lineNumber));"""
+PASSWORDS: dict[str, str] = {}
 READY = {"/": "window.riskmap && window.riskmap.commanderReady", "/veto": "window.vetoPage !== undefined",
          "/border": "window.borderPage && window.borderPage.ready", "/login": "document.readyState === 'complete'"}
 
 
 @pytest.fixture(scope="module")
 def officer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A server whose store knows 朝阳区, with a district officer of 110105 (name, password)."""
+    """A server whose store knows 朝阳区, with a district officer of 110105 (``officer_wang``) and a
+    viewer (``viewer_li``); yields its URL and the officer's password (the viewer's is in ``PASSWORDS``)."""
     path = tmp_path_factory.mktemp("sign_in") / "sign_in.gpkg"
     store = GeoPackageStore(path)
     store.init_schema()
@@ -42,6 +44,7 @@ def officer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
         geometry=[Point(116.41, 39.91)], crs="EPSG:4326"), batch=batch)
     app = create_app(Settings(gpkg_path=path), store=store)
     password = make_user(app, "officer_wang", "district_officer", ("110105",))
+    PASSWORDS["viewer_li"] = make_user(app, "viewer_li", "viewer")
     with serving(app) as url:
         yield url, password
 
@@ -65,6 +68,7 @@ def test_sign_in_see_the_map_sign_out_and_the_back_button_shows_nothing(
     page.fill("#password", "wrong-password-1")
     page.click("#login-submit")
     assert "用户名或密码错误" in page.inner_text("#login-message")
+    page.wait_for_timeout(1100)  # the back-off after one failure: 1 s (an attempt sooner is refused unchecked)
     page.fill("#password", password)
     page.click("#login-submit")
     wait_until(page, READY["/"])
@@ -113,3 +117,21 @@ def test_a_page_opened_by_someone_signed_in_elsewhere_is_not_shown_to_nobody(bro
     assert page.url.startswith(f"{live_server}/login?next=/veto")
     assert name not in page.content()
     page.close()
+
+
+def test_a_viewer_sees_the_map_with_its_own_layers_only(browser: Browser, officer_server: tuple[str, str]) -> None:
+    url, _ = officer_server
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.add_cookies([{"name": "riskmap_session", "value": sign_in_over_http(url, "viewer_li", PASSWORDS["viewer_li"]),
+                          "url": url}])
+    page = context.new_page()
+    errors = _console(page)
+    page.goto(url + "/")
+    wait_until(page, READY["/"])
+    shown = set(page.eval_on_selector_all("#layer-switcher input[data-layer]", "bs => bs.map(b => b.dataset.layer)"))
+    assert "districts" in shown and "fire_stations" in shown
+    assert not shown & {"risk_sources", "hazchem_sites", "hidden_hazards", "rescue_teams"}
+    assert "公众查看" in page.inner_text("#user")
+    page.wait_for_load_state("networkidle")
+    assert errors == []
+    context.close()
