@@ -122,8 +122,8 @@ def test_a_page_opened_by_someone_signed_in_elsewhere_is_not_shown_to_nobody(bro
 def test_a_viewer_sees_the_map_with_its_own_layers_only(browser: Browser, officer_server: tuple[str, str]) -> None:
     url, _ = officer_server
     context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.add_cookies([{"name": "riskmap_session", "value": sign_in_over_http(url, "viewer_li", PASSWORDS["viewer_li"]),
-                          "url": url}])
+    cookie = sign_in_over_http(url, "viewer_li", PASSWORDS["viewer_li"])
+    context.add_cookies([{"name": "riskmap_session", "value": cookie, "url": url}])
     page = context.new_page()
     errors = _console(page)
     page.goto(url + "/")
