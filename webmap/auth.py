@@ -59,6 +59,7 @@ from geo.errors import Forbidden, Unauthenticated, Unavailable
 from layers.catalog import CATALOG
 from webmap import context
 from webmap.routes import BUILT_IN_ENDPOINTS, PUBLIC, Route, route_of
+from webmap.security import PRIVACY
 from webmap.settings import Settings, session_secret
 
 #: Methods that change nothing (no CSRF token needed).
@@ -355,26 +356,30 @@ def check_permission(principal: Principal, route: Route) -> None:
 
 
 def authorize() -> ResponseReturnValue | None:
-    """Before every request: steps 1-4 of the module docstring (``g.riskmap_page``: the route is
-    a page, for :mod:`webmap.security`)."""
-    state, endpoint = _real(g), _real(request).endpoint
-    state.principal, state.user_name, state.riskmap_page = None, "-", False
+    """Before every request: steps 1-4 of the module docstring; marks a page or a signed-in
+    request for :mod:`webmap.security` (private, not stored)."""
+    state, req = _real(g), _real(request)
+    state.principal, state.user_name, endpoint = None, "-", req.endpoint
     if endpoint is None or endpoint in BUILT_IN_ENDPOINTS:
         return None  # no route (a 404 or 405 follows) or a static file
     route = route_of(_real(current_app).view_functions[endpoint])
     if route is None:  # a route added after start-up without a declaration: refused, never open
         raise Unavailable(f"route {endpoint!r} declares no permission")
-    state.riskmap_page = route.produces == "text/html"
+    page = route.produces == "text/html"
+    if page:
+        req.environ[PRIVACY] = "page"
     principal = resolve_principal()
+    if principal is not None and not page:
+        req.environ[PRIVACY] = "private"
     if route.permission != PUBLIC and principal is None:
-        if state.riskmap_page:
+        if page:
             ended = g.get("session_ended")
             return redirect(url_for("login.login_page", next=safe_next(request.full_path.rstrip("?")),
                                     ended="session" if ended else None), 303)
         ended = g.get("session_ended")
         raise Unauthenticated("sign in first: the session has ended" if ended else
                               "sign in first: an API token (Authorization: Bearer rmt_…) or the login page /login")
-    if _real(request).method not in SAFE_METHODS:
+    if req.method not in SAFE_METHODS:
         check_csrf()
     if principal is not None:
         check_permission(principal, route)

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webmap.settings import Settings
@@ -39,7 +39,11 @@ STATIC_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 #: What a signed-in answer varies with.
-VARY = "Cookie, Authorization"
+VARY_NAMES = ("Cookie", "Authorization")
+VARY = ", ".join(VARY_NAMES)
+#: The WSGI environ key :mod:`webmap.auth` sets: ``"page"`` for a page, ``"private"`` for an
+#: answer to a signed-in request (absent: neither; the answer's own Cache-Control stands).
+PRIVACY = "riskmap.privacy"
 #: HSTS on HTTPS answers: one year.
 HSTS = "max-age=31536000"
 
@@ -72,29 +76,39 @@ def content_security_policy(settings: Settings) -> str:
     ))
 
 
-def cache_control(response: Response) -> Response:
-    """After a request: ``Cache-Control`` and ``Vary`` of a page or a signed-in answer (see the
-    module docstring)."""
-    page = g.get("riskmap_page", False)
-    if not (page or g.get("principal") is not None):
-        return response
-    headers = response.headers
-    vary = headers.get("Vary")
-    headers["Vary"] = VARY if not vary else f"{vary}, {VARY}"
-    current = headers.get("Cache-Control")
-    if page or not current:
-        headers["Cache-Control"] = "no-store"
-    elif "public" in current:
-        headers["Cache-Control"] = current.replace("public", "private")
-    return response
+def make_private(headers: list[tuple[str, str]], *, page: bool) -> None:
+    """``Cache-Control`` and ``Vary`` of a page or an answer to a signed-in request, in place on
+    a WSGI header list (see the module docstring)."""
+    cache = vary = None
+    for i, (name, _) in enumerate(headers):
+        lower = name.lower()
+        if lower == "cache-control":
+            cache = i
+        elif lower == "vary":
+            vary = i
+    if vary is None:
+        headers.append(("Vary", VARY))
+    else:
+        have = {v.strip().lower() for v in headers[vary][1].split(",")}
+        extra = [v for v in VARY_NAMES if v.lower() not in have]
+        headers[vary] = ("Vary", ", ".join([headers[vary][1], *extra]) if extra else headers[vary][1])
+    if page or cache is None:
+        if cache is None:
+            headers.append(("Cache-Control", "no-store"))
+        else:
+            headers[cache] = ("Cache-Control", "no-store")
+    elif "public" in headers[cache][1]:
+        headers[cache] = ("Cache-Control", headers[cache][1].replace("public", "private"))
 
 
 class SecurityHeaders:
     """WSGI middleware adding the security headers to every answer as it starts, whatever made
-    it (a view, an error handler, a static file, a redirect); a page that brings its own
-    ``Content-Security-Policy`` keeps it.  In WSGI rather than an ``after_request`` hook: plain
-    tuples on the header list cost a fraction of werkzeug's checked ``Headers`` (measured: a
-    cached tile is ~0.3 ms of app CPU, and this runs for every one)."""
+    it (a view, an error handler, a static file, a redirect), and making pages and signed-in
+    answers private (:func:`make_private`, as :mod:`webmap.auth` marked the request); a page
+    that brings its own ``Content-Security-Policy`` keeps it.  In WSGI rather than an
+    ``after_request`` hook: plain tuples on the header list cost a fraction of werkzeug's
+    checked ``Headers`` (measured: a cached tile is ~0.5 ms of app CPU, and this runs for
+    every one)."""
 
     def __init__(self, app: WSGIApplication, policy: str) -> None:
         self.app = app
@@ -105,6 +119,9 @@ class SecurityHeaders:
         https = environ.get("wsgi.url_scheme") == "https"
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            privacy = environ.get(PRIVACY)
+            if privacy is not None:
+                make_private(headers, page=privacy == "page")
             own = any(name.lower() == "content-security-policy" for name, _ in headers)
             headers.extend(self.others if own else self.every)
             if https:
@@ -117,7 +134,6 @@ class SecurityHeaders:
 def init_app(app: Flask, settings: Settings) -> None:
     """The body limit, the response headers and the proxy headers (when trusted) on ``app``."""
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_mb * 1024 * 1024
-    app.after_request(cache_control)
     app.wsgi_app = SecurityHeaders(app.wsgi_app, content_security_policy(settings))  # type: ignore[method-assign]
     if settings.trust_proxy:  # outside: the headers above see the scheme the proxy was asked with
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from geo.accounts import RoleFileError
 from webmap.app import create_app
-from webmap.security import basemap_source
+from webmap.security import basemap_source, make_private
 from webmap.settings import SettingsError, load_settings, session_secret
 
 CSP = ("default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
@@ -72,6 +72,17 @@ def test_pages_and_private_answers_are_not_stored_and_tiles_only_privately(app: 
     assert client.get("/tiles/districts/10/843/388.pbf", headers={"If-None-Match": tile.headers["ETag"]}
                       ).status_code == 304
     assert "no-store" not in anonymous(app).get("/static/js/base.js").headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize(("headers", "page", "cache", "vary"), [
+    ([("Cache-Control", "public, max-age=60")], False, "private, max-age=60", "Cookie, Authorization"),
+    ([], False, "no-store", "Cookie, Authorization"),
+    ([("Cache-Control", "max-age=5"), ("Vary", "Accept, cookie")], False, "max-age=5", "Accept, cookie, Authorization"),
+    ([("Cache-Control", "public"), ("Vary", "Cookie, Authorization")], True, "no-store", "Cookie, Authorization"),
+])
+def test_private_answers_headers(headers: list[tuple[str, str]], page: bool, cache: str, vary: str) -> None:
+    make_private(headers, page=page)
+    assert dict(headers) == {"Cache-Control": cache, "Vary": vary}
 
 
 @pytest.mark.parametrize(("extra", "too_large"), [(-1, False), (0, False), (1, True)])
