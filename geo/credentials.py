@@ -33,7 +33,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from geo.errors import BadInput
+from geo.errors import BadInput, TooManyRequests, Unauthenticated
 
 #: Shortest and longest password accepted, in characters.
 MIN_PASSWORD_LENGTH = 10
@@ -45,15 +45,16 @@ _TOKEN = re.compile(r"rmt_([0-9a-f]{12})_[A-Za-z0-9_-]{43}")
 HASHER = PasswordHasher()
 
 
-class AuthenticationFailed(BadInput):
-    """A name and password that do not sign in; the message never says which was wrong."""
+class AuthenticationFailed(Unauthenticated):
+    """A name and password that do not sign in (HTTP 401); the message never says which was wrong."""
 
     def __init__(self, message: str = "用户名或密码错误 / wrong user name or password") -> None:
         super().__init__(message)
 
 
-class AccountLocked(AuthenticationFailed):
-    """Too many failures: attempts are refused until ``until`` (UTC)."""
+class AccountLocked(TooManyRequests, AuthenticationFailed):
+    """Too many failures: attempts are refused until ``until`` (UTC) — HTTP 429 with
+    ``Retry-After`` (still an :class:`AuthenticationFailed` for callers that catch that)."""
 
     def __init__(self, until: datetime, *, now: datetime) -> None:
         self.until = until

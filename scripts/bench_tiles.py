@@ -48,6 +48,11 @@ Steps (everything on 127.0.0.1; servers and the database are removed at the end,
    tile cache) and again in a fresh browser context (server cache warm); ``--renders N`` repeats the
    pair N times. ``--only render`` runs this step alone (steps 1, 2 and 6: no tipg, no wrk load runs).
 
+Signing in: each store gets a user ``bench_tiles`` of ``--role`` (default ``admin``; ``--scope 110105``
+for a district officer) made with ``ensure_user``, and an API token (``create_token``), as a script
+would: wrk and every request of this script send ``Authorization: Bearer <token>``; Chromium signs in
+through the login form once (``POST /login``) and renders with that session cookie.
+
 Re-using data: ``--use-database URL`` serves an already loaded database (e.g. one kept with ``--keep``)
 instead of creating and loading one (it is not dropped); ``--gpkg PATH`` loads the GeoPackage into PATH
 (kept) or, when PATH exists, serves it as it is.
@@ -60,6 +65,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import http.cookiejar
 import json
 import math
 import os
@@ -72,6 +78,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -402,7 +409,8 @@ def sum_errors(runs: list[Run]) -> dict[str, int]:
 
 
 def wrk(
-    base_url: str, mode: str, arg: str, suffix: str = "", *, duration_s: float, connections: int = CONNECTIONS
+    base_url: str, mode: str, arg: str, suffix: str = "", *, duration_s: float, connections: int = CONNECTIONS,
+    authorization: str = "",
 ) -> dict[str, Any]:
     """Run wrk once with the bench Lua script; the parsed ``BENCH`` line.
 
@@ -415,7 +423,8 @@ def wrk(
         cmd = ["wrk", "-t1", f"-c{connections}", f"-d{math.ceil(duration_s)}s", "--timeout", "60s",
                "-s", str(WRK_SCRIPT), base_url, "--", mode, arg, suffix, str(marker)]
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env = {**os.environ, "BENCH_AUTHORIZATION": authorization}  # the Lua script sends it with every request
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         done_after = None
         deadline = time.monotonic() + duration_s + 120
         try:
@@ -446,12 +455,13 @@ class ServerDied(RuntimeError):
 
 def measured(
     server: Server, backends: BackendCpu, mode: str, arg: str, suffix: str = "", *, duration_s: float,
-    connections: int = CONNECTIONS,
+    connections: int = CONNECTIONS, authorization: str = "",
 ) -> Run:
     """One wrk run against ``server`` with the CPU time it and its database backends spent."""
     app0, db0 = server.cpu_seconds(), backends.snapshot()
     try:
-        res = wrk(server.url, mode, arg, suffix, duration_s=duration_s, connections=connections)
+        res = wrk(server.url, mode, arg, suffix, duration_s=duration_s, connections=connections,
+                  authorization=authorization)
     except RuntimeError as exc:
         failure: Exception | None = exc
     else:
@@ -507,10 +517,57 @@ class Target:
     server: Server
     template: str  # with {z} {x} {y}
     suffix: str = ""
+    authorization: str = ""  # the Authorization header ours needs (tipg: none)
 
     def write_paths(self, tiles: list[mercantile.Tile], path: Path) -> str:
         path.write_text("".join(self.template.format(z=t.z, x=t.x, y=t.y) + "\n" for t in tiles))
         return str(path)
+
+
+# -- signing in ----------------------------------------------------------------------------------
+
+BENCH_USER = "bench_tiles"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The bench user of one store: its password (for the login form) and an API token."""
+
+    user: str
+    password: str
+    token: str
+
+    @property
+    def authorization(self) -> str:
+        return f"Bearer {self.token}"
+
+
+def bench_credentials(store: Store, role: str, scope: tuple[str, ...]) -> Credentials:
+    """``bench_tiles`` of ``role`` and ``scope`` in ``store`` with a fresh password and a new API token."""
+    from geo.capabilities.accounts import create_token, ensure_user, read_roles
+    from layers.catalog import CATALOG
+
+    roles = read_roles(load_settings().paths.roles_path, layers=[layer.id for layer in CATALOG])
+    password = ensure_user(store, roles, name=BENCH_USER, role=role, scope=scope, actor="bench_tiles")
+    _, token = create_token(store, roles, user=BENCH_USER, name="bench_tiles", actor="bench_tiles")
+    return Credentials(BENCH_USER, password, token)
+
+
+def session_cookie(url: str, credentials: Credentials) -> dict[str, str]:
+    """The session cookie of the bench user signed in through the login form at ``url`` (Playwright's form)."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(f"{url}/login", timeout=30) as r:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', r.read().decode())
+    if token is None:
+        raise RuntimeError(f"{url}/login has no CSRF field")
+    form = urllib.parse.urlencode({"username": credentials.user, "password": credentials.password,
+                                   "csrf_token": token.group(1)}).encode()
+    opener.open(urllib.request.Request(f"{url}/login", data=form, method="POST"), timeout=30).close()
+    cookie = next((c for c in jar if c.name == "riskmap_session"), None)
+    if cookie is None or cookie.value is None:
+        raise RuntimeError(f"signing in {credentials.user} at {url} gave no session")
+    return {"name": cookie.name, "value": cookie.value, "url": url}
 
 
 # -- browser -------------------------------------------------------------------------------------
@@ -548,7 +605,8 @@ def chromium_args() -> list[str]:
     raise RuntimeError("CHROMIUM_ARGS not found in tests/browser/conftest.py")
 
 
-def first_renders(server: Server, restart: Callable[[], None], *, repeats: int = 1) -> list[dict[str, Any]]:
+def first_renders(server: Server, restart: Callable[[], None], credentials: Credentials, *,
+                  repeats: int = 1) -> list[dict[str, Any]]:
     """Time the first view (cold tile cache, then warm) in fresh browser contexts, ``repeats`` times."""
     from playwright.sync_api import sync_playwright
 
@@ -558,16 +616,19 @@ def first_renders(server: Server, restart: Callable[[], None], *, repeats: int =
         try:
             for _ in range(repeats):
                 restart()
-                results.append({"cache": "cold", **render_once(browser, server.url)})
-                results.append({"cache": "warm", **render_once(browser, server.url)})
+                cookie = session_cookie(server.url, credentials)  # signed in before the clock starts
+                results.append({"cache": "cold", **render_once(browser, server.url, cookie)})
+                results.append({"cache": "warm", **render_once(browser, server.url, cookie)})
         finally:
             browser.close()
     return results
 
 
-def render_once(browser: Browser, url: str) -> dict[str, Any]:
-    """Open the map in a new context; milliseconds from navigation start, tile statuses, console errors."""
+def render_once(browser: Browser, url: str, cookie: dict[str, str]) -> dict[str, Any]:
+    """Open the map in a new context holding the session ``cookie``; milliseconds from navigation start,
+    tile statuses, console errors."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.add_cookies([cookie])  # type: ignore[list-item]
     page = context.new_page()
     statuses: list[int] = []
     errors: list[str] = []
@@ -586,7 +647,12 @@ def render_once(browser: Browser, url: str) -> dict[str, Any]:
     cdp = context.new_cdp_session(page)
     cdp.send("Performance.enable")
     page.goto(url + "/", wait_until="load", timeout=60_000)
-    page.wait_for_function("window.__bench && window.__bench.drawnAt !== null", timeout=60_000)
+    # polled through the DevTools protocol: wait_for_function evals in the page, which the CSP forbids
+    deadline = time.monotonic() + 60
+    while not page.evaluate("!!(window.__bench && window.__bench.drawnAt !== null)"):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the map did not draw within 60 s")
+        time.sleep(0.005)
     metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     page.wait_for_load_state("networkidle", timeout=60_000)
     t = page.evaluate(TIMINGS)
@@ -647,7 +713,7 @@ def warm_up(target: Target, tmp: Path, rng: np.random.Generator) -> None:
     """2 s on z16 tiles (not measured): opens the connection pool and loads PostGIS in the backends."""
     tiles = tile_list(WARMUP_ZOOM, 200, rng)
     wrk(target.server.url, "loop", target.write_paths(tiles, tmp / f"warmup_{target.label}.txt"), target.suffix,
-        duration_s=2)
+        duration_s=2, authorization=target.authorization)
 
 
 @dataclass
@@ -704,10 +770,12 @@ class TileBench:
         """A measured run; if the server was stopped from outside, restart it and measure again."""
         for _ in range(3):
             if target is self.ours and mode == "loop" and z not in self.cached:
-                wrk(target.server.url, "once", self.files[(target.label, z)], duration_s=600)  # refill, unmeasured
+                wrk(target.server.url, "once", self.files[(target.label, z)], duration_s=600,  # refill, unmeasured
+                    authorization=target.authorization)
             try:
                 run = measured(target.server, self.backends, mode, self.files[(target.label, z)], target.suffix,
-                               duration_s=600 if mode == "once" else self.duration_s)
+                               duration_s=600 if mode == "once" else self.duration_s,
+                               authorization=target.authorization)
             except ServerDied as exc:
                 self.notes.append(f"{exc}; restarted and measured again (z{z})")
                 print(f"# {exc}; restarting", flush=True)
@@ -723,12 +791,20 @@ class TileBench:
         raise RuntimeError(f"{target.server.name} kept exiting; giving up")
 
 
-def bench_nearest(server: Server, backends: BackendCpu, duration_s: float, notes: list[str]) -> dict[int, Run]:
+def http_get(url: str, authorization: str = "", timeout: float = 60) -> bytes:
+    """The body of GET ``url`` (with ``Authorization`` when given)."""
+    request = urllib.request.Request(url, headers={"Authorization": authorization} if authorization else {})
+    with urllib.request.urlopen(request, timeout=timeout) as r:
+        body: bytes = r.read()
+    return body
+
+
+def bench_nearest(server: Server, backends: BackendCpu, duration_s: float, notes: list[str],
+                  authorization: str) -> dict[int, Run]:
     """Nearest fire stations and teams at random points, with 1 and with 8 connections."""
     bbox = ",".join(str(v) for v in BUILT_UP_BBOX)
     suffix = "&types=fire_station,team&k=5"
-    with urllib.request.urlopen(f"{server.url}/api/v1/nearest?lon=116.4&lat=39.9{suffix}", timeout=30) as r:
-        answer = json.load(r)
+    answer = json.loads(http_get(f"{server.url}/api/v1/nearest?lon=116.4&lat=39.9{suffix}", authorization, 30))
     if not all(answer["resources"][t] for t in ("fire_station", "team")):
         raise RuntimeError(f"nearest answered without resources: {answer}")
     runs: dict[int, Run] = {}
@@ -736,7 +812,7 @@ def bench_nearest(server: Server, backends: BackendCpu, duration_s: float, notes
         for _ in range(3):
             try:
                 runs[connections] = measured(server, backends, "nearest", bbox, suffix, duration_s=duration_s,
-                                             connections=connections)
+                                             connections=connections, authorization=authorization)
                 break
             except ServerDied as exc:
                 notes.append(f"{exc}; restarted and measured again")
@@ -792,8 +868,7 @@ def check_same_tile(ours: Target, tipg: Target) -> str:
     counts = []
     for target in (ours, tipg):
         url = target.server.url + target.template.format(z=t.z, x=t.x, y=t.y) + target.suffix
-        with urllib.request.urlopen(url, timeout=60) as r:
-            layers = mapbox_vector_tile.decode(r.read())
+        layers = mapbox_vector_tile.decode(http_get(url, target.authorization))
         feats = sum(len(layer["features"]) for layer in layers.values())
         props = sorted({k for layer in layers.values() for f in layer["features"][:1] for k in f["properties"]})
         counts.append(f"{target.label}: {feats} features, properties {props}")
@@ -870,6 +945,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--use-database", metavar="URL",
                         help="serve this already loaded database (not created, loaded nor dropped)")
     parser.add_argument("--gpkg", type=Path, help="GeoPackage to load and keep (served as it is if it exists)")
+    parser.add_argument("--role", default="admin", help="role of the bench user (data/roles.yaml)")
+    parser.add_argument("--scope", action="append", metavar="CODE",
+                        help="area code of the bench user's scope (repeatable; e.g. 110105 with --role "
+                             "district_officer)")
     return parser.parse_args(argv)
 
 
@@ -942,11 +1021,16 @@ class Report:
 
 def bench_store(store: str, args: argparse.Namespace, database_url: str | None, gpkg: Path | None, tmp: Path,
                 tipg_targets: list[Target], backends: BackendCpu, report: Report) -> None:
-    """Serve ``store`` with our server and measure tiles, nearest and first renders against it."""
+    """Serve ``store`` with our server and measure tiles, nearest and first renders against it, signed in
+    as the bench user of ``--role`` and ``--scope``."""
+    credentials = store_credentials(store, database_url, gpkg, args.role, tuple(args.scope or ()))
+    report.notes.append(f"ours ({store}) signed in as {credentials.user}, role {args.role}, scope "
+                        f"{','.join(args.scope or ()) or 'everywhere'}: API token for wrk, session for Chromium")
     server = our_server(store, database_url, gpkg, tmp)
     server.start()
     try:
-        ours = Target(f"ours ({store})", server, f"/tiles/{LAYER.id}/{{z}}/{{x}}/{{y}}.pbf")
+        ours = Target(f"ours ({store})", server, f"/tiles/{LAYER.id}/{{z}}/{{x}}/{{y}}.pbf",
+                      authorization=credentials.authorization)
         others = tipg_targets if store == "postgis" else []
         cpu = backends if store == "postgis" else BackendCpu(None)
         if others:
@@ -954,19 +1038,33 @@ def bench_store(store: str, args: argparse.Namespace, database_url: str | None, 
         if args.only != "render":
             report.tiles += TileBench(ours, others, cpu, tmp, args.max_tiles, args.duration, args.seed,
                                       report.notes).run()
-            for conns, run in bench_nearest(server, cpu, args.duration, report.notes).items():
+            for conns, run in bench_nearest(server, cpu, args.duration, report.notes,
+                                            credentials.authorization).items():
                 report.nearest.append(nearest_row(ours.label, conns, run))
         if not args.no_browser:
             def restart_warm() -> None:
                 server.restart()
                 warm_up(ours, tmp, np.random.default_rng(args.seed))
 
-            for r in first_renders(server, restart_warm, repeats=args.renders):
+            for r in first_renders(server, restart_warm, credentials, repeats=args.renders):
                 report.renders.append(render_row(ours.label, r))
         report.notes.append(f"{server.name}: started in " + ", ".join(f"{s:.1f}" for s in server.starts) + " s")
     finally:
         server.stop()
     report.notes.extend(log_problems(server))
+
+
+def store_credentials(store: str, database_url: str | None, gpkg: Path | None, role: str,
+                      scope: tuple[str, ...]) -> Credentials:
+    """The bench user's credentials in the store ``store`` serves."""
+    from geo.stores import open_store
+
+    opened = open_store(database_url=database_url if store == "postgis" else None, gpkg_path=gpkg or Path(os.devnull))
+    try:
+        opened.init_schema()
+        return bench_credentials(opened, role, scope)
+    finally:
+        opened.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@
 -- MODE "nearest": random points in the bbox ARG = "west,south,east,north" (degrees, WGS-84),
 --   SUFFIX is appended to "/api/v1/nearest?lon=..&lat=..".
 -- SUFFIX (loop/once): a query string appended to every path (e.g. "?properties=key,level").
+-- Environment BENCH_AUTHORIZATION: sent as the Authorization header of every request (an API token).
 --
 -- done() prints one line "BENCH {json}" with the counts and the latency percentiles (µs).
 -- In "once" mode every request is preceded by a delay() that reserves one path, and the
@@ -31,6 +32,11 @@ function setup(thread)
 end
 
 function init(args)
+  -- the Authorization header of the server under test (env BENCH_AUTHORIZATION, "Bearer rmt_..."), if any
+  local authorization = os.getenv("BENCH_AUTHORIZATION")
+  if authorization and #authorization > 0 then
+    wrk.headers["Authorization"] = authorization
+  end
   mode = args[1] or "loop"
   if mode == "nearest" then
     bbox = {}

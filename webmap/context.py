@@ -1,8 +1,8 @@
-"""The app's context (store, data paths, cache, geocoders) and settings, for views; the
-request's principal and its region scope.
+"""The app's context (store, data paths, cache, geocoders), settings, the request's principal
+and its region scope, for views.
 
-The context and settings are built once by :func:`webmap.app.create_app`; a view asks for
-them here.
+The context and settings are built once by :func:`webmap.app.create_app`; the principal once
+per request by :mod:`webmap.auth`.  A view asks for them here.
 """
 
 from __future__ import annotations
@@ -43,8 +43,11 @@ def settings() -> Settings:
 
 
 def principal() -> Principal | None:
-    """Who the request runs as (``flask.g.principal``, set by sign-in), or None: unrestricted."""
-    return getattr(g, "principal", None)
+    """Who this request runs as: the signed-in user or the API token's principal (its role,
+    permissions, region scope and layers); None for nobody, which only a route declared
+    :data:`webmap.routes.PUBLIC` ever sees (every other route has refused it already)."""
+    found: Principal | None = g.get("principal")
+    return found
 
 
 def scope() -> Scope | None:

@@ -13,11 +13,14 @@ package).  :func:`open_context` builds the context the app and the command line 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+import stat
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.capabilities.cache import Cache
@@ -28,6 +31,8 @@ from geo.stores.protocol import Store
 
 #: The project's ``data/`` folder next to the package: the default ``RISKMAP_DATA_DIR``.
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+#: Shortest session key accepted (characters).
+MIN_SECRET_LENGTH = 32
 
 
 def default_gpkg_path() -> Path:
@@ -53,6 +58,15 @@ class Settings(BaseSettings):
     threads and its own store connections and cache. ``RISKMAP_ACCESS_LOG`` is where the
     access log goes (:mod:`webmap.access_log`): ``-`` standard error (default), ``off``, or a
     file appended to.
+    Sign-in (:mod:`webmap.auth`): ``RISKMAP_SECRET_KEY`` signs the session cookies (every
+    worker process must have the same; unset, one is generated once and kept in
+    :attr:`secret_key_path`, mode 0600, beside the store file); a session ends after
+    ``RISKMAP_SESSION_IDLE_MINUTES`` without a request and ``RISKMAP_SESSION_MAX_HOURS`` after
+    sign-in whatever happens; ``RISKMAP_ACCOUNT_RECHECK_S`` is how long a process trusts a
+    signed-in account it has read (a disabled user or revoked token is out after at most
+    that); ``RISKMAP_TRUST_PROXY=1`` believes a reverse proxy's ``X-Forwarded-Proto`` /
+    ``X-Forwarded-For`` (only behind one: a client could send them itself).
+    ``RISKMAP_MAX_BODY_MB`` bounds a request body (batch uploads): larger is a 413.
     """
 
     model_config = SettingsConfigDict(env_prefix="RISKMAP_", extra="ignore")
@@ -79,6 +93,13 @@ class Settings(BaseSettings):
                                 description="worker processes of riskmap serve (default: the number of cores)")
     threads: int = Field(2, ge=1, le=64, description="request threads in each worker process")
     access_log: str = Field("-", min_length=1, description="access log: '-' stderr, 'off', or a file appended to")
+    secret_key: SecretStr | None = Field(None, description="signs session cookies (default: a generated key file)")
+    session_idle_minutes: int = Field(30, ge=1, le=24 * 60, description="a session ends after this long unused")
+    session_max_hours: int = Field(12, ge=1, le=24 * 30, description="a session ends this long after sign-in")
+    account_recheck_s: float = Field(2.0, ge=0, le=300,
+                                     description="seconds a signed-in account is trusted before it is read again")
+    trust_proxy: bool = Field(False, description="believe X-Forwarded-Proto/-For (behind a reverse proxy only)")
+    max_body_mb: int = Field(64, ge=1, le=4096, description="largest request body (uploads), megabytes")
 
     @field_validator("database_url")
     @classmethod
@@ -88,6 +109,22 @@ class Settings(BaseSettings):
         if not value.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
             raise ValueError(f"must start with postgresql://, got {value.split(':', 1)[0]!r}")
         return value.strip()
+
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if len(value.get_secret_value().strip()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"at least {MIN_SECRET_LENGTH} characters (e.g. python -c 'import secrets; "
+                             "print(secrets.token_urlsafe(48))')")
+        return value
+
+    @property
+    def secret_key_path(self) -> Path:
+        """Where a generated session key is kept: beside the store file (the per-user data
+        folder for PostGIS too), never in the project."""
+        return self.gpkg_path.with_name("riskmap-secret.key")
 
     @property
     def worker_count(self) -> int:
@@ -141,3 +178,51 @@ def open_context(settings: Settings, *, store: Store | None = None) -> Context:
         store.init_schema()
     cache = Cache(max_entries=settings.cache_entries, max_bytes=settings.cache_mb * 1024 * 1024)
     return Context(store, settings.paths, cache)
+
+
+def session_secret(settings: Settings) -> str:
+    """The key that signs session cookies: ``RISKMAP_SECRET_KEY``, else the key kept in
+    :attr:`Settings.secret_key_path`, generated there (mode 0600) the first time.
+
+    Several processes starting at once agree on one key: each writes a private temporary
+    file and links it into place, and the first link wins.  Raises :class:`SettingsError`
+    naming the file when it cannot be written, is readable by others or holds no key.
+    """
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().strip()
+    path = settings.secret_key_path
+    if not path.exists():
+        try:
+            _create_secret_file(path)
+        except OSError as exc:
+            raise SettingsError(f"RISKMAP_SECRET_KEY is not set and the key file {path} cannot be written "
+                                f"({exc.strerror or exc}): set RISKMAP_SECRET_KEY") from None
+    return _read_secret_file(path)
+
+
+def _create_secret_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        with contextlib.suppress(FileExistsError):  # another process was first: its key is the key
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _read_secret_file(path: Path) -> str:
+    try:
+        mode = path.stat().st_mode
+        key = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"session key file {path} cannot be read ({exc}): set RISKMAP_SECRET_KEY") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise SettingsError(f"session key file {path} is readable by others (mode {stat.S_IMODE(mode):04o}): "
+                            f"chmod 600 {path}")
+    if len(key) < MIN_SECRET_LENGTH:
+        raise SettingsError(f"session key file {path} holds no key of {MIN_SECRET_LENGTH}+ characters: "
+                            "delete it to have one generated")
+    return key

@@ -18,8 +18,9 @@ A :class:`geo.accounts.Principal` carries the user's name, display name, role,
 permissions, scope (area codes; empty = everywhere), visible and scoped catalog layers,
 and the token id when it came with a token.  Sign-in failures count towards the lock-out
 of :mod:`geo.credentials` (5 in a row: 15 minutes), kept in the store.  Errors:
-:class:`AuthenticationFailed` and :class:`AccountLocked` (``BadInput``; ``retry_after_s``
-in the details), ``BadInput`` for a malformed name, password, role or scope,
+:class:`AuthenticationFailed` (``Unauthenticated``: 401) and :class:`AccountLocked`
+(``TooManyRequests``: 429, ``retry_after_s`` in the details), ``BadInput`` for a malformed
+name, password, role or scope,
 ``NotFound`` for an unknown user or token, ``Conflict`` for a name that is taken.
 """
 

@@ -17,7 +17,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import pytest
-from browser_support import open_page, serving
+from browser_support import open_page, serving, wait_until
 from flask import Response
 from playwright.sync_api import Browser, Page
 from shapely.geometry import Point, box
@@ -28,6 +28,7 @@ from geo.files.reference import read_reference
 from geo.stores.geopackage import GeoPackageStore
 from geo.stores.protocol import LoadBatch
 from webmap.app import create_app
+from webmap.routes import PUBLIC, declare
 from webmap.settings import Settings
 
 REFERENCE_DIR = Settings().paths.reference_dir
@@ -76,7 +77,8 @@ def gcj_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         tiles.append(f"{z}/{x}/{y}")
         return Response(BLANK_PNG, mimetype="image/png")
 
-    app.add_url_rule("/test-basemap/<int:z>/<int:x>/<int:y>.png", view_func=tile)
+    # a route added after start-up declares itself like every other (undeclared, the check refuses it: 503)
+    app.add_url_rule("/test-basemap/<int:z>/<int:x>/<int:y>.png", view_func=declare(PUBLIC, "test basemap")(tile))
     with serving(app) as url:
         yield url, tiles
 
@@ -95,7 +97,7 @@ def test_every_page_loads_the_base_script_and_states_its_datum(browser: Browser,
     assert not any(s.endswith("/datum.js") for s in scripts)  # folded into the base script
     assert page.evaluate("window.riskmapBase.config().basemap") == {"url": BASEMAP_URL, "datum": "gcj02"}
     assert "GCJ-02" in page.inner_text("#datum-note")  # the page says what it does with the datum
-    page.wait_for_function("document.querySelectorAll('.leaflet-tile-loaded').length > 0")
+    wait_until(page, "document.querySelectorAll('.leaflet-tile-loaded').length > 0")
     assert tiles  # the basemap is drawn
     page.mouse.move(700, 400)
     assert "WGS-84" in page.inner_text(".coords-readout")
@@ -110,7 +112,9 @@ def _gcj(lon: float, lat: float) -> tuple[float, float]:
 
 def _api_verdict(page: Page, url: str, lon: float, lat: float) -> dict[str, Any]:
     body = {"land_use": "school", "geometry": {"type": "Point", "coordinates": [lon, lat]}}
-    verdict: dict[str, Any] = page.request.post(f"{url}/api/v1/veto", data=body).json()
+    token = page.evaluate("window.riskmapBase.config().csrf")  # the session's, as the page sends it
+    verdict: dict[str, Any] = page.request.post(f"{url}/api/v1/veto", data=body,
+                                                headers={"X-CSRF-Token": token}).json()
     return verdict
 
 
@@ -143,7 +147,7 @@ def test_a_site_drawn_on_a_gcj02_basemap_gets_the_verdict_of_its_ground_point(
     box_ = page.locator("#map").bounding_box()
     assert box_ is not None
     page.mouse.click(box_["x"] + point["x"], box_["y"] + point["y"])
-    page.wait_for_function("window.vetoPage.site !== null")
+    wait_until(page, "window.vetoPage.site !== null")
     sent = page.evaluate("window.vetoPage.site.coordinates")
     assert geodesic_m(sent[0], sent[1], *SITE) < 2  # the site goes to the API in WGS-84 (a click is ~0.5 m)
     page.click("#evaluate")
@@ -159,7 +163,7 @@ def test_a_site_drawn_on_a_gcj02_basemap_gets_the_verdict_of_its_ground_point(
     assert geodesic_m(mlon, mlat, glon, glat) < 0.01
     page.evaluate("window.drawnVerdict = window.vetoPage.lastVerdict")
     page.click("#evaluate")
-    page.wait_for_function("window.vetoPage.lastVerdict !== window.drawnVerdict")
+    wait_until(page, "window.vetoPage.lastVerdict !== window.drawnVerdict")
     assert page.evaluate("window.vetoPage.lastVerdict.verdict") == ground["verdict"]
     assert errors == []
     page.close()
@@ -176,7 +180,7 @@ def test_a_click_on_the_border_page_over_a_gcj02_basemap_asks_for_its_ground_poi
     box_ = page.locator("#map").bounding_box()
     assert box_ is not None
     page.mouse.click(box_["x"] + point["x"], box_["y"] + point["y"])
-    page.wait_for_function("document.querySelector('#aid').dataset.incident !== undefined")
+    wait_until(page, "document.querySelector('#aid').dataset.incident !== undefined")
     lon, lat = map(float, page.input_value("#aid-point").split(","))
     assert geodesic_m(lon, lat, *ground) < 3  # the incident is asked for in WGS-84
     marker = page.evaluate("(() => { let p = null; window.borderPage.layers.aid.eachLayer(l => {"

@@ -16,7 +16,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from browser_support import open_page, serving
+from browser_support import open_page, serving, wait_until
 from playwright.sync_api import Browser, Page
 from shapely.geometry import LineString, MultiLineString, Point
 
@@ -139,7 +139,7 @@ def _check_zone_counts(page: Page, url: str) -> None:
     page.select_option("#pair", "beijing-hebei")
     page.fill("#km", "10")
     page.click("#run")
-    page.wait_for_function("document.querySelector('#sides').dataset.query === 'pair=beijing-hebei&km=10'")
+    wait_until(page, "document.querySelector('#sides').dataset.query === 'pair=beijing-hebei&km=10'")
     sides = {r[0]: r for r in _cells(page, "sides")}
     api = page.request.get(f"{url}/api/v1/border?pair=beijing-hebei&km=10").json()
     expected = {s["side"]: s for s in api["by_side"]}
@@ -207,7 +207,7 @@ def _check_mutual_aid_clicked(page: Page) -> None:
     box = page.locator("#map").bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
-    page.wait_for_function("document.querySelector('#aid').dataset.incident !== undefined && "
+    wait_until(page, "document.querySelector('#aid').dataset.incident !== undefined && "
                            "!document.querySelector('#aid').dataset.incident.includes('lon=116.760000')")
     aid = {r[0].split()[0]: r for r in _cells(page, "aid")}
     assert aid["武清消防站"][1] == "天津市"

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+from browser_support import new_page, wait_until
 from playwright.sync_api import Browser, Page
 
 from geo import coords
@@ -14,7 +15,7 @@ from layers.catalog import CATALOG
 
 
 def test_map_loads_draws_tiles_and_opens_a_popup(browser: Browser, live_server: str, artifacts: Path) -> None:
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page = new_page(browser, live_server, viewport={"width": 1280, "height": 800})
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -22,7 +23,7 @@ def test_map_loads_draws_tiles_and_opens_a_popup(browser: Browser, live_server: 
     page.on("response", lambda r: tiles.append((r.url, r.status)) if "/tiles/" in r.url else None)
 
     page.goto(live_server + "/")
-    page.wait_for_function("window.riskmap && window.riskmap.ready")
+    wait_until(page, "window.riskmap && window.riskmap.ready")
     page.evaluate("window.riskmap.map.setView([39.9, 116.4], 12)")
     page.wait_for_load_state("networkidle")
 
@@ -87,7 +88,7 @@ def _legend_entries(page: Page) -> list[str]:
 
 def _wait_legend(page: Page, condition: str) -> None:
     """The legend is redrawn on the next animation frame after a layer or zoom change."""
-    page.wait_for_function(f"() => {{ const q = s => document.querySelector('#legend ' + s); return {condition}; }}")
+    wait_until(page, f"() => {{ const q = s => document.querySelector('#legend ' + s); return {condition}; }}")
 
 
 def test_legend_follows_the_layer_switcher_and_the_zoom(browser: Browser, live_server: str,
@@ -229,11 +230,11 @@ def test_layer_switcher_groups_and_toggles_layers(browser: Browser, live_server:
 
 
 def _open(browser: Browser, url: str, errors: list[str]) -> Page:
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page = new_page(browser, url, viewport={"width": 1280, "height": 800})
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
-    page.wait_for_function("window.riskmap && window.riskmap.commanderReady")
+    wait_until(page, "window.riskmap && window.riskmap.commanderReady")
     return page
 
 
@@ -276,7 +277,7 @@ def test_search_flies_to_a_unit_and_opens_its_popup(browser: Browser, live_serve
     first.click()
     page.wait_for_selector(".leaflet-popup-content")
     assert "演示风险源17" in page.locator(".leaflet-popup-content").inner_text()
-    page.wait_for_function("window.riskmap.map.getZoom() >= 15")
+    wait_until(page, "window.riskmap.map.getZoom() >= 15")
     page.screenshot(path=str(artifacts / "search.png"))
     assert errors == []
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from browser_support import open_page, serving
+from browser_support import open_page, serving, wait_until
 from playwright.sync_api import Browser, Page
 from shapely.geometry import Point, box
 
@@ -73,7 +73,7 @@ def test_drawn_marker_far_from_hazards_passes(browser: Browser, veto_server: str
     box_ = page.locator("#map").bounding_box()
     assert box_ is not None
     page.mouse.click(box_["x"] + box_["width"] / 2, box_["y"] + box_["height"] / 2)
-    page.wait_for_function("window.vetoPage.site !== null")
+    wait_until(page, "window.vetoPage.site !== null")
     page.click("#evaluate")
     page.wait_for_selector("#sheet-verdict .verdict")
     assert page.inner_text("#sheet-verdict") in ("Pass", "Veto", "Conditional (needs review)")

@@ -13,6 +13,7 @@ from geo.credentials import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
     AccountLocked,
+    AuthenticationFailed,
     LoginState,
     TokenRecord,
     check_password,
@@ -26,7 +27,7 @@ from geo.credentials import (
     verify_password,
     verify_unknown,
 )
-from geo.errors import BadInput
+from geo.errors import BadInput, TooManyRequests, Unauthenticated
 
 T0 = datetime(2026, 3, 1, 8, 0, 0, tzinfo=UTC)
 S = timedelta(seconds=1)
@@ -111,7 +112,8 @@ def test_account_locked_says_when_to_retry() -> None:
     error = AccountLocked(T0 + timedelta(minutes=15), now=T0 + 0.5 * S)
     assert error.retry_after_s == 900 and error.details() == {"retry_after_s": 900}
     assert AccountLocked(T0 + S, now=T0 + S).retry_after_s == 1  # never "retry in 0 s"
-    assert isinstance(error, BadInput)
+    assert isinstance(error, TooManyRequests) and isinstance(error, AuthenticationFailed)  # 429, and still a failure
+    assert isinstance(AuthenticationFailed(), Unauthenticated)  # 401
 
 
 def token(secret: str, **kw: object) -> TokenRecord:

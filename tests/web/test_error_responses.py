@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,13 @@ from flask.testing import FlaskClient
 
 from geo import errors
 from geo.capabilities.area_risk import MissingReferenceError
+from geo.credentials import AccountLocked, AuthenticationFailed
 from geo.entities import UnknownColumnError, UnknownEntityError
 from geo.stores.protocol import StoreError
 from geo.veto import GeometryError
 from webmap.errors import STATUS_CODES, status_of
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("exc", "status"), [
@@ -23,14 +27,16 @@ from webmap.errors import STATUS_CODES, status_of
     (errors.Conflict("x"), 409), (MissingReferenceError("x"), 409),
     (errors.Unprocessable("x"), 422), (GeometryError("bad"), 422),
     (errors.Unavailable("x"), 503), (StoreError("down"), 503),
+    (errors.Unauthenticated("x"), 401), (AuthenticationFailed(), 401), (errors.Forbidden("x"), 403),
+    (errors.TooManyRequests("x"), 429), (AccountLocked(T0 + timedelta(seconds=5), now=T0), 429),
 ])
 def test_status_of_each_kind(exc: errors.RiskmapError, status: int) -> None:
     assert status_of(exc) == status
 
 
-def test_the_table_has_exactly_the_five_kinds() -> None:
-    assert set(STATUS_CODES) == {errors.BadInput, errors.NotFound, errors.Conflict, errors.Unprocessable,
-                                 errors.Unavailable}
+def test_the_table_has_exactly_the_eight_kinds() -> None:
+    assert set(STATUS_CODES) == {errors.BadInput, errors.Unauthenticated, errors.Forbidden, errors.NotFound,
+                                 errors.Conflict, errors.Unprocessable, errors.TooManyRequests, errors.Unavailable}
 
 
 def test_no_blueprint_registers_error_handlers_of_its_own(client: FlaskClient) -> None:

@@ -7,6 +7,9 @@
 
 Invalid geometry → 422 naming the problem and where; unknown land use → 400 naming
 it; a site outside the covered region → 200 with verdict ``OUTSIDE_COVERAGE``.
+
+Each verdict is in the audit log once: ``veto`` (:func:`geo.capabilities.audit_log.veto_details`)
+here; ``veto_batch`` and ``veto_audit`` with their file (:func:`webmap.api.downloads.download`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from geo.capabilities.audit_log import batch_details, conflicts_details, veto_details
 from geo.capabilities.veto import (
     SYNTHETIC_NOTICE,
     audit_conflicts,
@@ -28,7 +32,8 @@ from geo.capabilities.veto import (
 from geo.errors import BadInput, RiskmapError, Unavailable, Unprocessable
 from geo.veto import GeometryError, RuleSet, RuleSetError, site_from_geojson
 from webmap import context
-from webmap.api.downloads import FILE_FORMAT, download, requested_format
+from webmap.api.downloads import FILE_FORMAT, Action, download, requested_format
+from webmap.auth import record
 from webmap.routes import LANG, Param, args, declare, json_body
 
 blueprint = Blueprint("api_veto", __name__)
@@ -104,6 +109,7 @@ def veto() -> ResponseReturnValue:
             raise BadInput(f"'datum': {exc}") from None
     verdict, stamp = evaluate_one(context.store(), rule_set(), site, str(body["land_use"]), name=body.get("name"),
                                   cache=context.cache(), scope=context.scope())
+    record("veto", target=str(body.get("name") or ""), details=veto_details(verdict, stamp))
     out = {**verdict.as_dict(), **stamp.as_dict(), "address": body.get("address"), "geocode": geocoded,
            "notice": SYNTHETIC_NOTICE if verdict.synthetic else None}
     return jsonify(out)
@@ -117,17 +123,19 @@ def veto_batch() -> ResponseReturnValue:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise BadInput("missing multipart file field 'file' (GeoJSON, GeoPackage, CSV or zipped Shapefile)")
+    land_use_column = request.form.get("land_use_column") or None
     try:
         parcels = read_parcels(upload.filename, data=upload.read(), datum=request.form.get("datum", "wgs84"))
-        result = evaluate_parcels(context.store(), rule_set(), parcels,
-                                  land_use_column=request.form.get("land_use_column") or None,
+        result = evaluate_parcels(context.store(), rule_set(), parcels, land_use_column=land_use_column,
                                   default_land_use=request.form.get("land_use") or None, cache=context.cache(),
                                   scope=context.scope())
     except RiskmapError:
         raise
     except ValueError as exc:  # a library's complaint about the file
         raise BadInput(str(exc)) from None
-    return download(verdicts_export(result, lang=args()["lang"]), fmt, "veto_verdicts")
+    return download(verdicts_export(result, lang=args()["lang"]), fmt, "veto_verdicts",
+                    action=Action("veto_batch", upload.filename,
+                                  batch_details(result, source=upload.filename, land_use_column=land_use_column)))
 
 
 @blueprint.get("/veto/rules")
@@ -141,7 +149,8 @@ def veto_rules() -> ResponseReturnValue:
          Param("district", "string", "a district code (default: all)", optional=True, max_length=12),
          tags=("veto",))
 def audit() -> ResponseReturnValue:
-    fmt = requested_format() or "geojson"
-    result = audit_conflicts(context.store(), rule_set(), district=args()["district"],
-                             cache=context.cache(), scope=context.scope())
-    return download(audit_export(result), fmt, "veto_audit")
+    fmt, district = requested_format() or "geojson", args()["district"]
+    result = audit_conflicts(context.store(), rule_set(), district=district, cache=context.cache(),
+                             scope=context.scope())
+    return download(audit_export(result), fmt, "veto_audit",
+                    action=Action("veto_audit", district or "", conflicts_details(result, district=district)))

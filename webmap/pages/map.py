@@ -36,9 +36,17 @@ def shows_synthetic_data(kinds: Sequence[str] | None = None) -> bool:
 
 
 @cache
-def _page_catalog() -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The layers and the field/value labels as the page embeds them (the catalog is fixed at start)."""
-    return [layer.as_json() for layer in CATALOG], display_labels()
+def _page_catalog() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Every layer (by id) and the field/value labels as the page embeds them (the catalog is fixed
+    at start)."""
+    return {layer.id: layer.as_json() for layer in CATALOG}, display_labels()
+
+
+def page_layers() -> list[dict[str, Any]]:
+    """The layers of the catalog the signed-in role may see, as the page embeds them."""
+    principal = context.principal()
+    every, _ = _page_catalog()
+    return [data for layer_id, data in every.items() if principal is not None and principal.sees(layer_id)]
 
 
 @pages.get("/")
@@ -46,9 +54,9 @@ def _page_catalog() -> tuple[list[dict[str, Any]], dict[str, Any]]:
 def map_page() -> ResponseReturnValue:
     settings = context.settings()
     lang = page_language()
-    layers, display = _page_catalog()
+    _, display = _page_catalog()
     config = page_config(
-        "map", lang, synthetic=shows_synthetic_data(), layers=layers, display=display,
+        "map", lang, synthetic=shows_synthetic_data(), layers=page_layers(), display=display,
         levels=[{"code": c, "zh": zh, "en": en, "color": col} for c, zh, en, col in RISK_LEVELS],
         travel={"speed_kmh": settings.response_speed_kmh, "detour_factor": settings.detour_factor},
         chart_js=url_for("static", filename="vendor/chart.js/chart.umd.js"), overlays=overlays_json(MAP_OVERLAYS),

@@ -113,9 +113,31 @@
   }
 
   // ---- JSON requests -----------------------------------------------------------------------------
-  /* fetch(url, options) -> the JSON body; a 4xx/5xx answer is an Error with the API's message. */
+  /* `options` for fetch() with the session's CSRF token (config.csrf) in the X-CSRF-Token header when
+     the method changes something (anything but GET and HEAD): the server refuses such a request
+     without it (webmap/auth.py). */
+  function withCsrf(options) {
+    var out = L.extend({}, options || {}), method = (out.method || "GET").toUpperCase();
+    if (method !== "GET" && method !== "HEAD") {
+      var headers = new Headers(out.headers || {});
+      headers.set("X-CSRF-Token", config().csrf || "");
+      out.headers = headers;
+    }
+    out.credentials = "same-origin";
+    return out;
+  }
+
+  /* The login page, coming back here after signing in (the session ended while the page was open). */
+  function signInAgain() {
+    window.location.assign("/login?ended=session&next=" +
+      encodeURIComponent(window.location.pathname + window.location.search));
+  }
+
+  /* fetch(url, options) -> the JSON body; a 4xx/5xx answer is an Error with the API's message, a 401
+     (the session ended) goes to the login page. */
   function getJSON(url, options) {
-    return fetch(url, options).then(function (r) {
+    return fetch(url, withCsrf(options)).then(function (r) {
+      if (r.status === 401) { signInAgain(); }
       return r.json().catch(function () { return {}; }).then(function (body) {
         if (!r.ok) { throw new Error(body.error || r.statusText || String(r.status)); }
         return body;
@@ -352,7 +374,7 @@
 
   window.riskmapBase = {
     config: config, pick: pick, label: label, escapeHtml: escapeHtml, fieldLabel: fieldLabel,
-    getJSON: getJSON, postJSON: postJSON, failureText: failureText, showMessage: showMessage,
+    getJSON: getJSON, postJSON: postJSON, withCsrf: withCsrf, failureText: failureText, showMessage: showMessage,
     showFailure: showFailure,
     datum: datum, createMap: createMap, featuresUrl: featuresUrl,
     styleFor: styleFor, valueOfRatio: valueOfRatio, svgSymbol: svgSymbol, legendItem: legendItem,

@@ -15,6 +15,8 @@
   var lastAid = null;
 
   function $(id) { return document.getElementById(id); }
+  // Level headings in their colours, set here: a style attribute in the page would need 'unsafe-inline'.
+  document.querySelectorAll("th[data-colour]").forEach(function (th) { th.style.color = th.dataset.colour; });
   function params() {
     return { pair: $("pair").value, km: $("km").value, segment_km: $("segment-km").value,
              corridor_m: $("corridor-m").value };

@@ -149,8 +149,11 @@
     drawHits(v);
     document.getElementById("sheet").hidden = false;
     var colour = overlays.parcels.style.colors[v.verdict] || overlays.parcels.style.color;
-    document.getElementById("sheet-verdict").innerHTML = "<span class='verdict verdict-" + esc(v.verdict) +
-      "' style='background: " + esc(colour) + "'>" + esc(pick(v.label)) + "</span>";
+    var badge = document.createElement("span");  // coloured through the DOM: no style attribute (CSP)
+    badge.className = "verdict verdict-" + v.verdict;
+    badge.style.background = colour;
+    badge.textContent = pick(v.label);
+    document.getElementById("sheet-verdict").replaceChildren(badge);
     renderMeta(v);
     renderRules(v);
     document.getElementById("sheet-notice").hidden = !(v.synthetic || cfg.synthetic);
@@ -205,7 +208,7 @@
         ev.preventDefault();
         var req = batchRequest(fmt);
         if (!req) { return; }
-        fetch(req.url, req.options).then(function (r) { return r.blob(); }).then(function (blob) {
+        fetch(req.url, base.withCsrf(req.options)).then(function (r) { return r.blob(); }).then(function (blob) {
           var url = URL.createObjectURL(blob), tmp = document.createElement("a");
           tmp.href = url; tmp.download = "veto_verdicts." + fmt; tmp.click(); URL.revokeObjectURL(url);
         });
