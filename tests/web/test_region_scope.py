@@ -4,8 +4,8 @@ incident report, nearest resources, statistics, area explanations, the heat map,
 tables, the veto audit or any export; an unscoped principal still sees everything; two
 scopes never get each other's cached tile.
 
-The principal is set per request by a test header (``X-Test-Principal``) before anything
-else runs, in ``flask.g.principal`` and through :func:`webmap.context.principal` — what
+The principal is chosen per request by a test header (``X-Test-Principal``), which the app
+fixture turns into that principal's API token — what
 sign-in provides in the app.  Rows and tags: :mod:`scoped_rows`.
 """
 
@@ -23,8 +23,8 @@ import numpy as np
 import openpyxl
 import pyogrio
 import pytest
+from auth_support import token_for
 from flask import Flask, g
-from flask import request as http_request
 from flask.testing import FlaskClient
 from pyproj import Transformer
 from scoped_rows import AREAS, GEOD, TAGS, load_scoped_rows, near, principal
@@ -66,14 +66,20 @@ def app(request: pytest.FixtureRequest, make_pg_database: Callable[..., str],
     store.init_schema()
     load_scoped_rows(store)
     app = create_app(Settings(gpkg_path=tmp / "scope.gpkg"), store=store)
+    # Each test principal is a real user with an API token of its role and scope: the test
+    # header X-Test-Principal names which one's token the request carries (signed in as the
+    # app signs anyone in, through webmap.auth).
+    tokens = {who: token_for(app, p.role, p.scope, user=f"t_{who}") for who, p in PRINCIPALS.items()}
+    inner = app.wsgi_app
 
-    def set_principal() -> None:
-        g.principal = PRINCIPALS.get(http_request.headers.get("X-Test-Principal", ""))
+    def with_token(environ: dict[str, Any], start_response: Any) -> Any:
+        who = environ.pop("HTTP_X_TEST_PRINCIPAL", "")
+        if who:
+            environ["HTTP_AUTHORIZATION"] = f"Bearer {tokens[who]}"
+        return inner(environ, start_response)
 
-    app.before_request_funcs.setdefault(None, []).insert(0, set_principal)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(context, "principal", lambda: getattr(g, "principal", None))
-        yield app
+    app.wsgi_app = with_token  # type: ignore[method-assign]
+    yield app
     store.close()
 
 
@@ -175,7 +181,8 @@ def test_two_scopes_never_get_each_others_tile(client: FlaskClient) -> None:
     assert {f["properties"]["key"][:3] for f in mapbox_vector_tile.decode(own.data)["risk_sources"]["features"]} \
         == {"HD-"}
     everyone = get(client, None, url)
-    assert everyone.headers["Cache-Control"].startswith("public") and everyone.headers["ETag"] != cy.headers["ETag"]
+    # every signed-in answer is private (webmap.security); the unscoped tile has its own ETag
+    assert everyone.headers["Cache-Control"].startswith("private") and everyone.headers["ETag"] != cy.headers["ETag"]
     assert tags_in(json.dumps(mapbox_vector_tile.decode(everyone.data))) == {"CY"}
     # a layer the scope does not filter is one tile for everyone
     districts = f"/tiles/districts/14/{t.x}/{t.y}.pbf"
