@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from auth_support import AdminClient
+from flask import Flask
 from sqlalchemy import create_engine, make_url, text
 
 from geo.stores.geopackage import GeoPackageStore
@@ -94,3 +96,13 @@ def make_store(make_pg_database: Callable[..., str], tmp_path: Path) -> Iterator
 def store(request: pytest.FixtureRequest, make_store: Callable[[str], Store]) -> Store:
     """A fresh store of each kind in turn."""
     return make_store(request.param)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def signed_in_test_clients() -> Iterator[None]:
+    """Every ``app.test_client()`` of the tests (web, db, browser) signs in as an administrator with an API token
+    (``auth_support.AdminClient``); ``auth_support`` makes clients of other roles, sessions and
+    anonymous ones."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Flask, "test_client_class", AdminClient)
+        yield

@@ -314,7 +314,8 @@ def check_csrf() -> None:
     if request.method in SAFE_METHODS or g.get("token_auth"):
         return
     origin = request.headers.get("Origin")
-    if origin is not None and origin.rstrip("/") != request.host_url.rstrip("/"):
+    # the host, not the scheme: behind a proxy that ends TLS the app itself is asked over http
+    if origin is not None and urlsplit(origin).netloc != request.host:
         raise Forbidden(f"cross-origin request refused (Origin {origin[:100]!r})")
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
         raise Forbidden("cross-site request refused (Sec-Fetch-Site: cross-site)")
@@ -325,16 +326,16 @@ def check_csrf() -> None:
                         f"(or the form field {CSRF_FIELD}); API scripts use a Bearer token")
 
 
-_FORMATS: dict[int, tuple[tuple[str, ...], str]] = {}
+_FORMATS: dict[int, tuple[Route, tuple[str, ...], str]] = {}
 
 
 def _requested_download(route: Route, req: Request) -> str | None:
     """The file format this request asks ``route`` for, or None (JSON, or no downloads)."""
     found = _FORMATS.get(id(route))
-    if found is None:  # once per route: its file formats and the default format
+    if found is None or found[0] is not route:  # once per route: its file formats and the default format
         fmt = route.param("format")
-        found = _FORMATS[id(route)] = (route.file_formats, str(fmt.default) if fmt is not None else "")
-    formats, default = found
+        found = _FORMATS[id(route)] = (route, route.file_formats, str(fmt.default) if fmt is not None else "")
+    _, formats, default = found
     if not formats:
         return None
     value = (req.args.get("format") or "").strip() or default

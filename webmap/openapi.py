@@ -48,6 +48,13 @@ AUTH_RESPONSES: dict[int, tuple[str, str]] = {
     401: ("Unauthenticated", "Not signed in: no valid session cookie or API token"),
     403: ("Forbidden", "Signed in, without the permission the route needs"),
 }
+#: What a page answers a visitor who is not signed in.
+SIGN_IN_REDIRECT = (303, "Not signed in: a redirect to the login page (Location: /login?next=…)")
+#: What every state-changing request may answer, a public one too.
+CSRF_REFUSED = (403, "a cross-site request, or a browser session's write without its CSRF token (API scripts "
+                     "use a Bearer token)")
+#: What a request with a body beyond ``RISKMAP_MAX_BODY_MB`` answers.
+BODY_TOO_LARGE = (413, "The request body is larger than the server's limit (RISKMAP_MAX_BODY_MB)")
 #: Both ways to sign in; a route that needs a permission accepts either.
 SECURITY_SCHEMES: dict[str, dict[str, str]] = {
     "session": {"type": "apiKey", "in": "cookie", "name": "session",
@@ -70,7 +77,7 @@ def openapi_document(app: Flask) -> dict[str, Any]:
     for path, method, rule, route in _operations(app):
         op_id = _operation_id(rule.endpoint, method, ids)
         ids.add(op_id)
-        paths.setdefault(path, {})[method] = operation(route, op_id)
+        paths.setdefault(path, {})[method] = operation(route, op_id, method)
         tags.update(dict.fromkeys(route.tags))
     return {
         "openapi": OPENAPI_VERSION,
@@ -118,15 +125,15 @@ def openapi_path(flask_rule: str) -> str:
     return _FLASK_VARIABLE.sub(r"{\1}", flask_rule)
 
 
-def operation(route: Route, operation_id: str) -> dict[str, Any]:
-    """The OpenAPI operation declared by ``route``, named ``operation_id``."""
+def operation(route: Route, operation_id: str, method: str = "get") -> dict[str, Any]:
+    """The OpenAPI operation declared by ``route`` for ``method``, named ``operation_id``."""
     op: dict[str, Any] = {
         "operationId": operation_id,
         "summary": route.summary,
         "description": _permission_text(route.permission),
         "tags": list(route.tags),
         "parameters": [parameter(p) for p in route.params],
-        "responses": responses(route),
+        "responses": responses(route, method),
         "security": [] if route.permission == PUBLIC else [{name: []} for name in SECURITY_SCHEMES],
     }
     if route.body is not None:
@@ -200,13 +207,37 @@ def _number(value: float) -> float:
     return int(value) if float(value).is_integer() else value
 
 
-def responses(route: Route) -> dict[str, Any]:
-    """The success answer in each media type the route answers in, then every error answer."""
+def responses(route: Route, method: str = "get") -> dict[str, Any]:
+    """The success answer in each media type the route answers in, every error answer, then what
+    a page answers a visitor not signed in, a write refused for its origin or CSRF token, and what
+    the route declares besides (in its own media type)."""
     answers: dict[str, Any] = {"200": {"description": "OK", "content": _success_content(route)}}
     errors = ERROR_RESPONSES | ({} if route.permission == PUBLIC else AUTH_RESPONSES)
     for status in sorted(errors):
         answers[str(status)] = {"$ref": f"#/components/responses/{errors[status][0]}"}
-    return answers
+    own = dict(route.answers)
+    if route.produces == "text/html" and route.permission != PUBLIC:
+        own.setdefault(*SIGN_IN_REDIRECT)
+    if method.upper() not in ("GET", "HEAD", "OPTIONS"):
+        answers[str(CSRF_REFUSED[0])] = _error_answer(f"Refused: {CSRF_REFUSED[1]}" if route.permission == PUBLIC else
+                                                      f"{AUTH_RESPONSES[403][1]}; or {CSRF_REFUSED[1]}")
+    if route.body is not None:
+        answers[str(BODY_TOO_LARGE[0])] = _error_answer(BODY_TOO_LARGE[1])
+    for status, text in sorted(own.items()):
+        answers[str(status)] = _own_answer(route, status, text)
+    return dict(sorted(answers.items()))
+
+
+def _error_answer(text: str) -> dict[str, Any]:
+    return {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _own_answer(route: Route, status: int, text: str) -> dict[str, Any]:
+    """A declared answer: a redirect (its ``Location``) or a body in the route's media type."""
+    if 300 <= status < 400:
+        return {"description": text, "headers": {"Location": {"description": "where to go",
+                                                              "schema": {"type": "string"}}}}
+    return {"description": text, "content": {route.produces: {"schema": _body_schema(route.produces)}}}
 
 
 def _success_content(route: Route) -> dict[str, Any]:

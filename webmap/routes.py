@@ -174,6 +174,8 @@ class Route:
     body_type: Literal["json", "multipart"] = "json"
     produces: str = "application/json"
     tags: tuple[str, ...] = field(default_factory=tuple)
+    #: Answers of this route beyond the ones every route has: (status, when), in ``produces``
+    answers: tuple[tuple[int, str], ...] = ()
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -187,9 +189,10 @@ class Route:
 
 def declare(permission: str, summary: str, *params: Param, body: Mapping[str, Any] | None = None,
             body_type: Literal["json", "multipart"] = "json", produces: str = "application/json",
-            tags: tuple[str, ...] = ()) -> Callable[[F], F]:
+            tags: tuple[str, ...] = (), answers: Mapping[int, str] | None = None) -> Callable[[F], F]:
     """Attach a :class:`Route` to a view (put it under the blueprint's route decorator)."""
-    route = Route(permission, summary, tuple(params), body, body_type, produces, tags)
+    route = Route(permission, summary, tuple(params), body, body_type, produces, tags,
+                  tuple(sorted((answers or {}).items())))
 
     def attach(view: F) -> F:
         view.riskmap_route = route  # type: ignore[attr-defined]

@@ -338,7 +338,8 @@ def revoke_token(store: Store, token_id: str, *, actor: str, remote: str = "cli"
 def principal_for_token(store: Store, secret: str, *, roles: RoleBook, now: datetime | None = None) -> Principal | None:
     """The principal an ``Authorization: Bearer`` token stands for, or None when it is
     malformed, unknown, wrong, revoked, expired (at ``expires_at`` exactly), its user gone or
-    disabled, or its role or scope now beyond its user's.  One lookup by the token's id."""
+    disabled, or its role or scope now beyond its user's.  One lookup by the token's id; its
+    ``last_used_at`` is kept unless the store is read-only."""
     at = _now(now)
     token_id = token_id_of(secret)
     token = store.get_token(token_id) if token_id is not None else None
@@ -351,6 +352,6 @@ def principal_for_token(store: Store, secret: str, *, roles: RoleBook, now: date
     if owner_role is None or token_role is None or not owner_role.covers(token_role) \
             or not scope_within(token.scope, user.scope):
         return None
-    if token.last_used_at is None or at - token.last_used_at >= TOUCH_EVERY:
+    if not store.read_only and (token.last_used_at is None or at - token.last_used_at >= TOUCH_EVERY):
         store.update_token(replace(token, last_used_at=at))
     return Principal.of(user, token_role, scope=token.scope, token_id=token.token_id)

@@ -183,6 +183,8 @@ class Store(AccountStore, Protocol):
     """
 
     kind: str
+    #: True when the store can be read but not written (a sealed GeoPackage; see its ``read_only``).
+    read_only: bool = False
 
     def init_schema(self) -> None:
         """Create the schema, or upgrade it to the current version (idempotent)."""

@@ -20,23 +20,33 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from auth_support import ADMIN, bearer, password_hash
+from flask.testing import FlaskClient
 from shapely.geometry import Point, box
 from test_cli_settings import assert_one_line_error, run_cli
 
+from geo.accounts import UserRecord
+from geo.capabilities.accounts import create_token, read_roles
 from geo.stores.geopackage import SCHEMA_VERSION, GeoPackageStore
 from geo.stores.outages import StoreReadOnly
 from geo.stores.protocol import LoadBatch, RunRecord, StoreError
 from webmap.app import create_app
-from webmap.settings import load_settings
+from webmap.auth import CATALOG_IDS
+from webmap.settings import Settings, load_settings
 
 
 def _batch(kind: str) -> LoadBatch:
     return LoadBatch(kind=kind, file_name="field.csv", sha256="5" * 64, loaded_at=datetime(2026, 1, 1, tzinfo=UTC))
 
 
-def _build(path: Path, *, schema_version: str = SCHEMA_VERSION) -> None:
+def _build(path: Path, *, schema_version: str = SCHEMA_VERSION) -> str:
+    """Build the store at ``path``; the API token of its administrator (made before the medium is sealed)."""
     store = GeoPackageStore(path)
     store.init_schema()
+    now = datetime.now(UTC)
+    store.add_user(UserRecord(ADMIN, ADMIN, "admin", (), password_hash(), False, now, now))
+    roles = read_roles(Settings().paths.roles_path, layers=sorted(CATALOG_IDS))
+    _, secret = create_token(store, roles, user=ADMIN, name="field", actor="tests")
     store.upsert("areas", gpd.GeoDataFrame(
         {"key": ["110101"], "area_code": ["110101"], "name": ["东城区"], "area_type": ["district"]},
         geometry=[box(116.38, 39.85, 116.45, 39.97)], crs="EPSG:4326"), batch=_batch("areas"))
@@ -49,6 +59,7 @@ def _build(path: Path, *, schema_version: str = SCHEMA_VERSION) -> None:
         con.execute("UPDATE riskmap_meta SET value = ? WHERE name = 'schema_version'", (schema_version,))
         con.commit()
         con.close()
+    return secret
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -71,12 +82,15 @@ def _protect(folder: Path, *, mount: bool) -> tuple[dict[str, str], str]:
 
 @pytest.fixture(params=["mounted-read-only", "permissions"])
 def field_post(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, dict[str, str], str]]:
-    """(file, environment, reason): a built store in a folder made read-only."""
+    """(file, environment, reason): a built store in a folder made read-only; the environment
+    holds the administrator's API token (``TOKEN``) and a session key (a sealed medium has no
+    room for the key file)."""
     folder = tmp_path / "medium"
     folder.mkdir()
-    _build(folder / "riskmap.gpkg")
+    secret = _build(folder / "riskmap.gpkg")
     _build(folder / "old.gpkg", schema_version="0001")
     env, reason = _protect(folder, mount=request.param == "mounted-read-only")
+    env.update(TOKEN=secret, RISKMAP_SECRET_KEY="k" * 32)
     try:
         yield folder / "riskmap.gpkg", env, reason
     finally:
@@ -100,7 +114,7 @@ def test_a_read_only_file_is_served_and_inspected_but_not_written(field_post: tu
     app = create_app(load_settings())
     store = app.extensions["riskmap.context"].store
     assert isinstance(store, GeoPackageStore) and store.read_only
-    client = app.test_client()
+    client = bearer(FlaskClient(app, app.response_class), env["TOKEN"])  # signing in writes nothing
     assert client.get("/api/v1/health").status_code == 200
     assert client.get("/api/v1/layers/districts/features").get_json()["features"][0]["properties"]["name"] == "东城区"
     assert client.get("/api/v1/search?q=化工").get_json()["results"][0]["name"] == "北京化工厂"

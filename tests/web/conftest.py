@@ -11,8 +11,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from auth_support import AdminClient
-from flask import Flask
 from flask.testing import FlaskClient
 from shapely.geometry import Point, box
 from web_support import STORE_KINDS, OpenLoadedStore, OpenWebStore
@@ -132,13 +130,3 @@ def client(request: pytest.FixtureRequest, tmp_path: Path, open_loaded_store: Op
     """The app on :func:`load_small_beijing`'s data in a fresh store of each kind."""
     with open_loaded_store(request.param, tmp_path, load_small_beijing) as (store, settings):
         yield create_app(settings, store=store).test_client()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def signed_in_test_clients() -> Iterator[None]:
-    """Every ``app.test_client()`` of the web tests signs in as an administrator with an API token
-    (``auth_support.AdminClient``); ``auth_support`` makes clients of other roles, sessions and
-    anonymous ones."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Flask, "test_client_class", AdminClient)
-        yield

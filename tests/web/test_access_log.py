@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from auth_support import ADMIN, AdminClient
 from flask import Flask, g
-from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from geo.errors import BadInput
 from webmap.access_log import MAX_PATH_CHARS, AccessLogError, AccessLogSink, log_line, request_path, utc_iso
 from webmap.app import create_app
+from webmap.routes import PUBLIC, declare
 from webmap.settings import Settings
 
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -26,8 +27,8 @@ def _app(tmp_path: Path, target: str) -> Flask:
     return app
 
 
-class _Sending(FlaskClient):
-    """A test client that reads every body, as a server sends it (the log line is written then)."""
+class _Sending(AdminClient):
+    """A (signed-in) test client that reads every body, as a server sends it (the log line is written then)."""
 
     def open(self, *args: Any, **kwargs: Any) -> TestResponse:
         kwargs.setdefault("buffered", True)
@@ -48,7 +49,7 @@ def test_one_line_per_request_with_every_field(tmp_path: Path) -> None:
     assert ISO_UTC.fullmatch(line["time"])
     assert line["method"] == "GET" and line["path"] == "/api/v1/layers?lang=en" and line["status"] == 200
     assert line["bytes"] == len(r.data) > 0 and 0 <= line["ms"] < 60_000
-    assert line["remote"] == "127.0.0.1" and line["user"] == "-"
+    assert line["remote"] == "127.0.0.1" and line["user"] == ADMIN
 
 
 def test_errors_are_logged_with_their_status(tmp_path: Path) -> None:
@@ -56,6 +57,7 @@ def test_errors_are_logged_with_their_status(tmp_path: Path) -> None:
     app = _app(tmp_path, str(log))
 
     @app.get("/boom")
+    @declare(PUBLIC, "a bug")
     def boom() -> str:
         raise RuntimeError("a bug")
 

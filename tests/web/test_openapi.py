@@ -60,14 +60,25 @@ def test_every_declared_route_and_method_is_in_it_with_its_summary_and_permissio
             seen += 1
             assert op["summary"] == route.summary and op["tags"] == list(route.tags)
             assert [p["name"] for p in op["parameters"]] == [p.name for p in route.params]
-            if route.permission == PUBLIC:
-                assert op["security"] == [] and not {"401", "403"} & set(op["responses"])
+            if route.permission == PUBLIC:  # a write may still be refused for its origin or CSRF token
+                refusals = {"401", "403"} - {str(status) for status, _ in route.answers}
+                assert op["security"] == [] and refusals & set(op["responses"]) == (
+                    {"403"} if method != "GET" else set())
             else:
                 assert op["security"] == [{"session": []}, {"bearer": []}] and route.permission in op["description"]
                 assert {"401", "403"} <= set(op["responses"])
             assert set(op["responses"]) >= ERRORS
     assert seen == sum(len(ops) for ops in document["paths"].values()) >= 28
     assert {"session", "bearer"} == set(document["components"]["securitySchemes"])
+
+
+def test_pages_redirect_visitors_writes_may_be_refused_and_bodies_are_bounded(document: dict[str, Any]) -> None:
+    page, api_write = _operation(document, "get", "/veto"), _operation(document, "post", "/api/v1/veto")
+    assert "/login" in page["responses"]["303"]["description"] and "Location" in page["responses"]["303"]["headers"]
+    assert "303" not in _operation(document, "get", "/api/v1/layers")["responses"]
+    assert "CSRF" in api_write["responses"]["403"]["description"] and "413" in api_write["responses"]
+    login = _operation(document, "post", "/login")["responses"]
+    assert {"303", "401", "403", "413", "429"} <= set(login) and "text/html" in login["401"]["content"]
 
 
 def test_the_api_description_routes_are_public(document: dict[str, Any]) -> None:

@@ -35,9 +35,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def get(url: str) -> tuple[int, dict[str, Any]]:
+def get(url: str, token: str | None = None) -> tuple[int, dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        with urllib.request.urlopen(url, timeout=30) as r:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as r:
             return r.status, json.load(r)
     except urllib.error.HTTPError as exc:
         return exc.code, json.load(exc)
@@ -153,6 +154,19 @@ class Served:
             [sys.executable, "-m", "webmap.cli.main", "serve", "--port", str(self.port)],
             env=full, stdout=subprocess.DEVNULL, stderr=self.stderr, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}"
+        self.env = full
+        self.token = ""
+
+    def sign_up(self) -> None:
+        """A commander and an API token for the requests, made with the CLI as an administrator would."""
+        def cli(*args: str, stdin: str = "") -> str:
+            done = subprocess.run([sys.executable, "-m", "webmap.cli.main", *args], env=self.env, input=stdin,
+                                  capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stderr
+            return done.stdout.strip()
+
+        cli("user", "add", "duty", "--role", "commander", "--password-stdin", stdin="duty-password-0123\n")
+        self.token = cli("token", "create", "--user", "duty", "--name", "serve test").splitlines()[-1]
 
     def wait_ready(self, timeout_s: float = 90) -> None:
         deadline = time.monotonic() + timeout_s
@@ -193,6 +207,7 @@ def served(serve_env: dict[str, str], tmp_path: Path) -> Iterator[Served]:
     s = Served(serve_env | {"RISKMAP_WORKERS": "2", "RISKMAP_THREADS": "2", "RISKMAP_ACCESS_LOG": str(log)}, log)
     try:
         s.wait_ready()
+        s.sign_up()
         yield s
     finally:
         s.stop()
@@ -200,7 +215,7 @@ def served(serve_env: dict[str, str], tmp_path: Path) -> Iterator[Served]:
 
 def _hits(served: Served, n: int) -> None:
     for _ in range(n):
-        status, body = get(served.url + "/api/v1/nearest?lon=116.4&lat=39.9&types=fire_station&k=1")
+        status, body = get(served.url + "/api/v1/nearest?lon=116.4&lat=39.9&types=fire_station&k=1", served.token)
         assert status == 200 and body["resources"] == {"fire_station": []}
 
 

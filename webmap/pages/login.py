@@ -61,7 +61,7 @@ def _form_page(lang: str, next_path: str, *, message: str | None = None, status:
 @blueprint.get("/login")
 @declare(PUBLIC, "The sign-in page (登录)", PAGE_LANG, NEXT,
          Param("ended", "string", "why the last session ended (shows a note)", optional=True, max_length=16),
-         produces="text/html", tags=("pages",))
+         produces="text/html", tags=("pages",), answers={303: "Already signed in: a redirect to next"})
 def login_page() -> ResponseReturnValue:
     lang, next_path = page_language(), safe_next(request.args.get("next"))
     if context.principal() is not None:
@@ -73,7 +73,10 @@ def login_page() -> ResponseReturnValue:
 
 @blueprint.post("/login")
 @declare(PUBLIC, "Sign in with a user name and password: a session cookie, then a redirect to next",
-         PAGE_LANG, body=LOGIN_FORM, body_type="multipart", produces="text/html", tags=("pages",))
+         PAGE_LANG, body=LOGIN_FORM, body_type="multipart", produces="text/html", tags=("pages",),
+         answers={303: "Signed in: a redirect to next (the session cookie set)",
+                  401: "Wrong name or password, or the user disabled: the form again, with the reason",
+                  429: "Too many failed sign-ins: the form with the wait (Retry-After, seconds)"})
 def login() -> ResponseReturnValue:
     lang = page_language()
     name = request.form.get("username", "")[:MAX_FIELD]
@@ -98,7 +101,7 @@ def login() -> ResponseReturnValue:
 @blueprint.post("/logout")
 @declare(PUBLIC, "Sign out: the session ends (a logout entry in the audit log), then the login page",
          body={"type": "object", "properties": {"csrf_token": {"type": "string"}}}, body_type="multipart",
-         produces="text/html", tags=("pages",))
+         produces="text/html", tags=("pages",), answers={303: "Signed out: a redirect to the login page"})
 def logout_view() -> ResponseReturnValue:
     principal = context.principal()
     if principal is not None and principal.token_id is None:
