@@ -183,8 +183,10 @@ class Store(AccountStore, Protocol):
     """
 
     kind: str
-    #: True when the store can be read but not written (a sealed GeoPackage; see its ``read_only``).
-    read_only: bool = False
+    @property
+    def read_only(self) -> bool:
+        """True when the store can be read but not written (a sealed GeoPackage)."""
+        return False
 
     def init_schema(self) -> None:
         """Create the schema, or upgrade it to the current version (idempotent)."""
