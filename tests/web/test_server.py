@@ -219,9 +219,21 @@ def _hits(served: Served, n: int) -> None:
         assert status == 200 and body["resources"] == {"fire_station": []}
 
 
+def _logged(served: Served, n: int, timeout_s: float = 10) -> list[dict[str, Any]]:
+    """The access log's /api/v1/nearest lines, once there are ``n`` (or the timeout passed)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        lines = [json.loads(line) for line in served.log.read_text().splitlines()]
+        nearest = [line for line in lines if line["path"].startswith("/api/v1/nearest")]
+        if len(nearest) >= n or time.monotonic() > deadline:
+            return nearest
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("serve_env", ["postgis", "geopackage"], indirect=True)
 def test_serve_replaces_a_crashed_worker_and_stops_gracefully_on_sigterm(served: Served) -> None:
     _hits(served, 10)
+    _logged(served, 10)  # a worker writes its line after the answer is sent: killed before, the line is lost
     first = served.workers()
     os.kill(first[0], signal.SIGKILL)
     deadline = time.monotonic() + 60
@@ -232,8 +244,7 @@ def test_serve_replaces_a_crashed_worker_and_stops_gracefully_on_sigterm(served:
     _hits(served, 10)
     served.proc.send_signal(signal.SIGTERM)
     assert served.proc.wait(60) == 0
-    lines = [json.loads(line) for line in served.log.read_text().splitlines()]
-    nearest = [line for line in lines if line["path"].startswith("/api/v1/nearest")]
+    nearest = _logged(served, 20)
     assert len(nearest) == 20 and {line["status"] for line in nearest} == {200}
     assert "Traceback" not in served.errors()
 
